@@ -1,0 +1,25 @@
+using System.Reflection;
+using EntraSnow.Benchmarks;
+
+// Finds every IBenchmark in this assembly, so each benchmark is one file and nothing else changes to add one.
+var benchmarks = Assembly.GetExecutingAssembly().GetTypes()
+    .Where(t => typeof(IBenchmark).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
+    .Select(t => (IBenchmark)Activator.CreateInstance(t)!)
+    .OrderBy(b => b.Name, StringComparer.Ordinal)
+    .ToList();
+
+var chosen = args.Length > 0 ? benchmarks.FirstOrDefault(b => b.Name == args[0]) : null;
+if (chosen is null)
+{
+    Console.Error.WriteLine("usage: dotnet run -c Release --project bench/EntraSnow.Benchmarks -- <benchmark> [options]");
+    foreach (var b in benchmarks)
+    {
+        Console.Error.WriteLine($"  {b.Name,-24} {b.Description}");
+    }
+
+    return args.Length == 0 ? 0 : 2;
+}
+
+using var cts = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+return await chosen.RunAsync(args[1..], cts.Token);

@@ -1,0 +1,75 @@
+namespace EntraSnow.Connectors.Graph;
+
+/// <summary>
+/// Entra ID as the flows read and change it, through Microsoft Graph. Throttling (429/503) is waited out inside;
+/// what still fails surfaces as <see cref="GraphUnavailableException"/> (transient) or <see cref="GraphRequestException"/>.
+/// </summary>
+public interface IDirectory
+{
+    /// <summary>The user's current state with the mapped attributes and manager; null when the user no longer exists (permanently deleted).</summary>
+    Task<DirectoryUser?> GetUserAsync(string userId, CancellationToken cancellationToken = default);
+
+    /// <summary>Object ids of the groups the user is a direct member of.</summary>
+    Task<IReadOnlyList<string>> GetUserGroupIdsAsync(string userId, CancellationToken cancellationToken = default);
+
+    /// <summary>Users delta, from scratch (<paramref name="deltaLink"/> null) or from a stored link; an expired link restarts from scratch.</summary>
+    IAsyncEnumerable<DeltaPage<DirectoryUser>> GetUsersDeltaAsync(string? deltaLink, CancellationToken cancellationToken = default);
+
+    /// <summary>Groups delta with <c>members</c>; an expired link restarts from scratch (the pages say so).</summary>
+    IAsyncEnumerable<DeltaPage<DirectoryGroup>> GetGroupsDeltaAsync(string? deltaLink, CancellationToken cancellationToken = default);
+
+    Task<DirectoryGroup?> GetGroupAsync(string groupId, CancellationToken cancellationToken = default);
+
+    /// <summary>Object ids of the group's direct user members.</summary>
+    Task<IReadOnlyList<string>> GetGroupMemberIdsAsync(string groupId, CancellationToken cancellationToken = default);
+
+    /// <summary>Users whose last successful sign-in is before the cutoff (or who never signed in), paged 500 at a time (120 where Graph refuses 500).</summary>
+    IAsyncEnumerable<DirectoryUser> GetUsersSignedInBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default);
+
+    /// <summary>Risk detections detected or updated after the watermark, oldest first, within the 1 request/s identity-protection limit.</summary>
+    IAsyncEnumerable<RiskDetection> GetRiskDetectionsSinceAsync(DateTimeOffset watermark, CancellationToken cancellationToken = default);
+
+    /// <summary>PATCH passwordProfile. The password is never logged.</summary>
+    Task ResetPasswordAsync(string userId, string newPassword, bool forceChangeAtNextSignIn, CancellationToken cancellationToken = default);
+
+    Task<TemporaryAccessPass> CreateTemporaryAccessPassAsync(string userId, int lifetimeInMinutes, bool isUsableOnce, CancellationToken cancellationToken = default);
+
+    Task RevokeSignInSessionsAsync(string userId, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds a member; already a member is not an error.</summary>
+    Task AddGroupMemberAsync(string groupId, string userId, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a member; not a member is not an error.</summary>
+    Task RemoveGroupMemberAsync(string groupId, string userId, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Graph subscriptions (change notifications).</summary>
+public interface IGraphSubscriptions
+{
+    Task<IReadOnlyList<GraphSubscription>> ListAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Creates the subscription; Graph validates the notification URL first. A 409 for a duplicate returns the existing one.</summary>
+    Task<GraphSubscription> CreateAsync(SubscriptionRequest request, CancellationToken cancellationToken = default);
+
+    Task<GraphSubscription> RenewAsync(string subscriptionId, DateTimeOffset newExpiration, CancellationToken cancellationToken = default);
+
+    Task ReauthorizeAsync(string subscriptionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes; already gone is not an error.</summary>
+    Task DeleteAsync(string subscriptionId, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Graph could not be reached or kept throttling past our patience: retry later.</summary>
+public sealed class GraphUnavailableException(string message, Exception? inner = null, TimeSpan? retryAfter = null)
+    : Exception(message, inner)
+{
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+}
+
+/// <summary>Graph refused the request (4xx other than throttling). Carries Graph's error code, e.g. <c>Authorization_RequestDenied</c>.</summary>
+public sealed class GraphRequestException(string message, int statusCode, string? errorCode, Exception? inner = null)
+    : Exception(message, inner)
+{
+    public int StatusCode { get; } = statusCode;
+    public string? ErrorCode { get; } = errorCode;
+}

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EntraSnow.Flows.Messaging;
+
+/// <summary>
+/// Runs a handler for one delivery and decides the message's fate. Transient failures are retried with backoff
+/// inside the delivery, then rescheduled with a growing delay (the isolated worker would otherwise abandon at once
+/// and burn the delivery count in seconds); permanent failures and exhausted retries are dead-lettered with a reason.
+/// With the defaults, a message survives a ServiceNow outage of more than four hours.
+/// </summary>
+public sealed class MessageProcessor(
+    IOptions<MessagingOptions> options,
+    TimeProvider clock,
+    ILogger<MessageProcessor> logger)
+{
+    public static readonly ActivitySource ActivitySource = new("EntraSnow.Messaging");
+
+    public async Task<MessageDisposition> ProcessAsync(IMessageHandler handler, ChangeMessage message, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        using var activity = ActivitySource.StartActivity($"process {handler.Queue}", ActivityKind.Consumer);
+        activity?.SetTag("messaging.destination.name", handler.Queue);
+        activity?.SetTag("messaging.message.id", message.MessageId);
+        using var scope = logger.BeginScope(new Dictionary<string, object>
+        {
+            ["CorrelationId"] = message.CorrelationId,
+            ["MessageId"] = message.MessageId,
+            ["Queue"] = handler.Queue,
+            ["Kind"] = message.Kind,
+            ["SubjectId"] = message.SubjectId,
+        });
+
+        TransientFailureException? lastTransient = null;
+        for (var inline = 0; inline <= settings.InlineRetries; inline++)
+        {
+            try
+            {
+                await handler.HandleAsync(message, cancellationToken);
+                return new MessageDisposition.Complete();
+            }
+            catch (PermanentFailureException ex)
+            {
+                logger.LogWarning("Dead-lettering {Kind} for {SubjectId}: {Reason}", message.Kind, message.SubjectId, ex.Message);
+                return new MessageDisposition.DeadLetter("PermanentFailure", ex.Message);
+            }
+            catch (FormatException ex)
+            {
+                logger.LogWarning("Dead-lettering malformed {Kind}: {Reason}", message.Kind, ex.Message);
+                return new MessageDisposition.DeadLetter("MalformedMessage", ex.Message);
+            }
+            catch (TransientFailureException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                lastTransient = ex;
+                // A server that named its wait gets it at the next reschedule, not by blocking this delivery.
+                if (ex.RetryAfter is { } after && after > settings.InlineRetryDelay * 4)
+                {
+                    break;
+                }
+
+                if (inline < settings.InlineRetries)
+                {
+                    var delay = settings.InlineRetryDelay * Math.Pow(2, inline);
+                    logger.LogInformation("Transient failure ({Reason}); retrying in {Delay}", ex.Message, delay);
+                    await Task.Delay(delay, clock, cancellationToken);
+                }
+            }
+        }
+
+        var attempt = message.Attempt + 1;
+        if (attempt >= settings.MaxAttempts)
+        {
+            logger.LogError("Dead-lettering {Kind} for {SubjectId} after {Attempts} attempts: {Reason}",
+                message.Kind, message.SubjectId, attempt, lastTransient?.Message);
+            return new MessageDisposition.DeadLetter("MaxAttemptsExceeded",
+                $"Still failing after {attempt} attempts: {lastTransient?.Message}");
+        }
+
+        var wait = RescheduleDelay(settings, message.Attempt);
+        if (lastTransient?.RetryAfter is { } retryAfter && retryAfter > wait)
+        {
+            wait = retryAfter;
+        }
+
+        logger.LogWarning("Rescheduling {Kind} for {SubjectId} in {Delay} (attempt {Attempt} of {Max}): {Reason}",
+            message.Kind, message.SubjectId, wait, attempt, settings.MaxAttempts, lastTransient?.Message);
+        return new MessageDisposition.Reschedule(clock.GetUtcNow() + wait, attempt, lastTransient?.Message ?? "transient failure");
+    }
+
+    /// <summary>30 s, 1 min, 2 min … capped at the maximum: growing, so an outage is waited out rather than hammered.</summary>
+    public static TimeSpan RescheduleDelay(MessagingOptions settings, int attempt)
+    {
+        var factor = Math.Pow(2, Math.Min(attempt, 20));
+        var delay = TimeSpan.FromTicks((long)Math.Min(settings.FirstRescheduleDelay.Ticks * factor, settings.MaxRescheduleDelay.Ticks));
+        return delay;
+    }
+}
