@@ -1,0 +1,155 @@
+using System.Text.Json;
+using EntraSnow.LocalHost.Hosting;
+using EntraSnow.LocalHost.Queueing;
+using Microsoft.Extensions.Options;
+using Spectre.Console;
+
+namespace EntraSnow.LocalHost.Cli;
+
+/// <summary>The local host's command line. Every command reads the same configuration as <c>serve</c> (appsettings.json, environment, --Key=value).</summary>
+public static class LocalHostCommandLine
+{
+    public const string Usage = """
+        usage: dotnet run --project src/EntraSnow.LocalHost -- [command] [options] [--Setting:Name=value ...]
+
+        commands:
+          serve                          run the local host on http://127.0.0.1:7071 (the default)
+          queues [--json]                depth, in flight, dead-lettered and scheduled per queue
+          deadletters [list] [--queue Q] [--json]
+                                         list dead-lettered messages with their reasons
+          deadletters replay [--queue Q] [--id N]
+                                         put dead-lettered messages back on their queue
+          sync [--from-scratch]          full sync of users and groups, with progress and a summary
+          log [--subject ID] [--correlation ID] [--limit N] [--json]
+                                         the provisioning log: every decision with its reason
+          doctor                         check configuration, credentials and permissions
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null)
+    {
+        output ??= Console.Out;
+        var verbIndex = Array.FindIndex(args, a => !a.StartsWith('-'));
+        var verb = verbIndex >= 0 ? args[verbIndex] : "serve";
+        var rest = verbIndex >= 0 ? args.Where((_, i) => i != verbIndex).ToArray() : args;
+
+        try
+        {
+            switch (verb)
+            {
+                case "serve":
+                    await using (var app = LocalHostApp.Build(rest))
+                    {
+                        await app.RunAsync();
+                    }
+
+                    return 0;
+                case "queues":
+                    return await QueuesAsync(rest, output);
+                case "deadletters":
+                    return await DeadLettersAsync(rest, output);
+                case "help" or "--help" or "-h":
+                    await output.WriteLineAsync(Usage);
+                    return 0;
+                default:
+                    if (LocalHostExtraCommands.TryGet(verb) is { } command)
+                    {
+                        return await command(rest, output);
+                    }
+
+                    await Console.Error.WriteLineAsync($"Unknown command '{verb}'.\n\n{Usage}");
+                    return 2;
+            }
+        }
+        catch (OptionsValidationException ex)
+        {
+            await Console.Error.WriteLineAsync($"Configuration is not valid:\n  {string.Join("\n  ", ex.Failures)}");
+            return 3;
+        }
+    }
+
+    private static async Task<int> QueuesAsync(string[] args, TextWriter output)
+    {
+        await using var scope = await CommandScope.OpenAsync(args);
+        var stats = await scope.Queues.GetStatsAsync();
+        if (Flag(args, "--json"))
+        {
+            var json = stats.Select(s => new { queue = s.Queue, depth = s.Depth, inFlight = s.InFlight, deadLettered = s.DeadLettered, scheduled = s.Scheduled });
+            await output.WriteLineAsync(JsonSerializer.Serialize(json));
+            return 0;
+        }
+
+        var table = new Table().AddColumns("queue", "depth", "in flight", "dead-lettered", "scheduled");
+        foreach (var s in stats)
+        {
+            table.AddRow(s.Queue, s.Depth.ToString(), s.InFlight.ToString(), s.DeadLettered.ToString(), s.Scheduled.ToString());
+        }
+
+        Terminal(output).Write(table);
+        return 0;
+    }
+
+    private static async Task<int> DeadLettersAsync(string[] args, TextWriter output)
+    {
+        var replay = args.Contains("replay");
+        var queue = Option(args, "--queue");
+        await using var scope = await CommandScope.OpenAsync(args.Where(a => a is not "replay" and not "list").ToArray());
+        if (replay)
+        {
+            long? id = Option(args, "--id") is { } text ? long.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : null;
+            var count = await scope.Queues.ReplayDeadLettersAsync(queue, id);
+            await output.WriteLineAsync($"Replayed {count} dead-lettered message(s){(queue is null ? "" : $" on {queue}")}.");
+            return 0;
+        }
+
+        var letters = await scope.Queues.ListDeadLettersAsync(queue, limit: int.TryParse(Option(args, "--limit"), out var limit) ? limit : 100);
+        if (Flag(args, "--json"))
+        {
+            await output.WriteLineAsync(JsonSerializer.Serialize(letters, WebJson));
+            return 0;
+        }
+
+        if (letters.Count == 0)
+        {
+            await output.WriteLineAsync("No dead-lettered messages.");
+            return 0;
+        }
+
+        var table = new Table().AddColumns("id", "queue", "kind", "subject", "reason", "description", "when");
+        foreach (var d in letters)
+        {
+            table.AddRow(d.Sequence.ToString(), d.Queue, d.Kind, d.SubjectId, Markup.Escape(d.Reason), Markup.Escape(d.Description ?? ""), d.DeadLetteredAt.ToString("u"));
+        }
+
+        Terminal(output).Write(table);
+        await output.WriteLineAsync("Replay: deadletters replay [--queue Q] [--id N]");
+        return 0;
+    }
+
+    internal static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
+
+    internal static bool Flag(string[] args, string name) => args.Contains(name, StringComparer.Ordinal);
+
+    internal static string? Option(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    internal static IAnsiConsole Terminal(TextWriter output) =>
+        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+}
+
+/// <summary>What a short-lived command needs: the configuration and the queue store, without starting the host.</summary>
+internal sealed class CommandScope : IAsyncDisposable
+{
+    private CommandScope(WebApplication app) => App = app;
+
+    public WebApplication App { get; }
+
+    public SqliteQueueStore Queues => App.Services.GetRequiredService<SqliteQueueStore>();
+
+    public static Task<CommandScope> OpenAsync(string[] args) =>
+        Task.FromResult(new CommandScope(LocalHostApp.Build(args.Where(a => a != "--json").ToArray())));
+
+    public async ValueTask DisposeAsync() => await App.DisposeAsync();
+}

@@ -1,0 +1,79 @@
+using EntraSnow.Flows.Intake;
+using EntraSnow.Flows.Messaging;
+using EntraSnow.Flows.Stores;
+using EntraSnow.Http;
+using EntraSnow.LocalHost.Queueing;
+using EntraSnow.LocalHost.Stores;
+using Microsoft.Extensions.Options;
+
+namespace EntraSnow.LocalHost.Hosting;
+
+/// <summary>
+/// Builds the local host: the same HTTP routes as the Functions app, SQLite queues, every consumer and timer in-process,
+/// and, in sandbox mode, the Graph and ServiceNow emulators under /sandbox.
+/// </summary>
+public static class LocalHostApp
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true);
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Configuration.AddCommandLine(args);
+        configure?.Invoke(builder);
+
+        var localOptions = builder.Configuration.GetSection(LocalHostOptions.Section).Get<LocalHostOptions>() ?? new LocalHostOptions();
+        var sandbox = SandboxMode.Apply(builder.Configuration, localOptions);
+        builder.WebHost.UseUrls(localOptions.Url);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.IncludeScopes = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+
+        var services = builder.Services;
+        services.AddSingleton(sandbox);
+        services.AddOptions<LocalHostOptions>().Bind(builder.Configuration.GetSection(LocalHostOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SqliteQueueOptions>().Bind(builder.Configuration.GetSection(SqliteQueueOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MessagingOptions>().Bind(builder.Configuration.GetSection(MessagingOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new SqliteQueueStore(
+            sp.GetRequiredService<IOptions<LocalHostOptions>>().Value.QueueDatabase,
+            sp.GetRequiredService<IOptions<SqliteQueueOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<SqliteQueueStore>>()));
+        services.AddSingleton<IMessageQueue>(sp => sp.GetRequiredService<SqliteQueueStore>());
+        services.AddSingleton<ICheckpointStore>(sp => new SqliteCheckpointStore(sp.GetRequiredService<IOptions<LocalHostOptions>>().Value.CheckpointDatabase));
+        services.AddSingleton<MessageProcessor>();
+        services.AddGraphIntake(builder.Configuration);
+        services.AddSingleton<GraphNotificationEndpoint>();
+        services.AddSingleton<EventGridEndpoint>();
+        LocalHostComposition.AddFlowsAndConnectors(builder, sandbox);
+        services.AddHostedService<QueueConsumerService>();
+        services.AddHostedService<ScheduledJobService>();
+
+        var app = builder.Build();
+        MapRoutes(app);
+        LocalHostComposition.MapSandbox(app, sandbox);
+        return app;
+    }
+
+    public static void MapRoutes(WebApplication app)
+    {
+        app.MapPost("/api/graph/notifications", (HttpRequest request, GraphNotificationEndpoint endpoint, CancellationToken ct) => endpoint.HandleAsync(request, ct));
+        app.MapPost("/api/graph/lifecycle", (HttpRequest request, GraphNotificationEndpoint endpoint, CancellationToken ct) => endpoint.HandleAsync(request, ct));
+        app.MapMethods("/api/eventgrid/graph", [HttpMethods.Options], (HttpRequest request) => EventGridEndpoint.Handshake(request));
+        app.MapPost("/api/eventgrid/graph", (HttpRequest request, EventGridEndpoint endpoint, CancellationToken ct) => endpoint.HandleAsync(request, ct));
+        app.MapGet("/api/health", async (SqliteQueueStore queues, SandboxMode sandbox, CancellationToken ct) =>
+        {
+            var stats = await queues.GetStatsAsync(ct);
+            return Results.Ok(new
+            {
+                status = "healthy",
+                sandbox = new { graph = sandbox.Graph, serviceNow = sandbox.ServiceNow },
+                queues = stats.Select(s => new { queue = s.Queue, depth = s.Depth, inFlight = s.InFlight, deadLettered = s.DeadLettered, scheduled = s.Scheduled }),
+            });
+        });
+    }
+}

@@ -1,0 +1,33 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace EntraSnow.LocalHost.Hosting;
+
+/// <summary>Settings under <c>LocalHost</c>.</summary>
+public sealed class LocalHostOptions
+{
+    public const string Section = "LocalHost";
+
+    /// <summary>The folder for the SQLite files (queues, checkpoints, provisioning log, emulators).</summary>
+    [Required]
+    public string DataPath { get; set; } = "./.entrasnow";
+
+    /// <summary>false runs intake and timers only, leaving queued work untouched (draining, debugging).</summary>
+    public bool RunConsumers { get; set; } = true;
+
+    /// <summary>Where the local host listens; the Functions host's default port.</summary>
+    [Required]
+    [Url]
+    public string Url { get; set; } = "http://127.0.0.1:7071";
+
+    /// <summary>Messages processed at once per queue (messages about one object are still processed one at a time).</summary>
+    [Range(1, 64)]
+    public int ConsumerConcurrency { get; set; } = 4;
+
+    public string QueueDatabase => Path.Combine(DataPath, "queues.db");
+
+    public string CheckpointDatabase => Path.Combine(DataPath, "checkpoints.db");
+
+    public string ProvisioningLogDatabase => Path.Combine(DataPath, "provisioning-log.db");
+
+    public string SandboxPath => Path.Combine(DataPath, "sandbox");
+}

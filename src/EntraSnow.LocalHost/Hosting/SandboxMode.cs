@@ -1,0 +1,47 @@
+namespace EntraSnow.LocalHost.Hosting;
+
+/// <summary>
+/// Which sides run against the bundled emulators. Graph is emulated when no tenant is configured (Graph:TenantId),
+/// ServiceNow when no instance is (ServiceNow:InstanceUrl); with neither, the whole system runs on a laptop with no
+/// account anywhere. The emulated side's settings are filled in to point at this process.
+/// </summary>
+public sealed record SandboxMode(bool Graph, bool ServiceNow, string SelfUrl)
+{
+    public const string GraphPrefix = "/sandbox/graph";
+    public const string ServiceNowPrefix = "/sandbox/servicenow";
+
+    /// <summary>Used only when Graph is emulated and no clientState is configured; a real tenant always needs its own.</summary>
+    public const string SandboxClientState = "entrasnow-sandbox-client-state";
+
+    public bool Any => Graph || ServiceNow;
+
+    public static SandboxMode Apply(ConfigurationManager configuration, LocalHostOptions options)
+    {
+        var self = options.Url.TrimEnd('/');
+        var graph = string.IsNullOrWhiteSpace(configuration["Graph:TenantId"]);
+        var serviceNow = string.IsNullOrWhiteSpace(configuration["ServiceNow:InstanceUrl"]);
+        var values = new Dictionary<string, string?>();
+        if (graph)
+        {
+            values["Graph:TenantId"] = "00000000-0000-4000-8000-000000000001";
+            values["Graph:ClientId"] = "00000000-0000-4000-8000-000000000002";
+            values["Graph:Credential"] = "Sandbox";
+            values["Graph:ClientSecret"] = "sandbox-secret";
+            values["Graph:BaseUrl"] = $"{self}{GraphPrefix}/v1.0";
+            values["Graph:ClientState"] = configuration["Graph:ClientState"] is { Length: > 0 } configured ? configured : SandboxClientState;
+            values["Subscriptions:NotificationUrl"] = configuration["Subscriptions:NotificationUrl"] ?? $"{self}/api/graph/notifications";
+            values["Subscriptions:LifecycleNotificationUrl"] = configuration["Subscriptions:LifecycleNotificationUrl"] ?? $"{self}/api/graph/lifecycle";
+        }
+
+        if (serviceNow)
+        {
+            values["ServiceNow:InstanceUrl"] = $"{self}{ServiceNowPrefix}";
+            values["ServiceNow:AuthMode"] = "Basic";
+            values["ServiceNow:Username"] = configuration["Sandbox:ServiceNow:Username"] ?? "admin";
+            values["ServiceNow:Password"] = configuration["Sandbox:ServiceNow:Password"] ?? "sandbox";
+        }
+
+        configuration.AddInMemoryCollection(values);
+        return new SandboxMode(graph, serviceNow, self);
+    }
+}

@@ -1,0 +1,47 @@
+using EntraSnow.Flows.Scheduling;
+
+namespace EntraSnow.LocalHost.Hosting;
+
+/// <summary>The local counterpart of the Functions app's TimerTrigger functions: each job on its own interval.</summary>
+internal sealed class ScheduledJobService(IEnumerable<IScheduledJob> jobs, TimeProvider clock, ILogger<ScheduledJobService> logger) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(jobs.Select(job => Task.Run(() => RunJobAsync(job, stoppingToken), stoppingToken)));
+
+    private async Task RunJobAsync(IScheduledJob job, CancellationToken stoppingToken)
+    {
+        if (job.RunOnStart)
+        {
+            await RunOnceAsync(job, stoppingToken);
+        }
+
+        using var timer = new PeriodicTimer(job.Interval, clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await RunOnceAsync(job, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task RunOnceAsync(IScheduledJob job, CancellationToken stoppingToken)
+    {
+        try
+        {
+            logger.LogInformation("Running {Job}", job.Name);
+            await job.RunAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // A failed run is retried on the next tick; jobs are written to resume.
+            logger.LogError(ex, "{Job} failed; it runs again in {Interval}", job.Name, job.Interval);
+        }
+    }
+}

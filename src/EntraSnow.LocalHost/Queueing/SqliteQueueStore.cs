@@ -1,0 +1,543 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using EntraSnow.Flows.Messaging;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EntraSnow.LocalHost.Queueing;
+
+/// <summary>
+/// Durable queues in one SQLite file (WAL): at-least-once delivery, visibility timeout, delivery count, dead-lettering
+/// with a reason, duplicate detection by message id, scheduled messages, and one-at-a-time processing per session key.
+/// Every write goes through one writer loop that commits the writes waiting at that moment in a single transaction
+/// (group commit): concurrent requests share one fsync instead of queueing behind each other's.
+/// A write's task completes only after its transaction committed.
+/// </summary>
+public sealed class SqliteQueueStore : IMessageQueue, IAsyncDisposable
+{
+    private readonly string _connectionString;
+    private readonly SqliteQueueOptions _options;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<SqliteQueueStore> _logger;
+    private readonly Channel<WriteOperation> _writes = Channel.CreateUnbounded<WriteOperation>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<string, WorkSignal> _signals = new(StringComparer.Ordinal);
+    private readonly Task _writerLoop;
+    private readonly SqliteConnection _writer;
+    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+
+    public SqliteQueueStore(string databasePath, IOptions<SqliteQueueOptions> options, TimeProvider clock, ILogger<SqliteQueueStore> logger)
+    {
+        DatabasePath = Path.GetFullPath(databasePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = false,
+            DefaultTimeout = 30,
+        }.ToString();
+        _options = options.Value;
+        _clock = clock;
+        _logger = logger;
+        _writer = Open();
+        CreateSchema(_writer);
+        _writerLoop = Task.Run(RunWriterAsync);
+    }
+
+    public string DatabasePath { get; }
+
+    // ---- Sending ---------------------------------------------------------------------------------------------
+
+    public Task SendAsync(string queue, IReadOnlyList<ChangeMessage> messages, CancellationToken cancellationToken = default) =>
+        SendCoreAsync(queue, messages, visibleAt: null, cancellationToken);
+
+    public Task ScheduleAsync(string queue, ChangeMessage message, DateTimeOffset visibleAt, CancellationToken cancellationToken = default) =>
+        SendCoreAsync(queue, [message], visibleAt, cancellationToken);
+
+    private async Task SendCoreAsync(string queue, IReadOnlyList<ChangeMessage> messages, DateTimeOffset? visibleAt, CancellationToken cancellationToken)
+    {
+        QueueNameCheck(queue);
+        if (messages.Count == 0)
+        {
+            return;
+        }
+
+        var bodies = messages.Select(m => (m, ChangeMessageJson.SerializeToUtf8(m))).ToArray();
+        await ExecuteAsync(connection =>
+        {
+            var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+            var visible = visibleAt?.ToUnixTimeMilliseconds() ?? now;
+            var dedupe = Command(connection, "dedupe", """
+                INSERT INTO dedupe(queue, message_id, expires_at) VALUES ($queue, $id, $expires)
+                ON CONFLICT(queue, message_id) DO UPDATE SET expires_at = excluded.expires_at WHERE dedupe.expires_at <= $now
+                """);
+            var insert = Command(connection, "insert", """
+                INSERT INTO messages(queue, message_id, session_key, kind, subject_id, correlation_id, body, enqueued_at, visible_at, delivery_count, state)
+                VALUES ($queue, $id, $session, $kind, $subject, $correlation, $body, $now, $visible, 0, 0)
+                """);
+            var stored = 0;
+            foreach (var (message, body) in bodies)
+            {
+                Bind(dedupe, ("$queue", queue), ("$id", message.MessageId), ("$expires", now + (long)_options.DuplicateDetectionWindow.TotalMilliseconds), ("$now", now));
+                if (dedupe.ExecuteNonQuery() == 0)
+                {
+                    continue; // seen within the window: a duplicate
+                }
+
+                Bind(insert, ("$queue", queue), ("$id", message.MessageId), ("$session", message.SessionKey), ("$kind", message.Kind),
+                    ("$subject", message.SubjectId), ("$correlation", message.CorrelationId), ("$body", body), ("$now", now), ("$visible", visible));
+                insert.ExecuteNonQuery();
+                stored++;
+            }
+
+            return stored;
+        }, cancellationToken);
+        Signal(queue).Set();
+    }
+
+    // ---- Receiving and settling ------------------------------------------------------------------------------
+
+    /// <summary>Takes the next visible message whose session has nothing in flight, or null when there is none.</summary>
+    public Task<ReceivedMessage?> ReceiveAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        QueueNameCheck(queue);
+        return ExecuteAsync(connection =>
+        {
+            var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+            var select = Command(connection, "receive-select", """
+                SELECT m.seq, m.delivery_count, m.body, m.message_id FROM messages m
+                WHERE m.queue = $queue AND m.state = 0 AND m.visible_at <= $now AND (m.locked_until IS NULL OR m.locked_until <= $now)
+                  AND NOT EXISTS (SELECT 1 FROM messages o WHERE o.queue = m.queue AND o.session_key = m.session_key
+                                  AND o.state = 0 AND o.locked_until > $now)
+                ORDER BY m.visible_at, m.seq LIMIT 1
+                """);
+            while (true)
+            {
+                Bind(select, ("$queue", queue), ("$now", now));
+                long seq;
+                int deliveries;
+                byte[] body;
+                string messageId;
+                using (var reader = select.ExecuteReader())
+                {
+                    if (!reader.Read())
+                    {
+                        return (ReceivedMessage?)null;
+                    }
+
+                    seq = reader.GetInt64(0);
+                    deliveries = reader.GetInt32(1);
+                    body = (byte[])reader[2];
+                    messageId = reader.GetString(3);
+                }
+
+                if (deliveries >= _options.MaxDeliveryCount)
+                {
+                    // Delivered this often and never settled: it likely kills whatever processes it.
+                    DeadLetterRow(connection, seq, "MaxDeliveryCountExceeded",
+                        $"Delivered {deliveries} times without being completed.", now);
+                    _logger.LogWarning("Dead-lettered {MessageId} on {Queue}: delivered {Count} times without completion", messageId, queue, deliveries);
+                    continue;
+                }
+
+                ChangeMessage message;
+                try
+                {
+                    message = ChangeMessageJson.Deserialize(body);
+                }
+                catch (FormatException ex)
+                {
+                    DeadLetterRow(connection, seq, "MalformedMessage", ex.Message, now);
+                    continue;
+                }
+
+                var token = Guid.NewGuid().ToString("N");
+                var lockCommand = Command(connection, "receive-lock",
+                    "UPDATE messages SET lock_token = $token, locked_until = $until, delivery_count = delivery_count + 1 WHERE seq = $seq");
+                Bind(lockCommand, ("$token", token), ("$until", now + (long)_options.VisibilityTimeout.TotalMilliseconds), ("$seq", seq));
+                lockCommand.ExecuteNonQuery();
+                return new ReceivedMessage(seq, queue, token, deliveries + 1, message);
+            }
+        }, cancellationToken);
+    }
+
+    /// <summary>Removes a processed message. Throws <see cref="MessageLockLostException"/> if its lock had expired and it was taken again.</summary>
+    public Task CompleteAsync(ReceivedMessage received, CancellationToken cancellationToken = default) =>
+        SettleAsync(received, "DELETE FROM messages WHERE seq = $seq AND lock_token = $token", [], cancellationToken);
+
+    /// <summary>Releases a message to be delivered again at <paramref name="visibleAt"/>, carrying its next attempt number.</summary>
+    public Task RescheduleAsync(ReceivedMessage received, DateTimeOffset visibleAt, int nextAttempt, CancellationToken cancellationToken = default)
+    {
+        var body = ChangeMessageJson.SerializeToUtf8(received.Message with { Attempt = nextAttempt });
+        return SettleAsync(received,
+            "UPDATE messages SET lock_token = NULL, locked_until = NULL, delivery_count = 0, visible_at = $visible, body = $body WHERE seq = $seq AND lock_token = $token",
+            [("$visible", visibleAt.ToUnixTimeMilliseconds()), ("$body", body)], cancellationToken);
+    }
+
+    /// <summary>Gives the message back at once (e.g. on shutdown) without counting it as an attempt.</summary>
+    public Task AbandonAsync(ReceivedMessage received, CancellationToken cancellationToken = default) =>
+        SettleAsync(received, "UPDATE messages SET lock_token = NULL, locked_until = NULL WHERE seq = $seq AND lock_token = $token", [], cancellationToken);
+
+    public Task DeadLetterAsync(ReceivedMessage received, string reason, string? description, CancellationToken cancellationToken = default) =>
+        SettleAsync(received,
+            "UPDATE messages SET state = 1, lock_token = NULL, locked_until = NULL, dead_letter_reason = $reason, dead_letter_description = $description, dead_lettered_at = $now WHERE seq = $seq AND lock_token = $token",
+            [("$reason", reason), ("$description", description), ("$now", _clock.GetUtcNow().ToUnixTimeMilliseconds())], cancellationToken);
+
+    /// <summary>Keeps a long-running message hidden for another visibility timeout.</summary>
+    public Task RenewLockAsync(ReceivedMessage received, CancellationToken cancellationToken = default) =>
+        SettleAsync(received, "UPDATE messages SET locked_until = $until WHERE seq = $seq AND lock_token = $token",
+            [("$until", _clock.GetUtcNow().ToUnixTimeMilliseconds() + (long)_options.VisibilityTimeout.TotalMilliseconds)], cancellationToken);
+
+    private async Task SettleAsync(ReceivedMessage received, string sql, (string, object?)[] parameters, CancellationToken cancellationToken)
+    {
+        var changed = await ExecuteAsync(connection =>
+        {
+            var command = Command(connection, sql, sql);
+            Bind(command, [("$seq", received.Sequence), ("$token", received.LockToken), .. parameters]);
+            return command.ExecuteNonQuery();
+        }, cancellationToken);
+        if (changed == 0)
+        {
+            throw new MessageLockLostException(received.LockToken);
+        }
+
+        Signal(received.Queue).Set();
+    }
+
+    // ---- Waiting for work --------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Returns when the queue may have work: at once when a message is sent in this process, else when the next scheduled
+    /// message or expired lock is due, else after <paramref name="maxWait"/>. Consumers never sleep on a fixed poll
+    /// interval while work arrives.
+    /// </summary>
+    public async Task WaitForWorkAsync(string queue, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        var signal = Signal(queue);
+        var wake = signal.WaitAsync();
+        var due = await NextDueAsync(queue, cancellationToken);
+        var wait = maxWait;
+        if (due is { } at)
+        {
+            var untilDue = at - _clock.GetUtcNow();
+            if (untilDue <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            wait = untilDue < wait ? untilDue : wait;
+        }
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var timer = Task.Delay(wait, _clock, cts.Token);
+        await Task.WhenAny(wake, timer);
+        await cts.CancelAsync();
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private async Task<DateTimeOffset?> NextDueAsync(string queue, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT MIN(CASE WHEN locked_until IS NOT NULL AND locked_until > visible_at THEN locked_until ELSE visible_at END)
+            FROM messages WHERE queue = $queue AND state = 0
+            """;
+        command.Parameters.AddWithValue("$queue", queue);
+        var result = await command.ExecuteScalarAsync(cancellationToken);
+        return result is long ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+    }
+
+    private WorkSignal Signal(string queue) => _signals.GetOrAdd(queue, _ => new WorkSignal());
+
+    // ---- Inspection and dead letters (used by the CLI, the health endpoint and tests) ----------------------------
+
+    public async Task<IReadOnlyList<QueueStats>> GetStatsAsync(CancellationToken cancellationToken = default)
+    {
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT queue,
+                   SUM(CASE WHEN state = 0 AND NOT (locked_until IS NOT NULL AND locked_until > $now) AND visible_at <= $now THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN state = 0 AND locked_until IS NOT NULL AND locked_until > $now THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN state = 1 THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN state = 0 AND NOT (locked_until IS NOT NULL AND locked_until > $now) AND visible_at > $now THEN 1 ELSE 0 END)
+            FROM messages GROUP BY queue
+            """;
+        command.Parameters.AddWithValue("$now", now);
+        var found = new Dictionary<string, QueueStats>(StringComparer.Ordinal);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var q = reader.GetString(0);
+                found[q] = new QueueStats(q, reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
+            }
+        }
+
+        return QueueNames.All.Concat(found.Keys.Except(QueueNames.All))
+            .Select(q => found.TryGetValue(q, out var s) ? s : new QueueStats(q, 0, 0, 0, 0))
+            .ToList();
+    }
+
+    public async Task<IReadOnlyList<DeadLetter>> ListDeadLettersAsync(string? queue = null, int limit = 100, CancellationToken cancellationToken = default)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT seq, queue, message_id, kind, subject_id, correlation_id, dead_letter_reason, dead_letter_description, dead_lettered_at, delivery_count
+            FROM messages WHERE state = 1 AND ($queue IS NULL OR queue = $queue) ORDER BY dead_lettered_at DESC, seq DESC LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$queue", (object?)queue ?? DBNull.Value);
+        command.Parameters.AddWithValue("$limit", limit);
+        var list = new List<DeadLetter>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(new DeadLetter(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                reader.GetString(5), reader.IsDBNull(6) ? "" : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.IsDBNull(8) ? 0 : reader.GetInt64(8)), reader.GetInt32(9)));
+        }
+
+        return list;
+    }
+
+    /// <summary>Puts dead-lettered messages back on their queue as fresh deliveries (attempt 0). Returns how many.</summary>
+    public async Task<int> ReplayDeadLettersAsync(string? queue = null, long? sequence = null, CancellationToken cancellationToken = default)
+    {
+        var replayed = await ExecuteAsync(connection =>
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = """
+                UPDATE messages SET state = 0, delivery_count = 0, lock_token = NULL, locked_until = NULL, visible_at = $now,
+                       dead_letter_reason = NULL, dead_letter_description = NULL, dead_lettered_at = NULL,
+                       body = json_set(body, '$.attempt', 0)
+                WHERE state = 1 AND ($queue IS NULL OR queue = $queue) AND ($seq IS NULL OR seq = $seq)
+                """;
+            Bind(command, ("$now", _clock.GetUtcNow().ToUnixTimeMilliseconds()), ("$queue", queue), ("$seq", sequence));
+            return command.ExecuteNonQuery();
+        }, cancellationToken);
+        foreach (var q in QueueNames.All)
+        {
+            Signal(q).Set();
+        }
+
+        return replayed;
+    }
+
+    /// <summary>Forgets expired duplicate-detection entries; the consumer host calls it now and then.</summary>
+    public Task<int> PurgeExpiredDedupeAsync(CancellationToken cancellationToken = default) =>
+        ExecuteAsync(connection =>
+        {
+            var command = Command(connection, "purge", "DELETE FROM dedupe WHERE expires_at <= $now");
+            Bind(command, ("$now", _clock.GetUtcNow().ToUnixTimeMilliseconds()));
+            return command.ExecuteNonQuery();
+        }, cancellationToken);
+
+    // ---- The writer loop ---------------------------------------------------------------------------------------
+
+    private Task<T> ExecuteAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var operation = new WriteOperation(connection => work(connection));
+        ObjectDisposedException.ThrowIf(!_writes.Writer.TryWrite(operation), this);
+
+        return operation.Completion.Task.ContinueWith(t => (T)t.Result!, cancellationToken,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private async Task RunWriterAsync()
+    {
+        var batch = new List<WriteOperation>(_options.MaxBatch);
+        var reader = _writes.Reader;
+        while (await reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            while (batch.Count < _options.MaxBatch && reader.TryRead(out var op))
+            {
+                batch.Add(op);
+            }
+
+            var results = new object?[batch.Count];
+            var errors = new Exception?[batch.Count];
+            try
+            {
+                // Plain SQL transaction control: cached commands then never hold a stale SqliteTransaction.
+                Exec(_writer, "BEGIN IMMEDIATE");
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    // A savepoint per operation: one failing write does not undo the others in its batch.
+                    Exec(_writer, "SAVEPOINT op");
+                    try
+                    {
+                        results[i] = batch[i].Work(_writer);
+                        Exec(_writer, "RELEASE op");
+                    }
+                    catch (Exception ex)
+                    {
+                        Exec(_writer, "ROLLBACK TO op");
+                        Exec(_writer, "RELEASE op");
+                        errors[i] = ex;
+                    }
+                }
+
+                Exec(_writer, "COMMIT");
+            }
+            catch (Exception ex)
+            {
+                TryRollback();
+                _logger.LogError(ex, "Queue transaction of {Count} writes failed", batch.Count);
+                foreach (var op in batch)
+                {
+                    op.Completion.TrySetException(ex);
+                }
+
+                continue;
+            }
+
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (errors[i] is { } error)
+                {
+                    batch[i].Completion.TrySetException(error);
+                }
+                else
+                {
+                    batch[i].Completion.TrySetResult(results[i]);
+                }
+            }
+        }
+    }
+
+    private void TryRollback()
+    {
+        try
+        {
+            Exec(_writer, "ROLLBACK");
+        }
+        catch (SqliteException)
+        {
+            // No transaction was open.
+        }
+    }
+
+    private sealed record WriteOperation(Func<SqliteConnection, object?> Work)
+    {
+        public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    // ---- Plumbing ----------------------------------------------------------------------------------------------
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        // FULL: a committed send survives power loss, not just a process crash; group commit keeps it affordable.
+        Exec(connection, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000;");
+        return connection;
+    }
+
+    private static void CreateSchema(SqliteConnection connection) => Exec(connection, """
+        CREATE TABLE IF NOT EXISTS messages (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            queue TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            session_key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject_id TEXT NOT NULL,
+            correlation_id TEXT NOT NULL,
+            body BLOB NOT NULL,
+            enqueued_at INTEGER NOT NULL,
+            visible_at INTEGER NOT NULL,
+            delivery_count INTEGER NOT NULL DEFAULT 0,
+            lock_token TEXT,
+            locked_until INTEGER,
+            state INTEGER NOT NULL DEFAULT 0,
+            dead_letter_reason TEXT,
+            dead_letter_description TEXT,
+            dead_lettered_at INTEGER);
+        CREATE INDEX IF NOT EXISTS ix_messages_ready ON messages(queue, state, visible_at, seq);
+        CREATE INDEX IF NOT EXISTS ix_messages_session ON messages(queue, session_key, state, locked_until);
+        CREATE TABLE IF NOT EXISTS dedupe (
+            queue TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            expires_at INTEGER NOT NULL,
+            PRIMARY KEY (queue, message_id)) WITHOUT ROWID;
+        """);
+
+    private SqliteCommand Command(SqliteConnection connection, string key, string sql)
+    {
+        if (!ReferenceEquals(connection, _writer))
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return command;
+        }
+
+        if (!_commands.TryGetValue(key, out var cached))
+        {
+            cached = connection.CreateCommand();
+            cached.CommandText = sql;
+            _commands[key] = cached;
+        }
+
+        return cached;
+    }
+
+    private static void Bind(SqliteCommand command, params (string Name, object? Value)[] parameters)
+    {
+        command.Parameters.Clear();
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+    }
+
+    private void DeadLetterRow(SqliteConnection connection, long seq, string reason, string description, long now)
+    {
+        var command = Command(connection, "dead-letter-row",
+            "UPDATE messages SET state = 1, lock_token = NULL, locked_until = NULL, dead_letter_reason = $reason, dead_letter_description = $description, dead_lettered_at = $now WHERE seq = $seq");
+        Bind(command, ("$reason", reason), ("$description", description), ("$now", now), ("$seq", seq));
+        command.ExecuteNonQuery();
+    }
+
+    private static void Exec(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static void QueueNameCheck(string queue)
+    {
+        if (string.IsNullOrWhiteSpace(queue) || queue.Length > 260)
+        {
+            throw new ArgumentException("A queue name is required.", nameof(queue));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _writes.Writer.TryComplete();
+        await _writerLoop;
+        foreach (var command in _commands.Values)
+        {
+            command.Dispose();
+        }
+
+        await _writer.DisposeAsync();
+    }
+
+    /// <summary>An auto-reset signal consumers await; set on every send in this process.</summary>
+    private sealed class WorkSignal
+    {
+        private TaskCompletionSource _source = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task WaitAsync() => Volatile.Read(ref _source).Task;
+
+        public void Set() => Interlocked.Exchange(ref _source, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+}
