@@ -17,7 +17,7 @@ public sealed class MessagingOptions
 
     /// <summary>Deliveries before a message that keeps failing transiently is dead-lettered.</summary>
     [Range(1, 100)]
-    public int MaxAttempts { get; set; } = 12;
+    public int MaxAttempts { get; set; } = 15;
 
     /// <summary>First reschedule delay; it doubles each attempt up to <see cref="MaxRescheduleDelay"/>.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]

@@ -1,0 +1,61 @@
+using Azure.Messaging.ServiceBus;
+using EntraSnow.Flows.Messaging;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
+
+namespace EntraSnow.Functions.Consumers;
+
+/// <summary>
+/// Applies the shared <see cref="MessageProcessor"/> to one Service Bus delivery and settles it explicitly (the triggers
+/// run with AutoCompleteMessages = false): complete; reschedule a copy with a growing delay and complete the original
+/// (the isolated worker would otherwise abandon at once and burn the delivery count); or dead-letter with the reason.
+/// </summary>
+internal sealed class ServiceBusDelivery(IEnumerable<IMessageHandler> handlers, MessageProcessor processor, IMessageQueue queue, ILogger<ServiceBusDelivery> logger)
+{
+    private readonly Dictionary<string, IMessageHandler> _handlers = handlers.ToDictionary(h => h.Queue, StringComparer.Ordinal);
+
+    public async Task ProcessAsync(string queueName, ServiceBusReceivedMessage delivery, ServiceBusMessageActions actions, CancellationToken cancellationToken)
+    {
+        if (!_handlers.TryGetValue(queueName, out var handler))
+        {
+            throw new InvalidOperationException($"No handler is registered for queue '{queueName}'.");
+        }
+
+        ChangeMessage message;
+        try
+        {
+            message = ChangeMessageJson.Deserialize(delivery.Body.ToMemory().Span);
+        }
+        catch (FormatException ex)
+        {
+            logger.LogWarning("Dead-lettering malformed message {MessageId} on {Queue}: {Reason}", delivery.MessageId, queueName, ex.Message);
+            await actions.DeadLetterMessageAsync(delivery, null, "MalformedMessage", ex.Message, cancellationToken);
+            return;
+        }
+
+        var disposition = await processor.ProcessAsync(handler, message, cancellationToken);
+        switch (disposition)
+        {
+            case MessageDisposition.Complete:
+                await actions.CompleteMessageAsync(delivery, cancellationToken);
+                break;
+            case MessageDisposition.Reschedule r:
+                // Store the retry before completing the original: if the process dies in between, the original is redelivered.
+                var retry = message with { Attempt = r.NextAttempt, MessageId = RetryMessageId(message.MessageId, r.NextAttempt) };
+                await queue.ScheduleAsync(queueName, retry, r.VisibleAt, cancellationToken);
+                await actions.CompleteMessageAsync(delivery, cancellationToken);
+                break;
+            case MessageDisposition.DeadLetter d:
+                await actions.DeadLetterMessageAsync(delivery, null, d.Reason, d.Description, cancellationToken);
+                break;
+        }
+    }
+
+    /// <summary>The retry is a new message to Service Bus (its duplicate detection would drop the same id), traceable to the original.</summary>
+    internal static string RetryMessageId(string messageId, int attempt)
+    {
+        var marker = messageId.LastIndexOf("~retry", StringComparison.Ordinal);
+        var original = marker >= 0 ? messageId[..marker] : messageId;
+        return $"{original}~retry{attempt}";
+    }
+}

@@ -1,0 +1,45 @@
+using Azure.Core;
+using Azure.Identity;
+using EntraSnow.Flows.Intake;
+using EntraSnow.Flows.Messaging;
+using EntraSnow.Functions.Consumers;
+using EntraSnow.Functions.Intake;
+using EntraSnow.Functions.Messaging;
+using EntraSnow.Functions.Timers;
+using EntraSnow.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace EntraSnow.Functions;
+
+/// <summary>Everything the Functions app runs, registered in one place so tests can build and check the same composition.</summary>
+public static class FunctionsComposition
+{
+    public static IServiceCollection AddEntraSnowFunctions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+
+        // One identity for everything: the app's user-assigned managed identity (AZURE_CLIENT_ID), or a developer's sign-in locally.
+        services.TryAddSingleton<TokenCredential>(_ => new DefaultAzureCredential(new DefaultAzureCredentialOptions
+        {
+            ManagedIdentityClientId = configuration["AZURE_CLIENT_ID"],
+        }));
+
+        services.AddOptions<ServiceBusOptions>().Bind(configuration.GetSection(ServiceBusOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MessagingOptions>().Bind(configuration.GetSection(MessagingOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHttpClient<ServiceBusRestQueue>().AddStandardResilienceHandler();
+        services.AddSingleton<IMessageQueue>(sp => sp.GetRequiredService<ServiceBusRestQueue>());
+
+        services.AddGraphIntake(configuration);
+        services.AddSingleton<GraphNotificationEndpoint>();
+        services.AddSingleton<MessageProcessor>();
+        services.AddSingleton<ServiceBusDelivery>();
+
+        services.AddTransient<GraphNotificationFunctions>();
+        services.AddTransient<QueueConsumerFunctions>();
+        services.AddTransient<ScheduledJobFunctions>();
+        return services;
+    }
+}

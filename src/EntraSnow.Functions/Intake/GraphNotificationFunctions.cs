@@ -1,0 +1,46 @@
+using Azure.Messaging;
+using EntraSnow.Flows.Intake;
+using EntraSnow.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
+
+namespace EntraSnow.Functions.Intake;
+
+/// <summary>
+/// Graph change notifications into the queues. Anonymous at the Functions level: Graph cannot send a function key
+/// header, and every item is checked against the clientState secret instead.
+/// </summary>
+internal sealed class GraphNotificationFunctions(GraphNotificationEndpoint endpoint, GraphNotificationIntake intake, ILogger<GraphNotificationFunctions> logger)
+{
+    [Function("GraphNotifications")]
+    public async Task Notifications(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "graph/notifications")] HttpRequest request,
+        CancellationToken cancellationToken) =>
+        await (await endpoint.HandleAsync(request, cancellationToken)).ExecuteAsync(request.HttpContext);
+
+    [Function("GraphLifecycleNotifications")]
+    public async Task Lifecycle(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "graph/lifecycle")] HttpRequest request,
+        CancellationToken cancellationToken) =>
+        await (await endpoint.HandleAsync(request, cancellationToken)).ExecuteAsync(request.HttpContext);
+
+    /// <summary>
+    /// The same notifications through an Event Grid partner topic. A queue failure throws, so Event Grid retries;
+    /// an unreadable event is logged and dropped, since retrying cannot fix it.
+    /// </summary>
+    [Function("GraphEventGrid")]
+    public async Task EventGrid([EventGridTrigger] CloudEvent cloudEvent, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var graphEvent = new GraphCloudEvent(cloudEvent.Type, cloudEvent.Subject, cloudEvent.Data?.ToMemory() ?? ReadOnlyMemory<byte>.Empty);
+            GraphCloudEvents.ToNotification(graphEvent);
+            await intake.AcceptCloudEventsAsync([graphEvent], cloudEvent.Id, cancellationToken);
+        }
+        catch (NotificationFormatException ex)
+        {
+            logger.LogWarning("Dropped Event Grid event {EventId} of type {EventType}: {Reason}", cloudEvent.Id, cloudEvent.Type, ex.Message);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using EntraSnow.Flows.Messaging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EntraSnow.Flows.Tests.Messaging;
+
+public sealed class MessageProcessorTests
+{
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 24, 8, 0, 0, TimeSpan.Zero));
+    private readonly IMessageHandler _handler = Substitute.For<IMessageHandler>();
+    private readonly MessagingOptions _options = new() { InlineRetries = 2, InlineRetryDelay = TimeSpan.FromSeconds(1), MaxAttempts = 5 };
+
+    private MessageProcessor Processor() => new(Options.Create(_options), _clock, NullLogger<MessageProcessor>.Instance);
+
+    private static ChangeMessage Message(int attempt = 0) => new()
+    {
+        MessageId = "m1",
+        SessionKey = "u1",
+        Kind = MessageKinds.UserUpdated,
+        TenantId = "t",
+        SubjectId = "u1",
+        ChangedAt = DateTimeOffset.UnixEpoch,
+        CorrelationId = "c",
+        Attempt = attempt,
+    };
+
+    /// <summary>Runs the processor while advancing the fake clock, so inline backoff delays elapse without real waiting.</summary>
+    private async Task<MessageDisposition> RunAsync(ChangeMessage message)
+    {
+        var task = Processor().ProcessAsync(_handler, message, CancellationToken.None);
+        for (var i = 0; i < 100 && !task.IsCompleted; i++)
+        {
+            await Task.Yield();
+            _clock.Advance(TimeSpan.FromMilliseconds(500));
+        }
+
+        return await task;
+    }
+
+    [Fact]
+    public async Task Handled_message_is_completed()
+    {
+        Assert.IsType<MessageDisposition.Complete>(await RunAsync(Message()));
+    }
+
+    [Fact]
+    public async Task Permanent_failure_is_dead_lettered_with_its_reason_and_not_retried()
+    {
+        _handler.HandleAsync(default!, default).ReturnsForAnyArgs(Task.FromException(new PermanentFailureException("No cmn_department named 'Sales'")));
+
+        var disposition = Assert.IsType<MessageDisposition.DeadLetter>(await RunAsync(Message()));
+
+        Assert.Contains("Sales", disposition.Description, StringComparison.Ordinal);
+        await _handler.ReceivedWithAnyArgs(1).HandleAsync(default!, default);
+    }
+
+    [Fact]
+    public async Task Blip_is_retried_inside_the_delivery_and_then_completes()
+    {
+        var calls = 0;
+        _handler.HandleAsync(default!, default).ReturnsForAnyArgs(_ => ++calls < 3 ? Task.FromException(new TransientFailureException("503")) : Task.CompletedTask);
+
+        Assert.IsType<MessageDisposition.Complete>(await RunAsync(Message()));
+        Assert.Equal(3, calls);
+    }
+
+    [Fact]
+    public async Task Lasting_outage_reschedules_with_a_growing_delay_instead_of_hammering()
+    {
+        _handler.HandleAsync(default!, default).ReturnsForAnyArgs(Task.FromException(new TransientFailureException("ServiceNow unreachable")));
+
+        var first = Assert.IsType<MessageDisposition.Reschedule>(await RunAsync(Message(attempt: 0)));
+        var firstDelay = first.VisibleAt - _clock.GetUtcNow();
+        var third = Assert.IsType<MessageDisposition.Reschedule>(await RunAsync(Message(attempt: 2)));
+        var thirdDelay = third.VisibleAt - _clock.GetUtcNow();
+
+        Assert.Equal(1, first.NextAttempt);
+        Assert.Equal(3, third.NextAttempt);
+        Assert.True(thirdDelay > firstDelay * 3, $"{thirdDelay} should be well above {firstDelay}");
+    }
+
+    [Fact]
+    public async Task Message_still_failing_after_max_attempts_is_dead_lettered()
+    {
+        _handler.HandleAsync(default!, default).ReturnsForAnyArgs(Task.FromException(new TransientFailureException("still down")));
+
+        var disposition = Assert.IsType<MessageDisposition.DeadLetter>(await RunAsync(Message(attempt: 4)));
+
+        Assert.Equal("MaxAttemptsExceeded", disposition.Reason);
+        Assert.Contains("still down", disposition.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Server_asking_to_wait_longer_gets_its_wait_at_the_reschedule()
+    {
+        _handler.HandleAsync(default!, default).ReturnsForAnyArgs(Task.FromException(new TransientFailureException("429", retryAfter: TimeSpan.FromMinutes(10))));
+
+        var disposition = Assert.IsType<MessageDisposition.Reschedule>(await RunAsync(Message()));
+
+        Assert.True(disposition.VisibleAt - _clock.GetUtcNow() >= TimeSpan.FromMinutes(9.9));
+        await _handler.ReceivedWithAnyArgs(1).HandleAsync(default!, default);
+    }
+
+    [Fact]
+    public void Default_schedule_outlasts_a_four_hour_outage()
+    {
+        var defaults = new MessagingOptions();
+        var total = Enumerable.Range(0, defaults.MaxAttempts - 1).Aggregate(TimeSpan.Zero, (sum, a) => sum + MessageProcessor.RescheduleDelay(defaults, a));
+
+        Assert.True(total > TimeSpan.FromHours(4), $"total wait {total}");
+    }
+}
