@@ -1,0 +1,169 @@
+using System.Text.Json.Nodes;
+
+namespace EntraSnow.Infra.Tests;
+
+/// <summary>The azd hooks, run for real under sh with a stand-in Azure CLI.</summary>
+public sealed class HookScriptTests : IDisposable
+{
+    private const string IdentityId = "11111111-2222-3333-4444-555555555555";
+    private const string GraphSpId = "99999999-8888-7777-6666-555555555555";
+
+    private readonly FakeAzureCli _az = new();
+    private readonly Dictionary<string, Guid> _roleIds;
+
+    public HookScriptTests()
+    {
+        _roleIds = GraphPermissionTests.Names.ToDictionary(n => n, _ => Guid.NewGuid());
+        var appRoles = new JsonArray(_roleIds.Select(r => (JsonNode)new JsonObject
+        {
+            ["id"] = r.Value.ToString(),
+            ["value"] = r.Key,
+            ["allowedMemberTypes"] = new JsonArray("Application"),
+        }).ToArray());
+        _az.Write("graph-sp.json", new JsonObject { ["id"] = GraphSpId, ["appRoles"] = appRoles }.ToJsonString());
+    }
+
+    public void Dispose() => _az.Dispose();
+
+    private static Dictionary<string, string> ProvisionedEnvironment(params (string Key, string Value)[] extra)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["AZURE_MANAGED_IDENTITY_PRINCIPAL_ID"] = IdentityId,
+            ["AZURE_KEY_VAULT_NAME"] = "kv-test",
+            ["SERVICENOW_AUTH_MODE"] = "OAuth",
+            ["KEYVAULT_RETRY_ATTEMPTS"] = "1",
+        };
+        foreach (var (key, value) in extra)
+        {
+            environment[key] = value;
+        }
+
+        return environment;
+    }
+
+    [Theory]
+    [InlineData("infra/hooks/postprovision.sh")]
+    [InlineData("infra/hooks/postdeploy.sh")]
+    public async Task Hook_scripts_are_valid_POSIX_shell(string script)
+    {
+        // azure.yaml runs them with sh, which is dash on Debian: no bash-only syntax may slip in.
+        var start = new System.Diagnostics.ProcessStartInfo("sh") { RedirectStandardError = true };
+        start.ArgumentList.Add("-n");
+        start.ArgumentList.Add(Repository.PathOf(script));
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        Assert.True(process.ExitCode == 0, error);
+    }
+
+    [Fact]
+    public async Task Postprovision_grants_each_missing_Graph_permission_to_the_identity_and_skips_granted_ones()
+    {
+        var alreadyGranted = _roleIds["User.Read.All"];
+        _az.Write("granted.tsv", alreadyGranted + "\n");
+        _az.SetSecret("servicenow-client-secret", "existing");
+
+        var (exitCode, output, error) = await _az.RunAsync("infra/hooks/postprovision.sh", ProvisionedEnvironment());
+
+        Assert.True(exitCode == 0, error);
+        var bodies = _az.GrantBodies.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(b => JsonNode.Parse(b)!).ToList();
+        Assert.Equal(_roleIds.Values.Where(id => id != alreadyGranted).Select(id => id.ToString()).Order(), bodies.Select(b => (string)b["appRoleId"]!).Order());
+        Assert.All(bodies, b =>
+        {
+            Assert.Equal(IdentityId, (string?)b["principalId"]);
+            Assert.Equal(GraphSpId, (string?)b["resourceId"]);
+        });
+        Assert.Contains("Graph User.Read.All: already granted", output);
+    }
+
+    [Fact]
+    public async Task Postprovision_stops_with_a_clear_message_when_the_user_may_not_grant_Graph_permissions()
+    {
+        _az.Write("deny", "");
+
+        var (exitCode, _, error) = await _az.RunAsync("infra/hooks/postprovision.sh", ProvisionedEnvironment());
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("you may not grant Microsoft Graph application permissions", error);
+        Assert.Contains("Privileged Role Administrator", error);
+        Assert.Contains("azd hooks run postprovision", error);
+    }
+
+    [Fact]
+    public async Task Postprovision_generates_missing_secrets_stores_the_given_one_and_never_overwrites_or_prints_them()
+    {
+        _az.SetSecret("graph-client-state", "kept-as-it-was");
+        const string givenSecret = "s3cr3t-from-the-pipeline-0123456789";
+
+        var (exitCode, output, error) = await _az.RunAsync("infra/hooks/postprovision.sh",
+            ProvisionedEnvironment(("SERVICENOW_CLIENT_SECRET", givenSecret)));
+
+        Assert.True(exitCode == 0, error);
+        Assert.Equal("kept-as-it-was", _az.Secret("graph-client-state"));
+        Assert.Matches("^[0-9a-f]{64}$", _az.Secret("servicenow-webhook-signing-secret"));
+        Assert.Equal(givenSecret, _az.Secret("servicenow-client-secret"));
+        Assert.False(_az.HasSecret("servicenow-password"));
+
+        // Secrets go through files: never on a command line, never in the output.
+        var generated = _az.Secret("servicenow-webhook-signing-secret");
+        Assert.DoesNotContain(givenSecret, _az.Calls + output + error);
+        Assert.DoesNotContain(generated, _az.Calls + output + error);
+    }
+
+    [Fact]
+    public async Task Postprovision_without_the_ServiceNow_secret_says_how_to_set_it_instead_of_failing()
+    {
+        var (exitCode, output, error) = await _az.RunAsync("infra/hooks/postprovision.sh",
+            ProvisionedEnvironment(("SERVICENOW_AUTH_MODE", "Basic")));
+
+        Assert.True(exitCode == 0, error);
+        Assert.False(_az.HasSecret("servicenow-password"));
+        Assert.Contains("az keyvault secret set --vault-name kv-test --name servicenow-password", output);
+    }
+
+    [Fact]
+    public async Task Postdeploy_with_webhook_delivery_changes_nothing()
+    {
+        var (exitCode, output, _) = await _az.RunAsync("infra/hooks/postdeploy.sh", new Dictionary<string, string> { ["EVENT_DELIVERY"] = "webhook" });
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("nothing to do", output);
+        Assert.Equal("", _az.Calls);
+    }
+
+    [Fact]
+    public async Task Postdeploy_with_Event_Grid_activates_the_partner_topic_and_subscribes_the_function()
+    {
+        _az.Write("topic-state", "NeverActivated");
+
+        var (exitCode, _, error) = await _az.RunAsync("infra/hooks/postdeploy.sh", EventGridEnvironment());
+
+        Assert.True(exitCode == 0, error);
+        var calls = _az.Calls.Split('\n');
+        Assert.Contains(calls, c => c.StartsWith("eventgrid partner topic activate -g rg-test -n entrasnow-graph-x", StringComparison.Ordinal));
+        var subscribe = Assert.Single(calls, c => c.StartsWith("eventgrid partner topic event-subscription create", StringComparison.Ordinal));
+        Assert.Contains("--endpoint /subscriptions/s/resourceGroups/rg-test/providers/Microsoft.Web/sites/func-x/functions/GraphEventGrid", subscribe);
+        Assert.Contains("--event-delivery-schema cloudeventschemav1_0", subscribe);
+    }
+
+    [Fact]
+    public async Task Postdeploy_before_Graph_created_the_partner_topic_says_to_run_it_again()
+    {
+        var (exitCode, output, _) = await _az.RunAsync("infra/hooks/postdeploy.sh", EventGridEnvironment());
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("azd hooks run postdeploy", output);
+        Assert.DoesNotContain("event-subscription", _az.Calls);
+    }
+
+    private static Dictionary<string, string> EventGridEnvironment() => new()
+    {
+        ["EVENT_DELIVERY"] = "eventgrid",
+        ["AZURE_RESOURCE_GROUP"] = "rg-test",
+        ["EVENTGRID_PARTNER_TOPIC"] = "entrasnow-graph-x",
+        ["AZURE_FUNCTION_APP_ID"] = "/subscriptions/s/resourceGroups/rg-test/providers/Microsoft.Web/sites/func-x",
+        ["PARTNER_TOPIC_WAIT_ATTEMPTS"] = "1",
+    };
+}
