@@ -74,7 +74,7 @@ public static class LocalHostCommandLine
         if (Flag(args, "--json"))
         {
             var json = stats.Select(s => new { queue = s.Queue, depth = s.Depth, inFlight = s.InFlight, deadLettered = s.DeadLettered, scheduled = s.Scheduled });
-            await output.WriteLineAsync(JsonSerializer.Serialize(json));
+            await output.WriteLineAsync(JsonSerializer.Serialize(json, WebJson));
             return 0;
         }
 
@@ -125,7 +125,8 @@ public static class LocalHostCommandLine
         return 0;
     }
 
-    internal static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
+    /// <summary>Readable JSON for terminals and scripts (no \u0027-style escaping of quotes).</summary>
+    internal static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     internal static bool Flag(string[] args, string name) => args.Contains(name, StringComparer.Ordinal);
 

@@ -14,6 +14,9 @@ public sealed class LocalHostOptions
     /// <summary>false runs intake and timers only, leaving queued work untouched (draining, debugging).</summary>
     public bool RunConsumers { get; set; } = true;
 
+    /// <summary>false leaves the timers (subscription upkeep, full sync, …) off.</summary>
+    public bool RunTimers { get; set; } = true;
+
     /// <summary>Where the local host listens; the Functions host's default port.</summary>
     [Required]
     [Url]

@@ -1,12 +1,25 @@
 using EntraSnow.Flows.Scheduling;
+using Microsoft.Extensions.Options;
 
 namespace EntraSnow.LocalHost.Hosting;
 
 /// <summary>The local counterpart of the Functions app's TimerTrigger functions: each job on its own interval.</summary>
-internal sealed class ScheduledJobService(IEnumerable<IScheduledJob> jobs, TimeProvider clock, ILogger<ScheduledJobService> logger) : BackgroundService
+internal sealed class ScheduledJobService(
+    IEnumerable<IScheduledJob> jobs,
+    IOptions<LocalHostOptions> options,
+    TimeProvider clock,
+    ILogger<ScheduledJobService> logger) : BackgroundService
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(jobs.Select(job => Task.Run(() => RunJobAsync(job, stoppingToken), stoppingToken)));
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.RunTimers)
+        {
+            logger.LogWarning("LocalHost:RunTimers is false: no scheduled job runs");
+            return Task.CompletedTask;
+        }
+
+        return Task.WhenAll(jobs.Select(job => Task.Run(() => RunJobAsync(job, stoppingToken), stoppingToken)));
+    }
 
     private async Task RunJobAsync(IScheduledJob job, CancellationToken stoppingToken)
     {

@@ -64,7 +64,7 @@ public sealed class SqliteQueueStore : IMessageQueue, IAsyncDisposable
             return;
         }
 
-        var bodies = messages.Select(m => (m, ChangeMessageJson.SerializeToUtf8(m))).ToArray();
+        var bodies = messages.Select(m => (m, ChangeMessageJson.Serialize(m))).ToArray();
         await ExecuteAsync(connection =>
         {
             var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
@@ -118,7 +118,7 @@ public sealed class SqliteQueueStore : IMessageQueue, IAsyncDisposable
                 Bind(select, ("$queue", queue), ("$now", now));
                 long seq;
                 int deliveries;
-                byte[] body;
+                string body;
                 string messageId;
                 using (var reader = select.ExecuteReader())
                 {
@@ -129,7 +129,7 @@ public sealed class SqliteQueueStore : IMessageQueue, IAsyncDisposable
 
                     seq = reader.GetInt64(0);
                     deliveries = reader.GetInt32(1);
-                    body = (byte[])reader[2];
+                    body = reader.GetString(2);
                     messageId = reader.GetString(3);
                 }
 
@@ -170,7 +170,7 @@ public sealed class SqliteQueueStore : IMessageQueue, IAsyncDisposable
     /// <summary>Releases a message to be delivered again at <paramref name="visibleAt"/>, carrying its next attempt number.</summary>
     public Task RescheduleAsync(ReceivedMessage received, DateTimeOffset visibleAt, int nextAttempt, CancellationToken cancellationToken = default)
     {
-        var body = ChangeMessageJson.SerializeToUtf8(received.Message with { Attempt = nextAttempt });
+        var body = ChangeMessageJson.Serialize(received.Message with { Attempt = nextAttempt });
         return SettleAsync(received,
             "UPDATE messages SET lock_token = NULL, locked_until = NULL, delivery_count = 0, visible_at = $visible, body = $body WHERE seq = $seq AND lock_token = $token",
             [("$visible", visibleAt.ToUnixTimeMilliseconds()), ("$body", body)], cancellationToken);
@@ -449,7 +449,7 @@ public sealed class SqliteQueueStore : IMessageQueue, IAsyncDisposable
             kind TEXT NOT NULL,
             subject_id TEXT NOT NULL,
             correlation_id TEXT NOT NULL,
-            body BLOB NOT NULL,
+            body TEXT NOT NULL,
             enqueued_at INTEGER NOT NULL,
             visible_at INTEGER NOT NULL,
             delivery_count INTEGER NOT NULL DEFAULT 0,

@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Sockets;
+using EntraSnow.LocalHost.Hosting;
+using EntraSnow.LocalHost.Queueing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EntraSnow.LocalHost.Tests.Support;
+
+/// <summary>
+/// The local host booted in-process on a free loopback port with its own data folder, exactly as
+/// <c>dotnet run --project src/EntraSnow.LocalHost</c> builds it. Settings are passed as <c>--Key=value</c> arguments.
+/// </summary>
+public sealed class LocalHostHarness : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly bool _ownsData;
+
+    private LocalHostHarness(WebApplication app, string baseUrl, string dataPath, bool ownsData)
+    {
+        _app = app;
+        BaseUrl = baseUrl;
+        DataPath = dataPath;
+        _ownsData = ownsData;
+        Client = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public string BaseUrl { get; }
+
+    public string DataPath { get; }
+
+    public HttpClient Client { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public SqliteQueueStore Queues => Services.GetRequiredService<SqliteQueueStore>();
+
+    /// <param name="settings">Extra settings, e.g. <c>["LocalHost:RunConsumers"] = "false"</c>.</param>
+    /// <param name="dataPath">Reuse a data folder (to restart over the same queues); a fresh temp folder by default.</param>
+    public static async Task<LocalHostHarness> StartAsync(IDictionary<string, string?>? settings = null, string? dataPath = null)
+    {
+        var ownsData = dataPath is null;
+        dataPath ??= NewDataPath();
+        var baseUrl = $"http://127.0.0.1:{FreePort()}";
+        var app = LocalHostApp.Build(Arguments(baseUrl, dataPath, settings));
+        await app.StartAsync();
+        return new LocalHostHarness(app, baseUrl, dataPath, ownsData);
+    }
+
+    public static string[] Arguments(string baseUrl, string dataPath, IDictionary<string, string?>? settings)
+    {
+        var all = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["LocalHost:Url"] = baseUrl,
+            ["LocalHost:DataPath"] = dataPath,
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        return all.Where(kv => kv.Value is not null).Select(kv => $"--{kv.Key}={kv.Value}").ToArray();
+    }
+
+    public static string NewDataPath() => Path.Combine(Path.GetTempPath(), "entrasnow-tests", Guid.NewGuid().ToString("N"));
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        if (_ownsData)
+        {
+            TryDelete(DataPath);
+        }
+    }
+
+    public static void TryDelete(string path)
+    {
+        try
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

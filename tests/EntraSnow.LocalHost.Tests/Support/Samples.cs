@@ -1,0 +1,25 @@
+namespace EntraSnow.LocalHost.Tests.Support;
+
+/// <summary>The payload samples in ../shared/graph-samples (the repository's sibling folder, as CI clones it).</summary>
+internal static class Samples
+{
+    public const string ClientState = "secretClientStateValue";
+
+    public static string GraphSample(string name) => File.ReadAllText(Path.Combine(SharedFolder(), "graph-samples", name));
+
+    public static byte[] GraphSampleBytes(string name) => File.ReadAllBytes(Path.Combine(SharedFolder(), "graph-samples", name));
+
+    public static string SharedFolder()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EntraSnowFunctions.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        var shared = dir is null ? null : Path.Combine(dir.FullName, "..", "shared");
+        return shared is not null && Directory.Exists(shared)
+            ? shared
+            : throw new DirectoryNotFoundException("../shared (the design samples) was not found beside the repository.");
+    }
+}
