@@ -14,4 +14,8 @@ public interface IServiceNowReferences
 
     /// <summary>Forgets a cached answer (e.g. after a record was created elsewhere).</summary>
     void Forget(string table, string field, string value);
+
+    /// <summary>The sys_id of an existing record; a missing one throws <see cref="ServiceNowReferenceMissingException"/> (InvalidLookupReference).</summary>
+    async Task<string> RequireAsync(string table, string field, string value, CancellationToken cancellationToken = default) =>
+        await FindAsync(table, field, value, cancellationToken) ?? throw new ServiceNowReferenceMissingException(table, field, value);
 }

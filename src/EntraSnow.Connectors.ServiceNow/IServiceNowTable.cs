@@ -28,6 +28,20 @@ public interface IServiceNowTable
     /// writes nothing when nothing differs. An empty key value throws <see cref="ServiceNowMatchingValueMissingException"/>.
     /// </summary>
     Task<UpsertResult> UpsertAsync(string table, string keyField, string keyValue, IReadOnlyDictionary<string, string?> fields, CancellationToken cancellationToken = default);
+
+    /// <summary>GET by sys_id with display values / reference-link options. Implementations that cannot honour them refuse.</summary>
+    Task<ServiceNowRecord?> GetAsync(string table, string sysId, ServiceNowReadOptions read, CancellationToken cancellationToken = default) =>
+        IsPlain(read) ? GetAsync(table, sysId, read.Fields, cancellationToken) : throw new NotSupportedException("Display values are not supported by this implementation.");
+
+    /// <summary>A paged query with display values / reference-link options. Implementations that cannot honour them refuse.</summary>
+    IAsyncEnumerable<ServiceNowRecord> QueryAsync(string table, EncodedQuery query, ServiceNowReadOptions read, CancellationToken cancellationToken = default) =>
+        IsPlain(read) ? QueryAsync(table, query, read.Fields, cancellationToken) : throw new NotSupportedException("Display values are not supported by this implementation.");
+
+    /// <summary>How many records match (ServiceNow's X-Total-Count), read with a one-record page.</summary>
+    Task<int> CountAsync(string table, EncodedQuery query, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("Counting is not supported by this implementation.");
+
+    private static bool IsPlain(ServiceNowReadOptions read) => read.DisplayValue == ServiceNowDisplayValue.False;
 }
 
 public enum UpsertOutcome

@@ -1,0 +1,24 @@
+namespace EntraSnow.Sandbox.ServiceNow;
+
+/// <summary>Settings of the ServiceNow emulator (section "Sandbox:ServiceNow" when a configuration is present).</summary>
+public sealed class ServiceNowEmulatorOptions
+{
+    /// <summary>The SQLite file holding the records; ":memory:" keeps them in memory for the emulator's lifetime.</summary>
+    public string DatabasePath { get; set; } = ":memory:";
+
+    /// <summary>The basic-auth account (DESIGN.md: Sandbox:ServiceNow:Username / Password).</summary>
+    public string Username { get; set; } = "admin";
+
+    public string Password { get; set; } = "sandbox";
+
+    /// <summary>The OAuth client /oauth_token.do accepts for client credentials.</summary>
+    public string ClientId { get; set; } = "entrasnow-sandbox";
+
+    public string ClientSecret { get; set; } = "sandbox";
+
+    /// <summary>expires_in of the tokens it issues (ServiceNow's default is 1800 s).</summary>
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>The hourly limit reported in X-RateLimit-Limit when rate limiting is switched on.</summary>
+    public int RateLimitPerHour { get; set; } = 5000;
+}
