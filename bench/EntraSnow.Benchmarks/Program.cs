@@ -1,5 +1,6 @@
 using System.Reflection;
 using EntraSnow.Benchmarks;
+using Spectre.Console;
 
 // Finds every IBenchmark in this assembly, so each benchmark is one file and nothing else changes to add one.
 var benchmarks = Assembly.GetExecutingAssembly().GetTypes()
@@ -18,6 +19,12 @@ if (chosen is null)
     }
 
     return args.Length == 0 ? 0 : 2;
+}
+
+// Redirected output (CI logs, BENCHMARKS.md) gets wide tables instead of an 80-column fallback.
+if (Console.IsOutputRedirected)
+{
+    AnsiConsole.Profile.Width = 160;
 }
 
 using var cts = new CancellationTokenSource();
