@@ -23,14 +23,9 @@ public sealed class MessageProcessor(
         using var activity = ActivitySource.StartActivity($"process {handler.Queue}", ActivityKind.Consumer);
         activity?.SetTag("messaging.destination.name", handler.Queue);
         activity?.SetTag("messaging.message.id", message.MessageId);
-        using var scope = logger.BeginScope(new Dictionary<string, object>
-        {
-            ["CorrelationId"] = message.CorrelationId,
-            ["MessageId"] = message.MessageId,
-            ["Queue"] = handler.Queue,
-            ["Kind"] = message.Kind,
-            ["SubjectId"] = message.SubjectId,
-        });
+        // A message template scope: structured providers get the values as properties, the console gets a readable line.
+        using var scope = logger.BeginScope("{Queue} {Kind} {SubjectId} correlation {CorrelationId} message {MessageId}",
+            handler.Queue, message.Kind, message.SubjectId, message.CorrelationId, message.MessageId);
 
         TransientFailureException? lastTransient = null;
         for (var inline = 0; inline <= settings.InlineRetries; inline++)

@@ -1,3 +1,9 @@
+using EntraSnow.Flows.FullSync;
+using EntraSnow.Flows.ProvisioningLog;
+using EntraSnow.LocalHost.Hosting;
+using EntraSnow.LocalHost.ProvisioningLog;
+using Microsoft.Extensions.Options;
+
 namespace EntraSnow.LocalHost.Cli;
 
 /// <summary>Commands that belong to flows (sync, log, doctor), registered by name.</summary>
@@ -5,6 +11,76 @@ internal static class LocalHostExtraCommands
 {
     public static Func<string[], TextWriter, Task<int>>? TryGet(string verb) => verb switch
     {
+        "log" => LogAsync,
+        "sync" => SyncAsync,
+        "doctor" => DoctorCommand.RunAsync,
         _ => null,
     };
+
+    private static async Task<int> LogAsync(string[] args, TextWriter output)
+    {
+        await using var scope = await CommandScope.OpenAsync(args);
+        return await ProvisioningCommands.LogAsync(scope.App.Services.GetRequiredService<IProvisioningLog>(), args, output);
+    }
+
+    /// <summary>
+    /// A full sync with a progress bar and a summary. If a local host is already serving this data folder, its consumers do
+    /// the work and this command only starts the run and follows it; otherwise this command runs the host itself
+    /// (consumers, and the emulators in sandbox mode) until the sync is done.
+    /// </summary>
+    private static async Task<int> SyncAsync(string[] args, TextWriter output)
+    {
+        await using var scope = await CommandScope.OpenAsync(args);
+        var url = scope.App.Services.GetRequiredService<IOptions<LocalHostOptions>>().Value.Url;
+        var running = await IsServingAsync(url);
+        if (!running)
+        {
+            await scope.App.StartAsync();
+        }
+        else
+        {
+            await output.WriteLineAsync($"A local host is serving at {url}: its consumers will do the work.");
+        }
+
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        try
+        {
+            return await ProvisioningCommands.SyncAsync(scope.App.Services.GetRequiredService<FullSyncRunner>(), args, output, cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            await output.WriteLineAsync("\nStopped following the sync; queued work stays queued and resumes with the next `serve` or `sync`.");
+            return 130;
+        }
+        finally
+        {
+            if (!running)
+            {
+                await scope.App.StopAsync();
+            }
+        }
+    }
+
+    private static async Task<bool> IsServingAsync(string url)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        try
+        {
+            using var response = await client.GetAsync(new Uri(new Uri(url), "/api/health"));
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+        catch (TaskCanceledException)
+        {
+            return false;
+        }
+    }
 }

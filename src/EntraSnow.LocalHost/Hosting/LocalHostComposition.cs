@@ -1,3 +1,13 @@
+using EntraSnow.Connectors.Graph;
+using EntraSnow.Connectors.ServiceNow;
+using EntraSnow.Flows.Provisioning;
+using EntraSnow.Flows.ProvisioningLog;
+using EntraSnow.Flows.Subscriptions;
+using EntraSnow.LocalHost.ProvisioningLog;
+using EntraSnow.Sandbox.Graph;
+using EntraSnow.Sandbox.ServiceNow;
+using Microsoft.Extensions.Options;
+
 namespace EntraSnow.LocalHost.Hosting;
 
 /// <summary>Wires the connectors, the flows and (in sandbox mode) the emulators into the local host.</summary>
@@ -5,13 +15,49 @@ internal static class LocalHostComposition
 {
     public static void AddFlowsAndConnectors(WebApplicationBuilder builder, SandboxMode sandbox)
     {
-        _ = builder;
-        _ = sandbox;
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        services.AddGraphConnector(configuration);
+        services.AddServiceNowConnector(configuration);
+        services.AddProvisioning(configuration);
+        services.AddSubscriptionUpkeep(configuration);
+        services.AddSingleton<IProvisioningLog>(sp => new SqliteProvisioningLog(sp.GetRequiredService<IOptions<LocalHostOptions>>().Value.ProvisioningLogDatabase));
+
+        var sandboxPath = (configuration.GetSection(LocalHostOptions.Section).Get<LocalHostOptions>() ?? new LocalHostOptions()).SandboxPath;
+        if (sandbox.Graph)
+        {
+            Directory.CreateDirectory(sandboxPath);
+            services.AddGraphEmulator(o =>
+            {
+                o.DatabasePath = Path.Combine(sandboxPath, "graph.db");
+                o.TenantId = SandboxMode.TenantId;
+                o.ClientId = SandboxMode.GraphClientId;
+            });
+        }
+
+        if (sandbox.ServiceNow)
+        {
+            Directory.CreateDirectory(sandboxPath);
+            services.AddServiceNowEmulator(o => o.DatabasePath = Path.Combine(sandboxPath, "servicenow.db"));
+        }
+
+        if (sandbox.Any)
+        {
+            services.AddOptions<SandboxSeedOptions>().Bind(configuration.GetSection(SandboxSeedOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+            services.AddHostedService<SandboxFirstRun>();
+        }
     }
 
     public static void MapSandbox(WebApplication app, SandboxMode sandbox)
     {
-        _ = app;
-        _ = sandbox;
+        if (sandbox.Graph)
+        {
+            app.MapGraphEmulator(SandboxMode.GraphPrefix);
+        }
+
+        if (sandbox.ServiceNow)
+        {
+            app.MapServiceNowEmulator(SandboxMode.ServiceNowPrefix);
+        }
     }
 }

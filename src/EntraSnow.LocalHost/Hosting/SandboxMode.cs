@@ -13,6 +13,10 @@ public sealed record SandboxMode(bool Graph, bool ServiceNow, string SelfUrl)
     /// <summary>Used only when Graph is emulated and no clientState is configured; a real tenant always needs its own.</summary>
     public const string SandboxClientState = "entrasnow-sandbox-client-state";
 
+    /// <summary>The emulated tenant and app (the Graph emulator's defaults).</summary>
+    public const string TenantId = "b7a9c1d2-3e4f-4a5b-8c6d-7e8f9a0b1c2d";
+    public const string GraphClientId = "entrasnow-sandbox";
+
     public bool Any => Graph || ServiceNow;
 
     public static SandboxMode Apply(ConfigurationManager configuration, LocalHostOptions options)
@@ -23,8 +27,8 @@ public sealed record SandboxMode(bool Graph, bool ServiceNow, string SelfUrl)
         var values = new Dictionary<string, string?>();
         if (graph)
         {
-            values["Graph:TenantId"] = "00000000-0000-4000-8000-000000000001";
-            values["Graph:ClientId"] = "00000000-0000-4000-8000-000000000002";
+            values["Graph:TenantId"] = TenantId;
+            values["Graph:ClientId"] = GraphClientId;
             values["Graph:Credential"] = "Sandbox";
             values["Graph:ClientSecret"] = "sandbox-secret";
             values["Graph:BaseUrl"] = $"{self}{GraphPrefix}/v1.0";

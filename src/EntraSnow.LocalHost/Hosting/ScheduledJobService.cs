@@ -7,6 +7,7 @@ namespace EntraSnow.LocalHost.Hosting;
 internal sealed class ScheduledJobService(
     IEnumerable<IScheduledJob> jobs,
     IOptions<LocalHostOptions> options,
+    IHostApplicationLifetime lifetime,
     TimeProvider clock,
     ILogger<ScheduledJobService> logger) : BackgroundService
 {
@@ -23,6 +24,8 @@ internal sealed class ScheduledJobService(
 
     private async Task RunJobAsync(IScheduledJob job, CancellationToken stoppingToken)
     {
+        // Jobs may need this process's own endpoints (Graph validates the notification URL when subscribing).
+        await SandboxFirstRun.WaitForStartAsync(lifetime, stoppingToken);
         if (job.RunOnStart)
         {
             await RunOnceAsync(job, stoppingToken);

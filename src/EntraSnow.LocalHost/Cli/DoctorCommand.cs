@@ -1,0 +1,82 @@
+using EntraSnow.Connectors.Graph;
+using EntraSnow.Connectors.ServiceNow;
+using EntraSnow.LocalHost.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace EntraSnow.LocalHost.Cli;
+
+/// <summary>
+/// <c>doctor</c>: checks, one line each, that the configuration is valid and that Graph and ServiceNow answer with the
+/// configured credentials and the permissions the flows need. Exits non-zero when anything fails.
+/// </summary>
+internal static class DoctorCommand
+{
+    public static async Task<int> RunAsync(string[] args, TextWriter output)
+    {
+        await using var scope = await CommandScope.OpenAsync(args);
+        var services = scope.App.Services;
+        var sandbox = services.GetRequiredService<SandboxMode>();
+        var failures = 0;
+
+        async Task Check(string what, Func<Task<string>> probe)
+        {
+            try
+            {
+                var detail = await probe();
+                await output.WriteLineAsync($"  ok    {what}{(detail.Length > 0 ? $": {detail}" : "")}");
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                failures++;
+                await output.WriteLineAsync($"  FAIL  {what}: {ex.Message}");
+            }
+        }
+
+        await output.WriteLineAsync($"Sandbox: Graph {(sandbox.Graph ? "emulated" : "real tenant")}, ServiceNow {(sandbox.ServiceNow ? "emulated" : "real instance")}");
+        if (sandbox.Any)
+        {
+            // The emulators live inside the serving process; start it for the duration of the checks.
+            await scope.App.StartAsync();
+        }
+
+        await Check("configuration", () =>
+        {
+            foreach (var validator in services.GetServices<IStartupValidator>())
+            {
+                validator.Validate();
+            }
+
+            return Task.FromResult("every section validates");
+        });
+        await Check("Graph: read users (User.Read.All)", async () =>
+        {
+            var directory = services.GetRequiredService<IDirectory>();
+            await foreach (var page in directory.GetUsersDeltaAsync(null))
+            {
+                return $"{page.Items.Count} user(s) on the first delta page";
+            }
+
+            return "no users";
+        });
+        await Check("Graph: list subscriptions", async () =>
+            $"{(await services.GetRequiredService<IGraphSubscriptions>().ListAsync()).Count} subscription(s)");
+        await Check("ServiceNow: read sys_user", async () =>
+        {
+            var record = await services.GetRequiredService<IServiceNowTable>().FindAsync("sys_user", EncodedQuery.All, ["sys_id"]);
+            return record is null ? "reachable, no users yet" : "reachable";
+        });
+        await Check("local queues", async () =>
+        {
+            var stats = await scope.Queues.GetStatsAsync();
+            return $"{stats.Sum(s => s.Depth)} queued, {stats.Sum(s => s.DeadLettered)} dead-lettered";
+        });
+
+        if (sandbox.Any)
+        {
+            await scope.App.StopAsync();
+        }
+
+        await output.WriteLineAsync(failures == 0 ? "All checks passed." : $"{failures} check(s) failed.");
+        return failures == 0 ? 0 : 1;
+    }
+}
