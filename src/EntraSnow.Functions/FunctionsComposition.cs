@@ -6,7 +6,12 @@ using EntraSnow.Functions.Consumers;
 using EntraSnow.Functions.Intake;
 using EntraSnow.Functions.Messaging;
 using EntraSnow.Functions.Timers;
+using EntraSnow.Connectors.Graph;
+using EntraSnow.Connectors.ServiceNow;
+using EntraSnow.Flows.Provisioning;
+using EntraSnow.Flows.Subscriptions;
 using EntraSnow.Http;
+using EntraSnow.Stores.AzureTables;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -36,6 +41,13 @@ public static class FunctionsComposition
         services.AddSingleton<GraphNotificationEndpoint>();
         services.AddSingleton<MessageProcessor>();
         services.AddSingleton<ServiceBusDelivery>();
+
+        // The same connectors and flows the local host runs; Azure Table storage holds checkpoints and the provisioning log.
+        services.AddGraphConnector(configuration);
+        services.AddServiceNowConnector(configuration);
+        services.AddAzureTableStores(configuration);
+        services.AddProvisioning(configuration);
+        services.AddSubscriptionUpkeep(configuration);
 
         services.AddTransient<GraphNotificationFunctions>();
         services.AddTransient<QueueConsumerFunctions>();

@@ -48,6 +48,17 @@ public sealed class FunctionsCompositionTests
     }
 
     [Fact]
+    public void Every_setting_section_validates_with_the_settings_azd_provisions()
+    {
+        using var provider = Build(AzureSettings());
+
+        var validators = provider.GetServices<IStartupValidator>().ToList();
+
+        Assert.NotEmpty(validators);
+        Assert.All(validators, v => v.Validate());
+    }
+
+    [Fact]
     public void Every_class_with_functions_is_registered()
     {
         using var provider = Build(AzureSettings());
