@@ -1,3 +1,4 @@
+using EntraSnow.Tests.Shared;
 using System.Text;
 using System.Text.Json;
 using EntraSnow.Flows.Messaging;

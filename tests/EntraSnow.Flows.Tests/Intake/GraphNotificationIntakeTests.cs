@@ -1,3 +1,4 @@
+using EntraSnow.Tests.Shared;
 using EntraSnow.Flows.Intake;
 using EntraSnow.Flows.Messaging;
 using EntraSnow.Flows.Tests.Support;

@@ -1,3 +1,4 @@
+using EntraSnow.Tests.Shared;
 using System.Net;
 using System.Text;
 using EntraSnow.Flows.Messaging;

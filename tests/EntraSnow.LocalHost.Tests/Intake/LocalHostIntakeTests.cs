@@ -1,3 +1,4 @@
+using EntraSnow.Tests.Shared;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;

@@ -1,4 +1,4 @@
-namespace EntraSnow.LocalHost.Tests.Support;
+namespace EntraSnow.Tests.Shared;
 
 /// <summary>The payload samples in ../shared/graph-samples (the repository's sibling folder, as CI clones it).</summary>
 internal static class Samples
