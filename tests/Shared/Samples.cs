@@ -11,7 +11,10 @@ internal static class Samples
 
     public static string SharedFolder()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        // The repository root the test project was built from (see its csproj), else walk up from the binaries.
+        var root = typeof(Samples).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "RepositoryRoot")?.Value;
+        var dir = new DirectoryInfo(root is not null && File.Exists(Path.Combine(root, "EntraSnowFunctions.sln")) ? root : AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EntraSnowFunctions.sln")))
         {
             dir = dir.Parent;

@@ -33,6 +33,7 @@ internal sealed class IntakeBenchmark : IBenchmark
         await using var host = LocalHostApp.Build(
         [
             $"--LocalHost:Url={hostUrl}", $"--LocalHost:DataPath={dataPath}", "--LocalHost:RunConsumers=false", "--LocalHost:RunTimers=false",
+            "--Sandbox:Seed:Users=0", "--Sandbox:Seed:InitialSync=false",
             $"--Graph:ClientState={ClientState}", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
         ]);
         await host.StartAsync(cancellationToken);

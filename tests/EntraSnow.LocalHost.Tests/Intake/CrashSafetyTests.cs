@@ -22,12 +22,7 @@ public sealed class CrashSafetyTests : IDisposable
         const int notifications = 300;
         var template = Samples.GraphSample("user-updated.json");
         var acknowledged = 0;
-        await using (var host = await LocalHostProcess.StartAsync(_dataPath, new Dictionary<string, string?>
-        {
-            ["Graph:ClientState"] = Samples.ClientState,
-            ["LocalHost:RunConsumers"] = "false",
-            ["LocalHost:RunTimers"] = "false",
-        }))
+        await using (var host = await LocalHostProcess.StartAsync(_dataPath, LocalHostHarness.IntakeOnly(Samples.ClientState)))
         {
             var posts = Enumerable.Range(0, notifications).Select(async i =>
             {

@@ -13,13 +13,7 @@ public sealed class LocalHostIntakeTests : IAsyncLifetime
 {
     private LocalHostHarness _host = null!;
 
-    public async Task InitializeAsync() => _host = await LocalHostHarness.StartAsync(new Dictionary<string, string?>
-    {
-        ["Graph:ClientState"] = Samples.ClientState,
-        // Intake only: nothing consumes, so the queues show exactly what was accepted.
-        ["LocalHost:RunConsumers"] = "false",
-        ["LocalHost:RunTimers"] = "false",
-    });
+    public async Task InitializeAsync() => _host = await LocalHostHarness.StartAsync(LocalHostHarness.IntakeOnly(Samples.ClientState));
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 

@@ -35,6 +35,19 @@ public sealed class LocalHostHarness : IAsyncDisposable
 
     public SqliteQueueStore Queues => Services.GetRequiredService<SqliteQueueStore>();
 
+    /// <summary>
+    /// Settings for tests of intake alone: nothing consumes, no timer runs and the sandbox seeds no users, so the queues
+    /// hold exactly what the test posted.
+    /// </summary>
+    public static Dictionary<string, string?> IntakeOnly(string clientState) => new()
+    {
+        ["Graph:ClientState"] = clientState,
+        ["LocalHost:RunConsumers"] = "false",
+        ["LocalHost:RunTimers"] = "false",
+        ["Sandbox:Seed:Users"] = "0",
+        ["Sandbox:Seed:InitialSync"] = "false",
+    };
+
     /// <param name="settings">Extra settings, e.g. <c>["LocalHost:RunConsumers"] = "false"</c>.</param>
     /// <param name="dataPath">Reuse a data folder (to restart over the same queues); a fresh temp folder by default.</param>
     public static async Task<LocalHostHarness> StartAsync(IDictionary<string, string?>? settings = null, string? dataPath = null)
