@@ -83,9 +83,16 @@ public sealed class ProvisioningEndToEndTests
                 await first.KillAsync();
             }
 
-            await using var second = await LocalHostProcess.StartAsync(data, settings);
-            killedAt = await CountAsync(second.Client);
+            // Read what the dead host left in the sandbox ServiceNow's database file.
+            using (var leftBehind = new ServiceNowEmulatorStore(Path.Combine(data, "sandbox", "servicenow.db")))
+            {
+                killedAt = leftBehind.Query("sys_user", "u_entra_object_idISNOTEMPTY").Count;
+            }
+
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Assert.True(killedAt < users, $"the kill came after the sync had finished ({killedAt} users)");
+
+            await using var second = await LocalHostProcess.StartAsync(data, settings);
 
             await EventuallyAsync(async () => (await CountAsync(second.Client)) >= users, $"all {users} users after the restart");
             var ids = await ObjectIdsAsync(second.Client);

@@ -1,0 +1,376 @@
+using System.Text.Json;
+using EntraSnow.Connectors.Graph;
+using EntraSnow.Connectors.ServiceNow;
+using EntraSnow.Flows.Groups;
+using EntraSnow.Flows.Messaging;
+using EntraSnow.Flows.Provisioning;
+using EntraSnow.Flows.ProvisioningLog;
+using EntraSnow.Flows.Stores;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EntraSnow.Flows.FullSync;
+
+/// <summary>
+/// The initial cycle and drift repair (Graph sends no <c>missed</c> events for users and groups). Walks users
+/// delta, fans out one <c>user.sync</c> per user through the queue so every consumer (every Functions instance)
+/// shares the work, then queues one groups delta run. Message ids are stable per run and user, and the run is
+/// resumed after a crash, so a restart re-queues nothing twice and creates no duplicate.
+/// Use: <c>var runId = await sync.StartAsync(); … await sync.GetProgressAsync(runId)</c>, or <see cref="RunAsync"/>.
+/// </summary>
+public sealed class FullSyncRunner(
+    IDirectory directory,
+    IServiceNowTable serviceNow,
+    IMessageQueue queue,
+    ICheckpointStore checkpoints,
+    IProvisioningLog log,
+    IOptions<ProvisioningOptions> options,
+    TimeProvider clock,
+    ILogger<FullSyncRunner> logger)
+{
+    public const string CurrentRunKey = "fullsync:current";
+    public const string UsersDeltaLinkKey = "delta:users";
+
+
+    // Small enough that a sys_user IN-query of object ids stays a short URL.
+    private const int LookupChunk = 100;
+
+    internal static string RunKey(string runId) => $"fullsync:run:{runId}";
+
+    internal static string GroupsDoneKey(string runId) => $"fullsync:run:{runId}:groups";
+
+    /// <summary>
+    /// Starts a run (or resumes the unfinished one) and returns its id once every user is queued. The run then drives
+    /// itself through the queues: the groups delta run it queues waits for the users, then completes the run, so
+    /// nobody has to stay and watch (a timer function returns at once; a killed host resumes from its queue).
+    /// </summary>
+    public async Task<string> StartAsync(bool fromScratch = true, CancellationToken cancellationToken = default)
+    {
+        var state = await ResumableRunAsync(cancellationToken);
+        if (state is not null)
+        {
+            logger.LogInformation("Resuming full sync {RunId} started at {StartedAt}", state.RunId, state.StartedAt);
+            if (state.Phase != SyncPhase.QueuingUsers)
+            {
+                return state.RunId;
+            }
+        }
+        else
+        {
+            var now = clock.GetUtcNow();
+            state = new SyncRunState
+            {
+                RunId = $"sync-{now:yyyyMMddHHmmss}-{Guid.NewGuid().ToString("N")[..8]}",
+                StartedAt = now,
+                FromScratch = fromScratch,
+                Phase = SyncPhase.QueuingUsers,
+            };
+            await SaveAsync(state, cancellationToken);
+            await checkpoints.SetAsync(CurrentRunKey, state.RunId, cancellationToken);
+            logger.LogInformation("Full sync {RunId} started ({Mode})", state.RunId, fromScratch ? "from scratch" : "from the stored delta link");
+        }
+
+        var queued = await QueueUsersAsync(state, cancellationToken);
+        await SaveAsync(state with { Phase = SyncPhase.ProvisioningUsers, UsersQueued = queued }, cancellationToken);
+        await QueueGroupsAsync(state, cancellationToken);
+        return state.RunId;
+    }
+
+    /// <summary>Progress of a run, or null for an unknown run id.</summary>
+    public async Task<SyncProgress?> GetProgressAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        var state = await LoadAsync(runId, cancellationToken);
+        if (state is null)
+        {
+            return null;
+        }
+
+        var summary = await log.GetSummaryAsync(runId, cancellationToken);
+        var groupsDone = await checkpoints.GetAsync(GroupsDoneKey(runId), cancellationToken) is not null;
+        var phase = state.Phase switch
+        {
+            SyncPhase.Completed or SyncPhase.QueuingUsers => state.Phase,
+            _ when summary.Users.Total >= state.UsersQueued => SyncPhase.ProvisioningGroups,
+            _ => SyncPhase.ProvisioningUsers,
+        };
+        return new SyncProgress(runId, phase, state.UsersQueued, summary.Users.Total, groupsDone, summary,
+            state.StartedAt, state.CompletedAt, state.TimedOut);
+    }
+
+    /// <summary>Follows a started run until it completes (or <see cref="ProvisioningOptions.FullSyncMaxWait"/> passes), reporting progress.</summary>
+    public async Task<SyncProgress> WaitAsync(string runId, IProgress<SyncProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var settings = options.Value;
+        var deadline = clock.GetUtcNow() + settings.FullSyncMaxWait;
+        while (true)
+        {
+            var current = await GetProgressAsync(runId, cancellationToken) ?? throw new ArgumentException($"No full sync run '{runId}'.", nameof(runId));
+            if (current.Phase == SyncPhase.Completed)
+            {
+                progress?.Report(current);
+                return current;
+            }
+
+            if (clock.GetUtcNow() >= deadline)
+            {
+                // The run goes on in the queues; this caller stops watching.
+                current = current with { TimedOut = true };
+                progress?.Report(current);
+                return current;
+            }
+
+            progress?.Report(current);
+            await Task.Delay(settings.FullSyncPollInterval, clock, cancellationToken);
+        }
+    }
+
+    /// <summary>Start (or resume) a run and follow it to the end.</summary>
+    public async Task<SyncProgress> RunAsync(IProgress<SyncProgress>? progress = null, bool fromScratch = true, CancellationToken cancellationToken = default)
+    {
+        var runId = await StartAsync(fromScratch, cancellationToken);
+        return await WaitAsync(runId, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Whether the run's groups may go: every queued user is accounted for in the provisioning log, or half the
+    /// patience has passed (memberships of users still to come are then picked up by follow-ups).
+    /// </summary>
+    /// <summary>How long the groups run waits before it looks at the users' progress again.</summary>
+    internal TimeSpan GroupsRecheckDelay => options.Value.FullSyncPollInterval * 4;
+
+    internal async Task<bool> UsersSettledAsync(string runId, CancellationToken cancellationToken)
+    {
+        var state = await LoadAsync(runId, cancellationToken);
+        if (state is null || state.Phase == SyncPhase.Completed)
+        {
+            return true;
+        }
+
+        if (state.Phase == SyncPhase.QueuingUsers)
+        {
+            return false;
+        }
+
+        var summary = await log.GetSummaryAsync(runId, cancellationToken);
+        return summary.Users.Total >= state.UsersQueued || clock.GetUtcNow() >= state.StartedAt + options.Value.FullSyncMaxWait / 2;
+    }
+
+    /// <summary>Marks the run complete (the groups delta run calls this when it is done) and logs its summary.</summary>
+    internal async Task CompleteAsync(string runId, CancellationToken cancellationToken)
+    {
+        var state = await LoadAsync(runId, cancellationToken);
+        if (state is null || state.Phase == SyncPhase.Completed)
+        {
+            return;
+        }
+
+        await SaveAsync(state with { Phase = SyncPhase.Completed, CompletedAt = clock.GetUtcNow() }, cancellationToken);
+        if (await checkpoints.GetAsync(CurrentRunKey, cancellationToken) == runId)
+        {
+            await checkpoints.DeleteAsync(CurrentRunKey, cancellationToken);
+        }
+
+        LogSummary((await GetProgressAsync(runId, cancellationToken))!);
+    }
+
+    private async Task<SyncRunState?> ResumableRunAsync(CancellationToken cancellationToken)
+    {
+        var current = await checkpoints.GetAsync(CurrentRunKey, cancellationToken);
+        if (current is null)
+        {
+            return null;
+        }
+
+        // A run that never completed (its groups message dead-lettered, say) is not resumed for ever: past the
+        // patience a new run starts, and repairs whatever the old one left.
+        var state = await LoadAsync(current, cancellationToken);
+        return state is { Phase: not SyncPhase.Completed } && clock.GetUtcNow() < state.StartedAt + options.Value.FullSyncMaxWait
+            ? state
+            : null;
+    }
+
+    private async Task<int> QueueUsersAsync(SyncRunState state, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var link = state.FromScratch ? null : await checkpoints.GetAsync(UsersDeltaLinkKey, cancellationToken);
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var managers = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        string? newLink = null;
+        var fullRead = link is null;
+        await foreach (var page in directory.GetUsersDeltaAsync(link, cancellationToken))
+        {
+            fullRead |= page.IsFullResync;
+            foreach (var user in page.Items.Where(u => seen.Add(u.Id)))
+            {
+                managers[user.Id] = user.ManagerId;
+            }
+
+            newLink = page.DeltaLink ?? newLink;
+        }
+
+        // Managers first: a report is then created once with its manager instead of created and patched later.
+        var ordered = ManagersFirst(managers);
+        var queued = 0;
+        foreach (var chunk in ordered.Chunk(LookupChunk))
+        {
+            var present = await FindProvisionedAsync(chunk, cancellationToken);
+            var messages = chunk.Select(id => UserSyncMessage(state.RunId, id, absent: !present.Contains(id))).ToList();
+            await queue.SendAsync(QueueNames.UserChanges, messages, cancellationToken);
+            queued += messages.Count;
+            await SaveAsync(state with { UsersQueued = queued }, cancellationToken);
+        }
+
+        if (fullRead)
+        {
+            // Drift: a sys_user still active for an Entra user that no longer exists. Its user.sync deactivates it.
+            var orphans = new List<ChangeMessage>();
+            var query = EncodedQuery.Where(settings.ObjectIdField, "ISNOTEMPTY", string.Empty).And("active", "true");
+            await foreach (var record in serviceNow.QueryAsync(ProvisionUserHandler.UserTable, query, [settings.ObjectIdField, "active"], cancellationToken))
+            {
+                if (record[settings.ObjectIdField] is { Length: > 0 } objectId &&
+                    string.Equals(record["active"], "true", StringComparison.OrdinalIgnoreCase) && seen.Add(objectId))
+                {
+                    orphans.Add(UserSyncMessage(state.RunId, objectId, absent: false));
+                }
+            }
+
+            foreach (var chunk in orphans.Chunk(100))
+            {
+                await queue.SendAsync(QueueNames.UserChanges, chunk, cancellationToken);
+            }
+
+            if (orphans.Count > 0)
+            {
+                logger.LogInformation("Full sync {RunId}: {Count} active sys_users have no Entra user any more", state.RunId, orphans.Count);
+            }
+        }
+
+        if (newLink is not null)
+        {
+            await checkpoints.SetAsync(UsersDeltaLinkKey, newLink, cancellationToken);
+        }
+
+        return seen.Count;
+    }
+
+    /// <summary>Users ordered by their depth in the management chain (top first), stable within a level.</summary>
+    internal static List<string> ManagersFirst(IReadOnlyDictionary<string, string?> managerOf)
+    {
+        var depth = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        int DepthOf(string id)
+        {
+            var chain = new List<string>();
+            var current = id;
+            var known = 0;
+            while (true)
+            {
+                if (depth.TryGetValue(current, out known))
+                {
+                    break;
+                }
+
+                // A manager outside this run, or a cycle in bad data, ends the chain.
+                if (managerOf.GetValueOrDefault(current) is not { } manager || !managerOf.ContainsKey(manager) || chain.Contains(manager, StringComparer.OrdinalIgnoreCase) || manager == id)
+                {
+                    chain.Add(current);
+                    known = -1;
+                    break;
+                }
+
+                chain.Add(current);
+                current = manager;
+            }
+
+            for (var i = chain.Count - 1; i >= 0; i--)
+            {
+                depth[chain[i]] = ++known;
+            }
+
+            return depth[id];
+        }
+
+        return managerOf.Keys.Select((id, index) => (id, index, depth: DepthOf(id)))
+            .OrderBy(x => x.depth).ThenBy(x => x.index).Select(x => x.id).ToList();
+    }
+
+    /// <summary>Which of these users already have a sys_user: one query per hundred users instead of one per user.</summary>
+    private async Task<HashSet<string>> FindProvisionedAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        var field = options.Value.ObjectIdField;
+        var present = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var chunk in ids.Chunk(LookupChunk))
+        {
+            var query = EncodedQuery.Where(field, "IN", string.Join(",", chunk));
+            await foreach (var record in serviceNow.QueryAsync(ProvisionUserHandler.UserTable, query, [field], cancellationToken))
+            {
+                if (record[field] is { Length: > 0 } id)
+                {
+                    present.Add(id);
+                }
+            }
+        }
+
+        return present;
+    }
+
+    private Task QueueGroupsAsync(SyncRunState state, CancellationToken cancellationToken) =>
+        queue.SendAsync(QueueNames.GroupChanges,
+        [
+            new ChangeMessage
+            {
+                MessageId = $"group.delta-resync:{state.RunId}",
+                SessionKey = GroupChangesHandler.DeltaSessionKey,
+                Kind = MessageKinds.GroupDeltaResync,
+                TenantId = options.Value.TenantId,
+                SubjectId = "groups",
+                ChangedAt = clock.GetUtcNow(),
+                CorrelationId = state.RunId,
+                Properties = new Dictionary<string, string>
+                {
+                    [ProvisioningMessageProperties.SyncRun] = state.RunId,
+                    [ProvisioningMessageProperties.FromScratch] = state.FromScratch ? "true" : "false",
+                },
+            },
+        ], cancellationToken);
+
+    private ChangeMessage UserSyncMessage(string runId, string userId, bool absent)
+    {
+        var properties = new Dictionary<string, string> { [ProvisioningMessageProperties.SyncRun] = runId };
+        if (absent)
+        {
+            properties[ProvisioningMessageProperties.AbsentInServiceNow] = "true";
+        }
+
+        return new ChangeMessage
+        {
+            MessageId = $"user.sync:{runId}:{userId}",
+            SessionKey = userId,
+            Kind = MessageKinds.UserSync,
+            TenantId = options.Value.TenantId,
+            SubjectId = userId,
+            ChangedAt = clock.GetUtcNow(),
+            CorrelationId = runId,
+            Properties = properties,
+        };
+    }
+
+    private void LogSummary(SyncProgress final)
+    {
+        var u = final.Summary.Users;
+        logger.LogInformation(
+            "Full sync {RunId} finished in {Elapsed}: {Created} created, {Updated} updated, {Unchanged} unchanged, {Deactivated} deactivated, {Skipped} skipped, {Failed} failed{TimedOut}",
+            final.RunId, (final.CompletedAt ?? clock.GetUtcNow()) - final.StartedAt, u.Created, u.Updated, u.Unchanged, u.Deactivated, u.Skipped, u.Failed,
+            final.TimedOut ? " (timed out)" : string.Empty);
+    }
+
+    private async Task<SyncRunState?> LoadAsync(string runId, CancellationToken cancellationToken)
+    {
+        var json = await checkpoints.GetAsync(RunKey(runId), cancellationToken);
+        return json is null ? null : JsonSerializer.Deserialize<SyncRunState>(json, JsonOptions);
+    }
+
+    private Task SaveAsync(SyncRunState state, CancellationToken cancellationToken) =>
+        checkpoints.SetAsync(RunKey(state.RunId), JsonSerializer.Serialize(state, JsonOptions), cancellationToken);
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+}

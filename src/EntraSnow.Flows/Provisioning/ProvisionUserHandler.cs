@@ -1,0 +1,283 @@
+using EntraSnow.Connectors.Graph;
+using EntraSnow.Connectors.ServiceNow;
+using EntraSnow.Flows.Messaging;
+using EntraSnow.Flows.ProvisioningLog;
+using EntraSnow.Flows.Stores;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EntraSnow.Flows.Provisioning;
+
+/// <summary>
+/// The <c>user-changes</c> consumer: fetches the user's current state from Graph (the message is only a signal,
+/// so duplicates and out-of-order deliveries are harmless), decides scope, maps, and writes only what changed to
+/// sys_user. Users gone, disabled or out of scope are deactivated (active=false, locked_out=true), never deleted.
+/// Every decision goes to the provisioning log.
+/// </summary>
+internal sealed class ProvisionUserHandler(
+    IDirectory directory,
+    IServiceNowTable serviceNow,
+    UserAttributeMapper mapper,
+    ProvisionedUserIds provisioned,
+    UserScope scope,
+    IMessageQueue queue,
+    ICheckpointStore checkpoints,
+    IProvisioningLog log,
+    IOptions<ProvisioningOptions> options,
+    IOptions<MessagingOptions> messaging,
+    TimeProvider clock,
+    ILogger<ProvisionUserHandler> logger) : IMessageHandler
+{
+    internal const string UserTable = "sys_user";
+
+    public string Queue => QueueNames.UserChanges;
+
+    public async Task HandleAsync(ChangeMessage message, CancellationToken cancellationToken)
+    {
+        if (message.Kind is not (MessageKinds.UserUpdated or MessageKinds.UserDeleted or MessageKinds.UserSync))
+        {
+            throw new PermanentFailureException($"The user-changes queue does not handle '{message.Kind}' messages.");
+        }
+
+        try
+        {
+            var user = await directory.GetUserAsync(message.SubjectId, cancellationToken);
+            if (user is null || user.Removed is not null)
+            {
+                await DeactivateAsync(message, "deleted in Entra ID", cancellationToken);
+                return;
+            }
+
+            var outOfScope = await scope.OutOfScopeReasonAsync(user, cancellationToken);
+            if (outOfScope is not null)
+            {
+                await DeactivateAsync(message, outOfScope, cancellationToken);
+                return;
+            }
+
+            await ProvisionAsync(message, user, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && FailureTranslation.Translate(ex) is { } translated)
+        {
+            await RecordFailureAsync(message, translated, cancellationToken);
+            if (ReferenceEquals(translated, ex))
+            {
+                throw;
+            }
+
+            throw translated;
+        }
+    }
+
+    private async Task ProvisionAsync(ChangeMessage message, DirectoryUser user, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var matchingValue = user.Attribute(settings.MatchingAttribute);
+        if (string.IsNullOrWhiteSpace(matchingValue))
+        {
+            throw new PermanentFailureException(
+                $"The matching attribute {settings.MatchingAttribute} is empty for this user, so it cannot be joined to a sys_user (EntryJoiningPropertyValueIsMissing).");
+        }
+
+        var mapped = await mapper.MapAsync(user, cancellationToken);
+        var followUp = int.TryParse(message.Property(ProvisioningMessageProperties.FollowUp), out var n) ? n : 0;
+        var knownAbsent = message.Property(ProvisioningMessageProperties.AbsentInServiceNow) == "true";
+
+        var fields = mapped.Fields;
+        fields[settings.ObjectIdField] = user.Id;
+        fields[settings.EffectiveMatchingField] = matchingValue;
+        // accountEnabled maps to active: a disabled user in scope is written inactive and locked out (so it can
+        // still be a manager or a requester), and comes back when re-enabled.
+        var enabled = user.AccountEnabled != false;
+        fields["active"] = enabled ? "true" : "false";
+        fields["locked_out"] = enabled ? "false" : "true";
+
+        var markerKey = ProvisioningMessageProperties.CreationMarkerKey(user.Id);
+        var marker = await checkpoints.GetAsync(markerKey, cancellationToken);
+        if (marker is null)
+        {
+            // Written before the create: whoever handles this user next knows a record may exist and looks it up.
+            await checkpoints.SetAsync(markerKey, clock.GetUtcNow().ToString("O"), cancellationToken);
+        }
+
+        UpsertResult result;
+        if (knownAbsent && marker is null)
+        {
+            var created = await serviceNow.CreateAsync(UserTable, fields, cancellationToken);
+            result = new UpsertResult(UpsertOutcome.Created, created.SysId, [.. fields.Keys]);
+        }
+        else
+        {
+            result = await serviceNow.UpsertAsync(UserTable, settings.EffectiveMatchingField, matchingValue, fields, cancellationToken);
+        }
+
+        provisioned.Remember(user.Id, result.SysId);
+        var action = result.Outcome switch
+        {
+            UpsertOutcome.Created => ProvisioningAction.Created,
+            UpsertOutcome.Updated => ProvisioningAction.Updated,
+            _ => ProvisioningAction.Unchanged,
+        };
+        var reasons = new List<string>(mapped.Notes);
+        var activeChanged = action == ProvisioningAction.Updated && result.ChangedFields.Contains("active");
+        if (activeChanged && enabled)
+        {
+            reasons.Insert(0, "reactivated: enabled and in scope in Entra ID");
+        }
+        else if (activeChanged)
+        {
+            action = ProvisioningAction.Deactivated;
+            reasons.Insert(0, "account disabled in Entra ID");
+        }
+        else if (action == ProvisioningAction.Created && !enabled)
+        {
+            reasons.Insert(0, "created inactive: account disabled in Entra ID");
+        }
+
+        if (mapped.Pending.Count > 0)
+        {
+            reasons.Add($"{string.Join(", ", mapped.Pending.Keys)} not provisioned yet; resolved later");
+        }
+
+        await AppendAsync(message, action, result.ChangedFields, reasons.Count == 0 ? null : string.Join("; ", reasons), result.SysId, cancellationToken);
+
+        if (action == ProvisioningAction.Created && enabled && settings.Onboarding.Enabled)
+        {
+            await RaiseLifecycleRecordAsync(settings.Onboarding, "onboarding", user.Id, result.SysId,
+                $"Onboarding: {user.DisplayName ?? user.UserPrincipalName}", cancellationToken);
+        }
+
+        if (action == ProvisioningAction.Deactivated && settings.Offboarding.Enabled)
+        {
+            await RaiseLifecycleRecordAsync(settings.Offboarding, "offboarding", user.Id, result.SysId,
+                "Offboarding: user deactivated (account disabled in Entra ID)", cancellationToken);
+        }
+
+        if (mapped.Pending.Count > 0 && followUp < settings.FollowUpAttempts)
+        {
+            // The user is written now without the manager (its own reports can then find it) and looked at again later.
+            await ScheduleFollowUpAsync(message, followUp + 1, cancellationToken);
+        }
+    }
+
+    /// <summary>Deactivates the user's sys_user if there is one. Never deletes: history and tickets stay linked.</summary>
+    private async Task DeactivateAsync(ChangeMessage message, string reason, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var knownAbsent = message.Property(ProvisioningMessageProperties.AbsentInServiceNow) == "true" &&
+            await checkpoints.GetAsync(ProvisioningMessageProperties.CreationMarkerKey(message.SubjectId), cancellationToken) is null;
+        var record = knownAbsent
+            ? null
+            : await serviceNow.FindAsync(UserTable, EncodedQuery.Where(settings.ObjectIdField, message.SubjectId),
+                ["sys_id", "active", "locked_out"], cancellationToken);
+        if (record is null)
+        {
+            await AppendAsync(message, ProvisioningAction.Skipped, [], $"{reason}; not in ServiceNow, nothing to deactivate", null, cancellationToken);
+            return;
+        }
+
+        var changes = new Dictionary<string, string?>(StringComparer.Ordinal);
+        if (!string.Equals(record["active"], "false", StringComparison.OrdinalIgnoreCase))
+        {
+            changes["active"] = "false";
+        }
+
+        if (!string.Equals(record["locked_out"], "true", StringComparison.OrdinalIgnoreCase))
+        {
+            changes["locked_out"] = "true";
+        }
+
+        if (changes.Count == 0)
+        {
+            await AppendAsync(message, ProvisioningAction.Unchanged, [], $"{reason}; already inactive", record.SysId, cancellationToken);
+            return;
+        }
+
+        await serviceNow.UpdateAsync(UserTable, record.SysId, changes, cancellationToken);
+        await AppendAsync(message, ProvisioningAction.Deactivated, [.. changes.Keys], reason, record.SysId, cancellationToken);
+        if (settings.Offboarding.Enabled && changes.ContainsKey("active"))
+        {
+            await RaiseLifecycleRecordAsync(settings.Offboarding, "offboarding", message.SubjectId, record.SysId,
+                $"Offboarding: user deactivated ({reason})", cancellationToken);
+        }
+    }
+
+    /// <summary>An onboarding request or offboarding task, keyed by correlation_id so a redelivery cannot raise it twice.</summary>
+    private async Task RaiseLifecycleRecordAsync(LifecycleRecordOptions settings, string purpose, string objectId, string userSysId, string description, CancellationToken cancellationToken)
+    {
+        var key = $"entrasnow:{purpose}:{objectId}:{clock.GetUtcNow():yyyyMMdd}";
+        var fields = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["correlation_id"] = key,
+            ["short_description"] = description,
+            ["requested_for"] = userSysId,
+        };
+        if (!string.IsNullOrEmpty(settings.AssignmentGroup))
+        {
+            fields["assignment_group"] = settings.AssignmentGroup;
+        }
+
+        await serviceNow.UpsertAsync(settings.Table, "correlation_id", key, fields, cancellationToken);
+    }
+
+    private async Task ScheduleFollowUpAsync(ChangeMessage message, int followUp, CancellationToken cancellationToken)
+    {
+        var properties = new Dictionary<string, string>(message.Properties, StringComparer.Ordinal)
+        {
+            [ProvisioningMessageProperties.FollowUp] = followUp.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        properties.Remove(ProvisioningMessageProperties.AbsentInServiceNow);
+
+        var now = clock.GetUtcNow();
+        var delay = options.Value.FollowUpDelay * Math.Pow(2, followUp - 1);
+        var next = message with
+        {
+            MessageId = $"user.followup:{message.SubjectId}:{message.CorrelationId}:{followUp}",
+            Kind = MessageKinds.UserSync,
+            ChangedAt = now,
+            Attempt = 0,
+            Properties = properties,
+        };
+        await queue.ScheduleAsync(QueueNames.UserChanges, next, now + delay, cancellationToken);
+    }
+
+    private async Task RecordFailureAsync(ChangeMessage message, Exception translated, CancellationToken cancellationToken)
+    {
+        // Transient failures are recorded only when this was the last attempt: the message dead-letters next.
+        var lastAttempt = message.Attempt + 1 >= messaging.Value.MaxAttempts;
+        if (translated is TransientFailureException && !lastAttempt)
+        {
+            return;
+        }
+
+        var reason = translated is TransientFailureException
+            ? $"still failing after {message.Attempt + 1} attempts: {translated.Message}"
+            : translated.Message;
+        try
+        {
+            await AppendAsync(message, ProvisioningAction.Failed, [], reason, null, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The failure itself matters more than its log entry: it still reaches the dead-letter queue with the reason.
+            logger.LogWarning(ex, "Could not record the failure of {SubjectId} in the provisioning log", message.SubjectId);
+        }
+    }
+
+    private Task AppendAsync(ChangeMessage message, ProvisioningAction action, IReadOnlyList<string> changedFields, string? reason, string? sysId, CancellationToken cancellationToken)
+    {
+        logger.LogInformation("User {SubjectId}: {Action} {ChangedFields} {Reason}", message.SubjectId, action, changedFields, reason);
+        return log.AppendAsync(new ProvisioningLogEntry
+        {
+            Timestamp = clock.GetUtcNow(),
+            CorrelationId = message.CorrelationId,
+            MessageId = message.MessageId,
+            SubjectId = message.SubjectId,
+            ObjectKind = ProvisioningObjectKinds.User,
+            Action = action,
+            ChangedFields = changedFields,
+            Reason = reason,
+            TargetSysId = sysId,
+        }, cancellationToken);
+    }
+}

@@ -1,0 +1,65 @@
+using EntraSnow.Connectors.Graph;
+using Microsoft.Extensions.Options;
+
+namespace EntraSnow.Flows.Provisioning;
+
+/// <summary>Checks what data annotations cannot: every mapping names a known Graph attribute and a complete reference.</summary>
+internal sealed class ProvisioningOptionsValidator : IValidateOptions<ProvisioningOptions>
+{
+    private static readonly DirectoryUser Probe = new()
+    {
+        Id = "probe", UserPrincipalName = "p", DisplayName = "p", Mail = "p", GivenName = "p", Surname = "p", JobTitle = "p",
+        Department = "p", OfficeLocation = "p", BusinessPhones = ["p"], MobilePhone = "p", EmployeeId = "p", UserType = "p",
+        AccountEnabled = true, ManagerId = "p",
+    };
+
+    public ValidateOptionsResult Validate(string? name, ProvisioningOptions options)
+    {
+        var failures = new List<string>();
+        if (Probe.Attribute(options.MatchingAttribute) is null)
+        {
+            failures.Add($"Provisioning:MatchingAttribute '{options.MatchingAttribute}' is not a Graph user attribute EntraSnow reads.");
+        }
+
+        foreach (var (field, mapping) in options.EffectiveMappings())
+        {
+            if (!IsFieldName(field))
+            {
+                failures.Add($"Provisioning:Mappings:{field} is not a ServiceNow field name.");
+            }
+
+            if (Probe.Attribute(mapping.Source!) is null)
+            {
+                failures.Add($"Provisioning:Mappings:{field}:Source '{mapping.Source}' is not a Graph user attribute EntraSnow reads.");
+            }
+
+            if (mapping.IsReference && (string.IsNullOrEmpty(mapping.ReferenceField) || !IsFieldName(mapping.ReferenceTable!) || !IsFieldName(mapping.ReferenceField)))
+            {
+                failures.Add($"Provisioning:Mappings:{field} needs both ReferenceTable and ReferenceField as ServiceNow names.");
+            }
+        }
+
+        foreach (var rule in options.ScopeRules)
+        {
+            if (Probe.Attribute(rule.Attribute) is null)
+            {
+                failures.Add($"Provisioning:ScopeRules: '{rule.Attribute}' is not a Graph user attribute EntraSnow reads.");
+            }
+        }
+
+        if (options.Onboarding.Enabled && !IsFieldName(options.Onboarding.Table))
+        {
+            failures.Add("Provisioning:Onboarding:Table must name a ServiceNow table.");
+        }
+
+        if (options.Offboarding.Enabled && !IsFieldName(options.Offboarding.Table))
+        {
+            failures.Add("Provisioning:Offboarding:Table must name a ServiceNow table.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static bool IsFieldName(string value) =>
+        value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+}

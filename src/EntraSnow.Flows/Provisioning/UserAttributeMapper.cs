@@ -1,0 +1,95 @@
+using EntraSnow.Connectors.Graph;
+using EntraSnow.Connectors.ServiceNow;
+using Microsoft.Extensions.Options;
+
+namespace EntraSnow.Flows.Provisioning;
+
+/// <summary>A reference the fail policy does not let us write around; the user fails with this reason.</summary>
+internal sealed class UnresolvedReferenceException(string field, string table, string referenceField, string value)
+    : Exception($"{field}: no {table} record has {referenceField} '{value}' (InvalidLookupReference); the mapping's policy is Fail.")
+{
+    public string Field { get; } = field;
+}
+
+/// <param name="Fields">sys_user field to value; reference fields hold sys_ids.</param>
+/// <param name="Pending">Fields left out for now because the referenced record does not exist yet (field to Entra value).</param>
+/// <param name="Notes">Why fields were left empty or references created, for the provisioning log.</param>
+internal sealed record MappedUser(Dictionary<string, string?> Fields, IReadOnlyDictionary<string, string> Pending, IReadOnlyList<string> Notes);
+
+/// <summary>Turns a Graph user into sys_user fields with the configured mappings and reference policies.</summary>
+internal sealed class UserAttributeMapper(IServiceNowReferences references, ProvisionedUserIds provisioned, IOptions<ProvisioningOptions> options, TimeProvider clock)
+{
+    /// <summary>How long "ServiceNow has no such department/location" is believed without asking again.</summary>
+    private static readonly TimeSpan MissTimeToLive = TimeSpan.FromMinutes(1);
+
+    private readonly string _objectIdField = options.Value.ObjectIdField;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Table, string Field, string Value), DateTimeOffset> _misses = new();
+    private readonly IReadOnlyDictionary<string, AttributeMapping> _mappings = options.Value.EffectiveMappings();
+
+    public async Task<MappedUser> MapAsync(DirectoryUser user, CancellationToken cancellationToken)
+    {
+        var fields = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var pending = new Dictionary<string, string>(StringComparer.Ordinal);
+        var notes = new List<string>();
+        foreach (var (field, mapping) in _mappings)
+        {
+            var value = user.Attribute(mapping.Source!);
+            if (!mapping.IsReference)
+            {
+                // An attribute cleared in Entra clears the field: "" is how the Table API empties a field.
+                fields[field] = value ?? string.Empty;
+                continue;
+            }
+
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                fields[field] = string.Empty;
+                continue;
+            }
+
+            var table = mapping.ReferenceTable!;
+            var referenceField = mapping.ReferenceField!;
+            var policy = mapping.OnMissingReference ?? MissingReferencePolicy.Fail;
+            var sysId = table == "sys_user" && referenceField == _objectIdField ? provisioned.Find(value) : null;
+            if (sysId is null && !KnownMissing(table, referenceField, value, policy))
+            {
+                sysId = await references.FindAsync(table, referenceField, value, cancellationToken);
+                if (sysId is null && policy is MissingReferencePolicy.Fail or MissingReferencePolicy.LeaveEmpty)
+                {
+                    // The reference cache keeps hits only; 10,000 users in an office ServiceNow lacks would ask 10,000 times.
+                    _misses[(table, referenceField, value)] = clock.GetUtcNow() + MissTimeToLive;
+                }
+            }
+
+            if (sysId is not null)
+            {
+                fields[field] = sysId;
+                continue;
+            }
+
+            switch (policy)
+            {
+                case MissingReferencePolicy.Fail:
+                    throw new UnresolvedReferenceException(field, table, referenceField, value);
+                case MissingReferencePolicy.LeaveEmpty:
+                    fields[field] = string.Empty;
+                    notes.Add($"{field} left empty: no {table} record has {referenceField} '{value}'");
+                    break;
+                case MissingReferencePolicy.Create:
+                    fields[field] = await references.FindOrCreateAsync(table, referenceField, value, cancellationToken);
+                    notes.Add($"{field}: created {table} '{value}' if it was missing");
+                    break;
+                case MissingReferencePolicy.ResolveLater:
+                    // Left out rather than emptied: a manager already on the record stays until the new one exists.
+                    pending[field] = value;
+                    break;
+            }
+        }
+
+        return new MappedUser(fields, pending, notes);
+    }
+
+    private bool KnownMissing(string table, string field, string value, MissingReferencePolicy policy) =>
+        policy is MissingReferencePolicy.Fail or MissingReferencePolicy.LeaveEmpty &&
+        _misses.TryGetValue((table, field, value), out var until) && until > clock.GetUtcNow();
+}

@@ -1,0 +1,23 @@
+namespace EntraSnow.Flows.ProvisioningLog;
+
+/// <summary>
+/// Every provisioning decision, with its correlation id, so an operator can see why a user is (or is not) in
+/// ServiceNow. SQLite in the local host, Azure Table storage in Azure. Entries carry field names and reasons,
+/// never secrets.
+/// </summary>
+public interface IProvisioningLog
+{
+    Task AppendAsync(ProvisioningLogEntry entry, CancellationToken cancellationToken = default);
+
+    /// <summary>The latest entries, newest first.</summary>
+    Task<IReadOnlyList<ProvisioningLogEntry>> GetRecentAsync(int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>The latest entries about one Entra object, newest first.</summary>
+    Task<IReadOnlyList<ProvisioningLogEntry>> GetBySubjectAsync(string subjectId, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>Every entry of one correlation id (a message, or a whole sync run), oldest first.</summary>
+    Task<IReadOnlyList<ProvisioningLogEntry>> GetByCorrelationAsync(string correlationId, CancellationToken cancellationToken = default);
+
+    /// <summary>What a correlation id (typically a sync run) did: one decisive action per object.</summary>
+    Task<ProvisioningSummary> GetSummaryAsync(string correlationId, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,111 @@
+using System.Globalization;
+using EntraSnow.Flows.ProvisioningLog;
+using Microsoft.Data.Sqlite;
+
+namespace EntraSnow.LocalHost.ProvisioningLog;
+
+/// <summary>The provisioning log in a SQLite file (WAL) of the local host's data folder.</summary>
+public sealed class SqliteProvisioningLog : IProvisioningLog
+{
+    private readonly string _connectionString;
+
+    public SqliteProvisioningLog(string databasePath)
+    {
+        var full = Path.GetFullPath(databasePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadWriteCreate, DefaultTimeout = 30 }.ToString();
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS provisioning_log (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                timestamp TEXT NOT NULL,
+                correlation_id TEXT NOT NULL,
+                message_id TEXT NOT NULL,
+                subject_id TEXT NOT NULL,
+                object_kind TEXT NOT NULL,
+                action TEXT NOT NULL,
+                changed_fields TEXT NOT NULL,
+                reason TEXT NULL,
+                target_sys_id TEXT NULL);
+            CREATE INDEX IF NOT EXISTS ix_provisioning_log_correlation ON provisioning_log(correlation_id);
+            CREATE INDEX IF NOT EXISTS ix_provisioning_log_subject ON provisioning_log(subject_id, id);
+            """;
+        command.ExecuteNonQuery();
+    }
+
+    public async Task AppendAsync(ProvisioningLogEntry entry, CancellationToken cancellationToken = default)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO provisioning_log(timestamp, correlation_id, message_id, subject_id, object_kind, action, changed_fields, reason, target_sys_id)
+            VALUES ($timestamp, $correlation, $message, $subject, $kind, $action, $fields, $reason, $sysId)
+            """;
+        command.Parameters.AddWithValue("$timestamp", entry.Timestamp.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+        command.Parameters.AddWithValue("$correlation", entry.CorrelationId);
+        command.Parameters.AddWithValue("$message", entry.MessageId);
+        command.Parameters.AddWithValue("$subject", entry.SubjectId);
+        command.Parameters.AddWithValue("$kind", entry.ObjectKind);
+        command.Parameters.AddWithValue("$action", ProvisioningLogEntry.ActionName(entry.Action));
+        command.Parameters.AddWithValue("$fields", string.Join(',', entry.ChangedFields));
+        command.Parameters.AddWithValue("$reason", (object?)entry.Reason ?? DBNull.Value);
+        command.Parameters.AddWithValue("$sysId", (object?)entry.TargetSysId ?? DBNull.Value);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public Task<IReadOnlyList<ProvisioningLogEntry>> GetRecentAsync(int limit, CancellationToken cancellationToken = default) =>
+        QueryAsync("ORDER BY id DESC LIMIT $limit", [("$limit", limit)], cancellationToken);
+
+    public Task<IReadOnlyList<ProvisioningLogEntry>> GetBySubjectAsync(string subjectId, int limit, CancellationToken cancellationToken = default) =>
+        QueryAsync("WHERE subject_id = $subject ORDER BY id DESC LIMIT $limit", [("$subject", subjectId), ("$limit", limit)], cancellationToken);
+
+    public Task<IReadOnlyList<ProvisioningLogEntry>> GetByCorrelationAsync(string correlationId, CancellationToken cancellationToken = default) =>
+        QueryAsync("WHERE correlation_id = $correlation ORDER BY id", [("$correlation", correlationId)], cancellationToken);
+
+    public async Task<ProvisioningSummary> GetSummaryAsync(string correlationId, CancellationToken cancellationToken = default) =>
+        ProvisioningSummary.FromEntries(await GetByCorrelationAsync(correlationId, cancellationToken));
+
+    private async Task<IReadOnlyList<ProvisioningLogEntry>> QueryAsync(string clause, (string Name, object Value)[] parameters, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT timestamp, correlation_id, message_id, subject_id, object_kind, action, changed_fields, reason, target_sys_id FROM provisioning_log " + clause;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        var entries = new List<ProvisioningLogEntry>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var fields = reader.GetString(6);
+            entries.Add(new ProvisioningLogEntry
+            {
+                Timestamp = DateTimeOffset.Parse(reader.GetString(0), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+                CorrelationId = reader.GetString(1),
+                MessageId = reader.GetString(2),
+                SubjectId = reader.GetString(3),
+                ObjectKind = reader.GetString(4),
+                Action = ProvisioningLogEntry.ParseAction(reader.GetString(5)),
+                ChangedFields = fields.Length == 0 ? [] : fields.Split(','),
+                Reason = reader.IsDBNull(7) ? null : reader.GetString(7),
+                TargetSysId = reader.IsDBNull(8) ? null : reader.GetString(8),
+            });
+        }
+
+        return entries;
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA busy_timeout = 30000;";
+        pragma.ExecuteNonQuery();
+        return connection;
+    }
+}

@@ -1,0 +1,46 @@
+using Azure.Data.Tables;
+using Azure.Identity;
+using EntraSnow.Flows.ProvisioningLog;
+using EntraSnow.Flows.Stores;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace EntraSnow.Stores.AzureTables;
+
+public static class AzureTablesServiceCollectionExtensions
+{
+    /// <summary>
+    /// <see cref="ICheckpointStore"/> and <see cref="IProvisioningLog"/> on Azure Table storage, from section
+    /// <c>AzureTables</c> (validated at start-up): the endpoint with the managed identity in Azure, a connection string for Azurite.
+    /// </summary>
+    public static IServiceCollection AddAzureTableStores(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<AzureTablesOptions>()
+            .Bind(configuration.GetSection(AzureTablesOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<AzureTablesOptions>>().Value;
+            if (!string.IsNullOrWhiteSpace(options.ConnectionString))
+            {
+                return new TableServiceClient(options.ConnectionString);
+            }
+
+            var credential = new DefaultAzureCredential(new DefaultAzureCredentialOptions
+            {
+                ManagedIdentityClientId = string.IsNullOrEmpty(options.ManagedIdentityClientId) ? null : options.ManagedIdentityClientId,
+            });
+            return new TableServiceClient(options.Endpoint, credential);
+        });
+        services.TryAddSingleton<ICheckpointStore>(sp => new TableCheckpointStore(
+            sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<IOptions<AzureTablesOptions>>().Value.TablePrefix));
+        services.TryAddSingleton<IProvisioningLog>(sp => new TableProvisioningLog(
+            sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<AzureTablesOptions>>().Value.TablePrefix));
+        return services;
+    }
+}

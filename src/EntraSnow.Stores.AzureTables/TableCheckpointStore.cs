@@ -1,0 +1,71 @@
+using Azure;
+using Azure.Data.Tables;
+using EntraSnow.Flows.Stores;
+
+namespace EntraSnow.Stores.AzureTables;
+
+/// <summary>Checkpoints (delta links, sync runs, creation markers) as rows of one table.</summary>
+public sealed class TableCheckpointStore(TableServiceClient service, string tablePrefix = "EntraSnow") : ICheckpointStore
+{
+    private const string Partition = "checkpoint";
+    private readonly LazyTable _table = new(service, tablePrefix + "Checkpoints");
+
+    public async Task<string?> GetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var table = await _table.GetAsync(cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(Partition, TableKeys.Escape(key), ["Value"], cancellationToken);
+        return row.HasValue ? row.Value!.GetString("Value") : null;
+    }
+
+    public async Task SetAsync(string key, string value, CancellationToken cancellationToken = default)
+    {
+        var table = await _table.GetAsync(cancellationToken);
+        var entity = new TableEntity(Partition, TableKeys.Escape(key)) { ["Value"] = value };
+        await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    public async Task DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var table = await _table.GetAsync(cancellationToken);
+        try
+        {
+            await table.DeleteEntityAsync(Partition, TableKeys.Escape(key), ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // Already gone: deleting is idempotent.
+        }
+    }
+}
+
+/// <summary>A table client whose table is created once, on first use.</summary>
+internal sealed class LazyTable(TableServiceClient service, string name)
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private TableClient? _client;
+
+    public async Task<TableClient> GetAsync(CancellationToken cancellationToken)
+    {
+        if (_client is not null)
+        {
+            return _client;
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_client is null)
+            {
+                var client = service.GetTableClient(name);
+                await client.CreateIfNotExistsAsync(cancellationToken);
+                _client = client;
+            }
+
+            return _client;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using System.Globalization;
+using System.Text;
+
+namespace EntraSnow.Stores.AzureTables;
+
+/// <summary>PartitionKey and RowKey may not hold / \ # ? or control characters: those (and %) are written as %XX.</summary>
+internal static class TableKeys
+{
+    public static string Escape(string value)
+    {
+        var builder = new StringBuilder(value.Length);
+        foreach (var c in value)
+        {
+            if (c is '/' or '\\' or '#' or '?' or '%' || char.IsControl(c))
+            {
+                builder.Append('%').Append(((int)c).ToString("X2", CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>Sorts oldest first as a string.</summary>
+    public static string Ascending(DateTimeOffset time) => time.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
+
+    /// <summary>Sorts newest first as a string (Table storage returns rows in RowKey order).</summary>
+    public static string Descending(DateTimeOffset time) => (DateTimeOffset.MaxValue.UtcTicks - time.UtcTicks).ToString("D19", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,206 @@
+using System.Runtime.CompilerServices;
+using EntraSnow.Connectors.ServiceNow;
+
+namespace EntraSnow.Provisioning.Tests.Fakes;
+
+/// <summary>
+/// A ServiceNow instance in memory with the Table API's upsert semantics, counting every call and every write.
+/// Understands the encoded-query forms the flows use: field=value (ANDed with ^), fieldIN a,b and fieldISNOTEMPTY.
+/// </summary>
+internal sealed class InMemoryServiceNow : IServiceNowTable, IServiceNowReferences
+{
+    private readonly Dictionary<string, List<Dictionary<string, string?>>> _tables = new(StringComparer.Ordinal);
+    private int _nextId;
+
+    public int Calls { get; private set; }
+
+    public int Writes { get; private set; }
+
+    /// <summary>When set, every call throws it (an outage).</summary>
+    public Exception? FailWith { get; set; }
+
+    public IReadOnlyList<IReadOnlyDictionary<string, string?>> Records(string table) =>
+        _tables.TryGetValue(table, out var rows) ? rows : [];
+
+    public string Seed(string table, Dictionary<string, string?> fields)
+    {
+        var row = new Dictionary<string, string?>(fields, StringComparer.Ordinal) { ["sys_id"] = NewId() };
+        Rows(table).Add(row);
+        return row["sys_id"]!;
+    }
+
+    public Task<ServiceNowRecord?> GetAsync(string table, string sysId, IReadOnlyList<string>? fields = null, CancellationToken cancellationToken = default)
+    {
+        Call();
+        var row = Rows(table).FirstOrDefault(r => r["sys_id"] == sysId);
+        return Task.FromResult(row is null ? null : new ServiceNowRecord(row));
+    }
+
+    public async IAsyncEnumerable<ServiceNowRecord> QueryAsync(string table, EncodedQuery query, IReadOnlyList<string>? fields = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        Call();
+        await Task.Yield();
+        foreach (var row in Rows(table).Where(r => Matches(r, query.ToString())).ToList())
+        {
+            yield return new ServiceNowRecord(row);
+        }
+    }
+
+    public Task<ServiceNowRecord?> FindAsync(string table, EncodedQuery query, IReadOnlyList<string>? fields = null, CancellationToken cancellationToken = default)
+    {
+        Call();
+        var row = Rows(table).FirstOrDefault(r => Matches(r, query.ToString()));
+        return Task.FromResult(row is null ? null : new ServiceNowRecord(row));
+    }
+
+    public Task<ServiceNowRecord> CreateAsync(string table, IReadOnlyDictionary<string, string?> fields, CancellationToken cancellationToken = default)
+    {
+        Call();
+        Writes++;
+        return Task.FromResult(new ServiceNowRecord(Insert(table, fields)));
+    }
+
+    public Task<ServiceNowRecord> UpdateAsync(string table, string sysId, IReadOnlyDictionary<string, string?> fields, CancellationToken cancellationToken = default)
+    {
+        Call();
+        Writes++;
+        var row = Rows(table).First(r => r["sys_id"] == sysId);
+        foreach (var (k, v) in fields)
+        {
+            row[k] = v;
+        }
+
+        return Task.FromResult(new ServiceNowRecord(row));
+    }
+
+    public Task DeleteAsync(string table, string sysId, CancellationToken cancellationToken = default)
+    {
+        Call();
+        Writes++;
+        Rows(table).RemoveAll(r => r["sys_id"] == sysId);
+        return Task.CompletedTask;
+    }
+
+    public Task<UpsertResult> UpsertAsync(string table, string keyField, string keyValue, IReadOnlyDictionary<string, string?> fields, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrEmpty(keyValue))
+        {
+            throw new ServiceNowMatchingValueMissingException(table, keyField);
+        }
+
+        Call();
+        var row = Rows(table).FirstOrDefault(r => r.TryGetValue(keyField, out var v) && v == keyValue);
+        if (row is null)
+        {
+            Calls++;
+            Writes++;
+            var created = Insert(table, fields);
+            return Task.FromResult(new UpsertResult(UpsertOutcome.Created, created["sys_id"]!, [.. fields.Keys]));
+        }
+
+        var changed = fields.Where(f => (row.TryGetValue(f.Key, out var v) ? v ?? string.Empty : string.Empty) != (f.Value ?? string.Empty))
+            .Select(f => f.Key).ToList();
+        if (changed.Count == 0)
+        {
+            return Task.FromResult(new UpsertResult(UpsertOutcome.Unchanged, row["sys_id"]!, []));
+        }
+
+        Calls++;
+        Writes++;
+        foreach (var k in changed)
+        {
+            row[k] = fields[k];
+        }
+
+        return Task.FromResult(new UpsertResult(UpsertOutcome.Updated, row["sys_id"]!, changed));
+    }
+
+    public Task<string?> FindAsync(string table, string field, string value, CancellationToken cancellationToken = default)
+    {
+        Call();
+        return Task.FromResult(Rows(table).FirstOrDefault(r => r.TryGetValue(field, out var v) && v == value)?["sys_id"]);
+    }
+
+    public async Task<string> FindOrCreateAsync(string table, string field, string value, CancellationToken cancellationToken = default)
+    {
+        if (await FindAsync(table, field, value, cancellationToken) is { } existing)
+        {
+            return existing;
+        }
+
+        Writes++;
+        return Insert(table, new Dictionary<string, string?> { [field] = value })["sys_id"]!;
+    }
+
+    public void Forget(string table, string field, string value)
+    {
+    }
+
+    private void Call()
+    {
+        if (FailWith is not null)
+        {
+            throw FailWith;
+        }
+
+        Calls++;
+    }
+
+    private Dictionary<string, string?> Insert(string table, IReadOnlyDictionary<string, string?> fields)
+    {
+        var row = new Dictionary<string, string?>(fields, StringComparer.Ordinal) { ["sys_id"] = NewId() };
+        Rows(table).Add(row);
+        return row;
+    }
+
+    private string NewId() => $"sys{Interlocked.Increment(ref _nextId):D6}";
+
+    private List<Dictionary<string, string?>> Rows(string table)
+    {
+        if (!_tables.TryGetValue(table, out var rows))
+        {
+            _tables[table] = rows = [];
+        }
+
+        return rows;
+    }
+
+    private static bool Matches(Dictionary<string, string?> row, string query)
+    {
+        if (query.Length == 0)
+        {
+            return true;
+        }
+
+        foreach (var part in query.Split('^'))
+        {
+            string Value(string f) => row.TryGetValue(f, out var v) ? v ?? string.Empty : string.Empty;
+            var isNotEmpty = part.IndexOf("ISNOTEMPTY", StringComparison.Ordinal);
+            var inAt = part.IndexOf("IN", StringComparison.Ordinal);
+            var eq = part.IndexOf('=');
+            if (isNotEmpty > 0)
+            {
+                if (Value(part[..isNotEmpty]).Length == 0)
+                {
+                    return false;
+                }
+            }
+            else if (eq > 0)
+            {
+                if (Value(part[..eq]) != part[(eq + 1)..])
+                {
+                    return false;
+                }
+            }
+            else if (inAt > 0)
+            {
+                if (!part[(inAt + 2)..].Split(',').Contains(Value(part[..inAt])))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,191 @@
+using EntraSnow.Connectors.Graph;
+using EntraSnow.Flows.FullSync;
+using EntraSnow.Flows.Groups;
+using EntraSnow.Flows.Messaging;
+using EntraSnow.Flows.Provisioning;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using NSubstitute;
+
+namespace EntraSnow.Provisioning.Tests.Fakes;
+
+/// <summary>A directory (NSubstitute over a dictionary of users), an in-memory ServiceNow, queue, stores and clock, wired to the real flows.</summary>
+internal sealed class ProvisioningWorld
+{
+    public Dictionary<string, DirectoryUser> Users { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, List<string>> UserGroups { get; } = new(StringComparer.Ordinal);
+
+    public List<DeltaPage<DirectoryGroup>> GroupDelta { get; } = [];
+
+    public IDirectory Directory { get; } = Substitute.For<IDirectory>();
+
+    public InMemoryServiceNow ServiceNow { get; } = new();
+
+    public InMemoryQueue Queue { get; } = new();
+
+    public InMemoryCheckpointStore Checkpoints { get; } = new();
+
+    public InMemoryProvisioningLog Log { get; } = new();
+
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 24, 8, 0, 0, TimeSpan.Zero));
+
+    // One group at a time: the in-memory ServiceNow is not thread-safe (the emulator tests run the default parallelism).
+    public ProvisioningOptions Options { get; } = new() { TenantId = "tenant-1", GroupParallelism = 1 };
+
+    public MessagingOptions Messaging { get; } = new();
+
+    public int GraphUserReads { get; private set; }
+
+    internal ProvisionedUserIds ProvisionedIds { get; } = new();
+
+    public ProvisioningWorld()
+    {
+        Directory.GetUserAsync(Arg.Any<string>(), Arg.Any<CancellationToken>()).Returns(call =>
+        {
+            GraphUserReads++;
+            return Users.TryGetValue(call.Arg<string>(), out var user) ? user : null;
+        });
+        Directory.GetUserGroupIdsAsync(Arg.Any<string>(), Arg.Any<CancellationToken>()).Returns(call =>
+            (IReadOnlyList<string>)(UserGroups.TryGetValue(call.Arg<string>(), out var groups) ? groups : []));
+        Directory.GetUsersDeltaAsync(Arg.Any<string?>(), Arg.Any<CancellationToken>()).Returns(_ => UsersDelta());
+        Directory.GetGroupsDeltaAsync(Arg.Any<string?>(), Arg.Any<CancellationToken>()).Returns(_ => GroupsDelta());
+    }
+
+    public DirectoryUser AddUser(string id, string upn, string? department = null, string? managerId = null, bool enabled = true)
+    {
+        var user = new DirectoryUser
+        {
+            Id = id,
+            UserPrincipalName = upn,
+            DisplayName = upn,
+            Mail = upn,
+            GivenName = "Given " + id,
+            Surname = "Surname " + id,
+            Department = department,
+            ManagerId = managerId,
+            AccountEnabled = enabled,
+            UserType = "Member",
+        };
+        Users[id] = user;
+        return user;
+    }
+
+    public string AddDepartment(string name) =>
+        ServiceNow.Seed("cmn_department", new Dictionary<string, string?> { ["name"] = name });
+
+    public ProvisionUserHandler UserHandler()
+    {
+        var options = Microsoft.Extensions.Options.Options.Create(Options);
+        return new ProvisionUserHandler(Directory, ServiceNow, new UserAttributeMapper(ServiceNow, ProvisionedIds, options, Clock), ProvisionedIds,
+            new UserScope(Directory, options), Queue, Checkpoints, Log, options,
+            Microsoft.Extensions.Options.Options.Create(Messaging), Clock, NullLogger<ProvisionUserHandler>.Instance);
+    }
+
+    public GroupChangesHandler GroupHandler() =>
+        new(Directory, ServiceNow, ServiceNow, Queue, Checkpoints, Log, FullSync(), Microsoft.Extensions.Options.Options.Create(Options), Clock,
+            NullLogger<GroupChangesHandler>.Instance);
+
+    public FullSyncRunner FullSync() =>
+        new(Directory, ServiceNow, Queue, Checkpoints, Log, Microsoft.Extensions.Options.Options.Create(Options), Clock,
+            NullLogger<FullSyncRunner>.Instance);
+
+    public static ChangeMessage Message(string kind, string subjectId, string? messageId = null, int attempt = 0) => new()
+    {
+        MessageId = messageId ?? $"{kind}:{subjectId}:{Guid.NewGuid():N}",
+        SessionKey = subjectId,
+        Kind = kind,
+        TenantId = "tenant-1",
+        SubjectId = subjectId,
+        ChangedAt = DateTimeOffset.UnixEpoch,
+        CorrelationId = "corr-" + subjectId,
+        Attempt = attempt,
+    };
+
+    /// <summary>Delivers every ready message to its handler, like a host's consumer; returns how many ran. Failures are kept, as a dead-letter queue would.</summary>
+    public async Task<int> DrainAsync(bool releaseScheduled = true)
+    {
+        var user = UserHandler();
+        var group = GroupHandler();
+        var handled = 0;
+        while (true)
+        {
+            // A guard, not a timing: a test that never lets its work settle fails instead of spinning.
+            if (handled > 100_000)
+            {
+                throw new InvalidOperationException("The queue never drained.");
+            }
+
+            var next = Queue.Take();
+            if (next is null)
+            {
+                if (releaseScheduled && Queue.ReleaseScheduled() > 0)
+                {
+                    continue;
+                }
+
+                return handled;
+            }
+
+            IMessageHandler handler = next.Value.Queue == QueueNames.UserChanges ? user : group;
+            try
+            {
+                await handler.HandleAsync(next.Value.Message, CancellationToken.None);
+            }
+            catch (PermanentFailureException ex)
+            {
+                DeadLettered.Add((next.Value.Message, ex.Message));
+            }
+            catch (TransientFailureException)
+            {
+                // What MessageProcessor does: try again later.
+                var retry = next.Value.Message with { Attempt = next.Value.Message.Attempt + 1 };
+                await Queue.ScheduleAsync(next.Value.Queue, retry, Clock.GetUtcNow() + TimeSpan.FromSeconds(30));
+                Rescheduled++;
+                if (!releaseScheduled)
+                {
+                    continue;
+                }
+
+                return handled;
+            }
+
+            handled++;
+        }
+    }
+
+    public List<(ChangeMessage Message, string Reason)> DeadLettered { get; } = [];
+
+    public int Rescheduled { get; private set; }
+
+    public IReadOnlyList<IReadOnlyDictionary<string, string?>> SysUsers => ServiceNow.Records("sys_user");
+
+    public IReadOnlyDictionary<string, string?> SysUser(string objectId) =>
+        SysUsers.Single(r => r["u_entra_object_id"] == objectId);
+
+#pragma warning disable CS1998 // async iterator over an in-memory list
+    private async IAsyncEnumerable<DeltaPage<DirectoryUser>> UsersDelta()
+    {
+        var all = Users.Values.ToList();
+        for (var i = 0; i < all.Count; i += 50)
+        {
+            var last = i + 50 >= all.Count;
+            yield return new DeltaPage<DirectoryUser>(all.Skip(i).Take(50).ToList(), last ? "users-delta-link" : null);
+        }
+
+        if (all.Count == 0)
+        {
+            yield return new DeltaPage<DirectoryUser>([], "users-delta-link");
+        }
+    }
+
+    private async IAsyncEnumerable<DeltaPage<DirectoryGroup>> GroupsDelta()
+    {
+        foreach (var page in GroupDelta)
+        {
+            yield return page;
+        }
+    }
+#pragma warning restore CS1998
+}

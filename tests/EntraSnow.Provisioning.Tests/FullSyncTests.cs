@@ -1,0 +1,213 @@
+using EntraSnow.Connectors.Graph;
+using EntraSnow.Connectors.ServiceNow;
+using EntraSnow.Flows.FullSync;
+using EntraSnow.Flows.Messaging;
+using EntraSnow.Flows.Provisioning;
+using EntraSnow.Flows.ProvisioningLog;
+using EntraSnow.Provisioning.Tests.Fakes;
+
+namespace EntraSnow.Provisioning.Tests;
+
+public sealed class FullSyncTests
+{
+    private readonly ProvisioningWorld _world = new();
+
+    private void Seed(int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            _world.AddUser($"u{i:D3}", $"user{i:D3}@contoso.com");
+        }
+    }
+
+    [Fact]
+    public async Task A_full_sync_creates_every_user_with_at_most_1_2_ServiceNow_calls_per_user()
+    {
+        Seed(300);
+
+        var runId = await _world.FullSync().StartAsync();
+        await _world.DrainAsync();
+
+        Assert.Equal(300, _world.SysUsers.Count);
+        Assert.True(_world.ServiceNow.Calls <= 1.2 * 300, $"{_world.ServiceNow.Calls} ServiceNow calls for 300 users");
+        Assert.Equal(300, _world.GraphUserReads);
+        var progress = await _world.FullSync().GetProgressAsync(runId);
+        Assert.Equal(300, progress!.UsersQueued);
+        Assert.Equal(300, progress.Summary.Users.Created);
+    }
+
+    [Fact]
+    public async Task A_full_sync_started_by_the_timer_completes_through_the_queues_with_nobody_watching()
+    {
+        Seed(20);
+        _world.AddUser("later", "later@contoso.com");
+        _world.GroupDelta.Add(new DeltaPage<DirectoryGroup>([new DirectoryGroup { Id = "g1", DisplayName = "Desk", MembersAdded = ["u000", "u019"] }], "g-link"));
+        var job = new FullSyncJob(_world.FullSync(), Microsoft.Extensions.Options.Options.Create(_world.Options));
+
+        await job.RunAsync(CancellationToken.None);
+        var runId = _world.Checkpoints.Values[FullSyncRunner.CurrentRunKey];
+        // The groups run is queued behind the users and checks they are done before it writes memberships.
+        Assert.Equal(MessageKinds.GroupDeltaResync, _world.Queue.Ready[^1].Message.Kind);
+        await _world.DrainAsync();
+
+        var progress = await _world.FullSync().GetProgressAsync(runId);
+        Assert.Equal(SyncPhase.Completed, progress!.Phase);
+        Assert.Equal(21, progress.Summary.Users.Created);
+        Assert.Equal(1, progress.Summary.Groups.Created);
+        Assert.Equal(2, _world.ServiceNow.Records("sys_user_grmember").Count);
+        Assert.False(_world.Checkpoints.Values.ContainsKey(FullSyncRunner.CurrentRunKey));
+    }
+
+    [Fact]
+    public async Task A_resync_with_nothing_changed_writes_nothing()
+    {
+        Seed(120);
+        await _world.FullSync().RunToEndAsync(_world);
+        var writes = _world.ServiceNow.Writes;
+
+        var second = await _world.FullSync().RunToEndAsync(_world);
+
+        Assert.Equal(writes, _world.ServiceNow.Writes);
+        Assert.Equal(120, second.Summary.Users.Unchanged);
+        Assert.Equal(SyncPhase.Completed, second.Phase);
+    }
+
+    [Fact]
+    public async Task A_restart_after_a_kill_mid_sync_finishes_the_same_run_without_duplicates()
+    {
+        Seed(200);
+        var runId = await _world.FullSync().StartAsync();
+        // Half the users are processed, then the host dies: one message was written but never acknowledged.
+        for (var i = 0; i < 100; i++)
+        {
+            var next = _world.Queue.Take()!.Value;
+            await _world.UserHandler().HandleAsync(next.Message, CancellationToken.None);
+            if (i == 99)
+            {
+                await _world.Queue.SendAsync(next.Queue, [next.Message]);
+            }
+        }
+
+        var resumed = await _world.FullSync().StartAsync();
+        await _world.DrainAsync();
+
+        Assert.Equal(runId, resumed);
+        Assert.Equal(200, _world.SysUsers.Count);
+        Assert.Equal(200, _world.SysUsers.Select(u => u["u_entra_object_id"]).Distinct().Count());
+        var progress = await _world.FullSync().GetProgressAsync(runId);
+        Assert.Equal(200, progress!.Summary.Users.Created);
+    }
+
+    [Fact]
+    public async Task A_kill_between_the_create_and_its_acknowledgement_does_not_create_twice()
+    {
+        Seed(1);
+        await _world.FullSync().StartAsync();
+        var message = _world.Queue.Take()!.Value.Message;
+
+        await _world.UserHandler().HandleAsync(message, CancellationToken.None);
+        await _world.UserHandler().HandleAsync(message, CancellationToken.None);
+
+        Assert.Single(_world.SysUsers);
+    }
+
+    [Fact]
+    public async Task With_ServiceNow_down_for_the_length_of_the_sync_the_sync_waits_and_completes_when_it_is_back()
+    {
+        Seed(50);
+        var runner = _world.FullSync();
+        var runId = await runner.StartAsync();
+        _world.ServiceNow.FailWith = new ServiceNowUnreachableException("503 Service Unavailable");
+        var progressSeen = new List<SyncProgress>();
+        var waiting = runner.WaitAsync(runId, new Progress(progressSeen));
+
+        await _world.DrainAsync(releaseScheduled: false);
+        _world.Clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.False(waiting.IsCompleted);
+        Assert.Empty(_world.SysUsers);
+        Assert.Equal(50, _world.Rescheduled);
+
+        _world.ServiceNow.FailWith = null;
+        while (!waiting.IsCompleted)
+        {
+            await _world.DrainAsync();
+            _world.Clock.Advance(_world.Options.FullSyncPollInterval);
+            await Task.Yield();
+        }
+
+        var final = await waiting;
+        Assert.Equal(SyncPhase.Completed, final.Phase);
+        Assert.False(final.TimedOut);
+        Assert.Equal(50, final.Summary.Users.Created);
+        Assert.Equal(50, _world.SysUsers.Select(u => u["u_entra_object_id"]).Distinct().Count());
+        Assert.Equal(50, _world.SysUsers.Count);
+        Assert.Contains(progressSeen, p => p.Phase == SyncPhase.ProvisioningUsers && p.UsersDone == 0);
+    }
+
+    [Fact]
+    public async Task A_full_sync_deactivates_sys_users_whose_Entra_user_no_longer_exists()
+    {
+        Seed(3);
+        _world.ServiceNow.Seed("sys_user", new() { ["u_entra_object_id"] = "gone", ["user_name"] = "left@contoso.com", ["active"] = "true" });
+
+        var final = await _world.FullSync().RunToEndAsync(_world);
+
+        Assert.Equal("false", _world.SysUser("gone")["active"]);
+        Assert.Equal(1, final.Summary.Users.Deactivated);
+        Assert.Equal(3, final.Summary.Users.Created);
+    }
+
+    [Fact]
+    public async Task The_summary_lists_each_failure_with_its_reason()
+    {
+        Seed(4);
+        _world.Options.Mappings["department"] = new AttributeMapping { OnMissingReference = MissingReferencePolicy.Fail };
+        _world.Users["u001"] = _world.Users["u001"] with { Department = "Nowhere" };
+
+        var final = await _world.FullSync().RunToEndAsync(_world);
+
+        Assert.Equal(3, final.Summary.Users.Created);
+        var failure = Assert.Single(final.Summary.Failures);
+        Assert.Equal("u001", failure.SubjectId);
+        Assert.Contains("'Nowhere'", failure.Reason);
+    }
+
+    [Fact]
+    public async Task Managers_are_set_on_their_reports_in_one_full_sync()
+    {
+        _world.AddUser("boss", "boss@contoso.com");
+        for (var i = 0; i < 10; i++)
+        {
+            _world.AddUser($"r{i}", $"r{i}@contoso.com", managerId: "boss");
+        }
+
+        await _world.FullSync().RunToEndAsync(_world);
+
+        var boss = _world.SysUser("boss")["sys_id"];
+        Assert.All(Enumerable.Range(0, 10), i => Assert.Equal(boss, _world.SysUser($"r{i}")["manager"]));
+        Assert.Equal(11, _world.SysUsers.Count);
+    }
+
+    private sealed class Progress(List<SyncProgress> seen) : IProgress<SyncProgress>
+    {
+        public void Report(SyncProgress value) => seen.Add(value);
+    }
+}
+
+internal static class FullSyncTestExtensions
+{
+    /// <summary>Runs a whole sync against the world: the consumers drain while the clock moves one poll at a time.</summary>
+    public static async Task<SyncProgress> RunToEndAsync(this FullSyncRunner runner, ProvisioningWorld world)
+    {
+        var runId = await runner.StartAsync();
+        var waiting = runner.WaitAsync(runId);
+        while (!waiting.IsCompleted)
+        {
+            await world.DrainAsync();
+            world.Clock.Advance(world.Options.FullSyncPollInterval);
+            await Task.Yield();
+        }
+
+        return await waiting;
+    }
+}

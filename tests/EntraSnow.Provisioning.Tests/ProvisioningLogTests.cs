@@ -1,0 +1,98 @@
+using EntraSnow.Flows.ProvisioningLog;
+using EntraSnow.LocalHost.ProvisioningLog;
+
+namespace EntraSnow.Provisioning.Tests;
+
+public sealed class ProvisioningLogTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "entrasnow-log-" + Guid.NewGuid().ToString("N"));
+    private readonly DateTimeOffset _now = new(2026, 11, 24, 8, 0, 0, TimeSpan.Zero);
+
+    private static ProvisioningLogEntry Entry(string correlation, string subject, ProvisioningAction action, DateTimeOffset at,
+        string kind = ProvisioningObjectKinds.User, string? reason = null, params string[] fields) => new()
+        {
+            Timestamp = at,
+            CorrelationId = correlation,
+            MessageId = $"{correlation}:{subject}:{at.Ticks}",
+            SubjectId = subject,
+            ObjectKind = kind,
+            Action = action,
+            ChangedFields = fields,
+            Reason = reason,
+            TargetSysId = "sys-" + subject,
+        };
+
+    [Fact]
+    public async Task The_SQLite_log_keeps_every_decision_across_reopening_and_answers_each_query()
+    {
+        var path = Path.Combine(_folder, "provisioning-log.db");
+        var log = new SqliteProvisioningLog(path);
+        await log.AppendAsync(Entry("run-1", "u1", ProvisioningAction.Created, _now, fields: ["user_name", "email"]));
+        await log.AppendAsync(Entry("run-1", "u2", ProvisioningAction.Failed, _now.AddSeconds(1), reason: "No cmn_department record has name 'Research'"));
+        await log.AppendAsync(Entry("msg-7", "u1", ProvisioningAction.Deactivated, _now.AddSeconds(2), reason: "account disabled in Entra ID", fields: ["active", "locked_out"]));
+
+        var reopened = new SqliteProvisioningLog(path);
+
+        var recent = await reopened.GetRecentAsync(2);
+        Assert.Equal(["u1", "u2"], recent.Select(e => e.SubjectId));
+        Assert.Equal(ProvisioningAction.Deactivated, recent[0].Action);
+        Assert.Equal(["active", "locked_out"], recent[0].ChangedFields);
+        Assert.Equal(_now.AddSeconds(2), recent[0].Timestamp);
+
+        var history = await reopened.GetBySubjectAsync("u1", 10);
+        Assert.Equal([ProvisioningAction.Deactivated, ProvisioningAction.Created], history.Select(e => e.Action));
+
+        var run = await reopened.GetByCorrelationAsync("run-1");
+        Assert.Equal(["u1", "u2"], run.Select(e => e.SubjectId));
+
+        var summary = await reopened.GetSummaryAsync("run-1");
+        Assert.Equal(1, summary.Users.Created);
+        Assert.Equal(1, summary.Users.Failed);
+        Assert.Equal("No cmn_department record has name 'Research'", Assert.Single(summary.Failures).Reason);
+    }
+
+    [Fact]
+    public async Task The_log_command_shows_a_user_s_history_with_the_fields_and_reasons()
+    {
+        var log = new SqliteProvisioningLog(Path.Combine(_folder, "provisioning-log.db"));
+        await log.AppendAsync(Entry("run-1", "u1", ProvisioningAction.Created, _now, fields: ["user_name", "email"]));
+        await log.AppendAsync(Entry("msg-7", "u1", ProvisioningAction.Deactivated, _now.AddSeconds(2), reason: "account disabled in Entra ID", fields: ["active", "locked_out"]));
+        var output = new StringWriter();
+
+        var exit = await ProvisioningCommands.LogAsync(log, ["--user", "u1"], output);
+
+        Assert.Equal(0, exit);
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("deactivated", lines[0]);
+        Assert.Contains("[active, locked_out] — account disabled in Entra ID", lines[0]);
+        Assert.Contains("created", lines[1]);
+        Assert.Contains("[user_name, email]", lines[1]);
+    }
+
+    [Fact]
+    public void A_summary_counts_each_object_once_by_its_most_significant_action()
+    {
+        var summary = ProvisioningSummary.FromEntries(
+        [
+            Entry("run", "u1", ProvisioningAction.Created, _now),
+            Entry("run", "u1", ProvisioningAction.Unchanged, _now.AddSeconds(1)),
+            Entry("run", "u2", ProvisioningAction.Failed, _now, reason: "ServiceNow refused"),
+            Entry("run", "u2", ProvisioningAction.Updated, _now.AddSeconds(1)),
+            Entry("run", "u3", ProvisioningAction.Skipped, _now, reason: "out of scope"),
+            Entry("run", "g1", ProvisioningAction.Created, _now, kind: ProvisioningObjectKinds.Group),
+        ]);
+
+        Assert.Equal(new ActionCounts(1, 1, 0, 1, 0, 0), summary.Users);
+        Assert.Equal(1, summary.Groups.Created);
+        Assert.Empty(summary.Failures);
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (Directory.Exists(_folder))
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+    }
+}
