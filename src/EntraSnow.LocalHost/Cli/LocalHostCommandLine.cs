@@ -19,8 +19,9 @@ public static class LocalHostCommandLine
                                          list dead-lettered messages with their reasons
           deadletters replay [--queue Q] [--id N]
                                          put dead-lettered messages back on their queue
-          sync [--from-scratch]          full sync of users and groups, with progress and a summary
-          log [--subject ID] [--correlation ID] [--limit N] [--json]
+          sync [--from-link]             full sync of users and groups, with progress and a summary
+                                         (from scratch; --from-link resumes from the stored delta link)
+          log [--user ID] [--run ID] [--limit N] [--json]
                                          the provisioning log: every decision with its reason
           doctor                         check configuration, credentials and permissions
         """;
