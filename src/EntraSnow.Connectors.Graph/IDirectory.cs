@@ -9,6 +9,9 @@ public interface IDirectory
     /// <summary>The user's current state with the mapped attributes and manager; null when the user no longer exists (permanently deleted).</summary>
     Task<DirectoryUser?> GetUserAsync(string userId, CancellationToken cancellationToken = default);
 
+    /// <summary>Several users in <c>$batch</c> calls of up to 20 (ids that no longer exist are left out); per-item 429s are retried.</summary>
+    Task<IReadOnlyList<DirectoryUser>> GetUsersAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken = default);
+
     /// <summary>Object ids of the groups the user is a direct member of.</summary>
     Task<IReadOnlyList<string>> GetUserGroupIdsAsync(string userId, CancellationToken cancellationToken = default);
 
@@ -23,7 +26,7 @@ public interface IDirectory
     /// <summary>Object ids of the group's direct user members.</summary>
     Task<IReadOnlyList<string>> GetGroupMemberIdsAsync(string groupId, CancellationToken cancellationToken = default);
 
-    /// <summary>Users whose last successful sign-in is before the cutoff (or who never signed in), paged 500 at a time (120 where Graph refuses 500).</summary>
+    /// <summary>Users whose last successful sign-in is before the cutoff, then users created before the cutoff who never signed in; paged 500 at a time (120 where Graph refuses 500).</summary>
     IAsyncEnumerable<DirectoryUser> GetUsersSignedInBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default);
 
     /// <summary>Risk detections detected or updated after the watermark, oldest first, within the 1 request/s identity-protection limit.</summary>

@@ -1,0 +1,37 @@
+namespace EntraSnow.Sandbox.Graph;
+
+/// <summary>How the Graph emulator behaves. Defaults follow Graph's documented limits.</summary>
+public sealed class GraphEmulatorOptions
+{
+    /// <summary>SQLite file; null keeps everything in memory for the life of the process.</summary>
+    public string? DatabasePath { get; set; }
+
+    public string TenantId { get; set; } = "b7a9c1d2-3e4f-4a5b-8c6d-7e8f9a0b1c2d";
+
+    /// <summary>The app id stamped on subscriptions; also the only client id the token endpoint accepts when <see cref="ClientSecret"/> is set.</summary>
+    public string ClientId { get; set; } = "entrasnow-sandbox";
+
+    /// <summary>When set, the token endpoint accepts only this secret (and <see cref="ClientId"/>); when null, any client may get a token.</summary>
+    public string? ClientSecret { get; set; }
+
+    /// <summary>Refuse API calls without a bearer token from the token endpoint (401), as Graph does.</summary>
+    public bool RequireAuthorization { get; set; } = true;
+
+    /// <summary>Graph gives a notification endpoint 10 seconds to echo the validation token.</summary>
+    public TimeSpan ValidationTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Objects per delta page (Graph caps user and group delta pages at 200).</summary>
+    public int DeltaPageSize { get; set; } = 200;
+
+    /// <summary>Delta tokens older than this answer 410 syncStateNotFound, as Graph's do after about seven days.</summary>
+    public TimeSpan DeltaTokenLifetime { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Largest $top with a signInActivity filter: 500 today; set 120 to act like tenants that still refuse 500.</summary>
+    public int SignInActivityMaxPageSize { get; set; } = 500;
+
+    /// <summary>Directory subscriptions may last at most 41,760 minutes.</summary>
+    public int MaxSubscriptionMinutes { get; set; } = 41_760;
+
+    /// <summary>Graph allows 100 subscriptions per app and tenant for directory resources.</summary>
+    public int MaxSubscriptions { get; set; } = 100;
+}

@@ -1,0 +1,98 @@
+using EntraSnow.Graph.Tests.Support;
+using EntraSnow.Sandbox.Graph;
+
+namespace EntraSnow.Graph.Tests.Connector;
+
+public sealed class QueryTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 24, 8, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task Inactive_and_never_signed_in_users_are_found_500_a_page()
+    {
+        await using var graph = await ConnectorHarness.StartAsync();
+        var seeded = graph.Server.Seed(new GraphSeedSpec { Users = 1200, Groups = 0, NeverSignedInPercent = 10, ReferenceTime = Now });
+        var cutoff = Now.AddDays(-30);
+        var expectedInactive = seeded.UserIds.Count(id => LastSignIn(graph, id) is { } last && last <= cutoff);
+        var expectedNever = seeded.UserIds.Count(id => LastSignIn(graph, id) is null);
+
+        var found = await graph.Directory.GetUsersSignedInBeforeAsync(cutoff).ToListAsync();
+
+        Assert.Equal(expectedInactive, found.Count(u => u.LastSuccessfulSignIn is not null));
+        Assert.Equal(expectedNever, found.Count(u => u.LastSuccessfulSignIn is null));
+        Assert.All(found.Where(u => u.LastSuccessfulSignIn is not null), u => Assert.True(u.LastSuccessfulSignIn <= cutoff));
+        // Every seeded account is older than the cutoff, so the second pass pages through all of them.
+        var expectedCalls = (int)Math.Ceiling(expectedInactive / 500.0) + (int)Math.Ceiling(seeded.UserIds.Count / 500.0);
+        Assert.Equal(expectedCalls, graph.Calls.Requests);
+    }
+
+    private static DateTimeOffset? LastSignIn(ConnectorHarness graph, string userId) =>
+        graph.Emulator.GetUser(userId)!["signInActivity"]?["lastSuccessfulSignInDateTime"]?.GetValue<string>() is { } text
+            ? DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture)
+            : null;
+
+    [Fact]
+    public async Task Where_graph_refuses_500_a_page_the_sign_in_query_falls_back_to_120()
+    {
+        await using var graph = await ConnectorHarness.StartAsync(o => o.SignInActivityMaxPageSize = 120);
+        graph.Server.Seed(new GraphSeedSpec { Users = 400, Groups = 0, NeverSignedInPercent = 0, ReferenceTime = Now });
+
+        var inactive = await graph.Directory.GetUsersSignedInBeforeAsync(Now.AddDays(-10)).ToListAsync();
+
+        Assert.NotEmpty(inactive);
+        // One refused request, then pages of 120 for both passes.
+        Assert.Equal(1 + (int)Math.Ceiling(inactive.Count / 120.0) + (int)Math.Ceiling(400 / 120.0), graph.Calls.Requests);
+    }
+
+    [Fact]
+    public async Task Risk_detections_since_the_watermark_come_oldest_first_at_most_one_request_a_second()
+    {
+        await using var graph = await ConnectorHarness.StartAsync();
+        var seeded = graph.Server.Seed(new GraphSeedSpec { Users = 50, Groups = 0, RiskDetections = 0, ReferenceTime = Now });
+        for (var i = 0; i < 620; i++)
+        {
+            graph.Emulator.AddRiskDetection(seeded.UserIds[i % 50], detectedAt: Now.AddMinutes(-i));
+        }
+
+        var watermark = Now.AddMinutes(-600);
+        var detections = await graph.Directory.GetRiskDetectionsSinceAsync(watermark).ToListAsync();
+
+        // Detections are updated two minutes after they are detected (see the seed), so 602 are past the watermark.
+        Assert.Equal(602, detections.Count);
+        Assert.Equal(detections.OrderBy(d => d.LastUpdatedDateTime).Select(d => d.Id), detections.Select(d => d.Id));
+        Assert.Equal(2, graph.Calls.Requests);
+        Assert.Equal([TimeSpan.FromSeconds(1)], graph.Delays.Waits);
+        Assert.Equal("high", detections[0].RiskLevel);
+    }
+
+    [Fact]
+    public async Task Group_membership_reads_return_direct_members_and_groups()
+    {
+        await using var graph = await ConnectorHarness.StartAsync();
+        var seeded = graph.Server.Seed(new GraphSeedSpec { Users = 30, Groups = 4, GroupsPerUser = 2 });
+        var userId = seeded.UserIds[5];
+
+        var groups = await graph.Directory.GetUserGroupIdsAsync(userId);
+        var members = await graph.Directory.GetGroupMemberIdsAsync(groups[0]);
+        var group = await graph.Directory.GetGroupAsync(groups[0]);
+
+        Assert.Equal(2, groups.Count);
+        Assert.Contains(userId, members);
+        Assert.Equal(graph.Emulator.GroupMemberIds(groups[0]).Order(), members.Order());
+        Assert.NotNull(group?.DisplayName);
+        Assert.Null(await graph.Directory.GetGroupAsync(Guid.NewGuid().ToString()));
+    }
+
+    [Fact]
+    public async Task Several_users_are_read_in_batches_of_twenty()
+    {
+        await using var graph = await ConnectorHarness.StartAsync();
+        var seeded = graph.Server.Seed(new GraphSeedSpec { Users = 45, Groups = 0 });
+        var wanted = seeded.UserIds.Take(41).Append(Guid.NewGuid().ToString()).ToList();
+
+        var users = await graph.Directory.GetUsersAsync(wanted);
+
+        Assert.Equal(seeded.UserIds.Take(41).Order(), users.Select(u => u.Id).Order());
+        Assert.Equal(3, graph.Calls.Requests);
+    }
+}
