@@ -3,7 +3,10 @@ using Microsoft.Extensions.Options;
 
 namespace EntraSnow.Flows.Subscriptions;
 
-/// <summary>"subscription-upkeep": on start and on a timer, create missing and renew expiring Graph subscriptions.</summary>
+/// <summary>
+/// "subscription-upkeep": on start and on a timer, create missing and renew expiring Graph subscriptions, and replace those
+/// made with a clientState other than the current one (running on start is what makes a restart complete a rotation).
+/// </summary>
 internal sealed class SubscriptionUpkeepJob(SubscriptionUpkeep upkeep, IOptions<SubscriptionOptions> options) : IScheduledJob
 {
     public const string JobName = "subscription-upkeep";

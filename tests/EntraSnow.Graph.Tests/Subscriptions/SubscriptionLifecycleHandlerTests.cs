@@ -19,9 +19,11 @@ public sealed class SubscriptionLifecycleHandlerTests
     private readonly IMessageQueue _queue = Substitute.For<IMessageQueue>();
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 24, 8, 0, 0, TimeSpan.Zero));
 
+    private const string ClientState = "secret";
+
     private SubscriptionLifecycleHandler Handler()
     {
-        var options = Options.Create(new SubscriptionOptions { NotificationUrl = NotificationUrl, ClientState = "secret" });
+        var options = Options.Create(new SubscriptionOptions { NotificationUrl = NotificationUrl, ClientState = ClientState });
         var upkeep = new SubscriptionUpkeep(_graph, _checkpoints, options, _clock, NullLogger<SubscriptionUpkeep>.Instance);
         return new SubscriptionLifecycleHandler(_graph, upkeep, _queue, _checkpoints, NullLogger<SubscriptionLifecycleHandler>.Instance);
     }
@@ -40,6 +42,11 @@ public sealed class SubscriptionLifecycleHandlerTests
 
     private void ResourceOf(string subscriptionId, string? resource) =>
         _checkpoints.GetAsync(SubscriptionUpkeep.ResourceKey(subscriptionId), Arg.Any<CancellationToken>()).Returns(resource);
+
+    /// <summary>Upkeep made the subscription with the current client state, so it is not rotated.</summary>
+    private void CreatedWithCurrentClientState(string subscriptionId) =>
+        _checkpoints.GetAsync(SubscriptionUpkeep.ClientStateKey(subscriptionId), Arg.Any<CancellationToken>())
+            .Returns(SubscriptionUpkeep.ClientStateFingerprint(subscriptionId, ClientState));
 
     private void GraphHasFreshSubscriptions() => _graph.ListAsync(Arg.Any<CancellationToken>()).Returns(
     [
@@ -73,6 +80,7 @@ public sealed class SubscriptionLifecycleHandlerTests
     public async Task A_removed_group_subscription_is_recreated_and_a_group_delta_resync_is_queued()
     {
         ResourceOf("sub-1", "/groups");
+        CreatedWithCurrentClientState("u");
         _graph.ListAsync(Arg.Any<CancellationToken>()).Returns(
         [
             new GraphSubscription { Id = "u", Resource = "/users", ChangeType = "updated,deleted", NotificationUrl = NotificationUrl, ExpirationDateTime = _clock.GetUtcNow().AddDays(20) },
@@ -84,6 +92,7 @@ public sealed class SubscriptionLifecycleHandlerTests
         await Handler().HandleAsync(message, CancellationToken.None);
 
         await _graph.Received(1).CreateAsync(Arg.Is<SubscriptionRequest>(r => r.Resource == "/groups"), Arg.Any<CancellationToken>());
+        await _graph.DidNotReceiveWithAnyArgs().DeleteAsync(default!, default);
         await _queue.Received(1).SendAsync(QueueNames.GroupChanges, Arg.Is<IReadOnlyList<ChangeMessage>>(m =>
             m.Count == 1 && m[0].Kind == MessageKinds.GroupDeltaResync && m[0].MessageId == $"group.delta-resync:{message.MessageId}"
             && m[0].TenantId == "tenant-1" && m[0].CorrelationId == "corr-1"), Arg.Any<CancellationToken>());

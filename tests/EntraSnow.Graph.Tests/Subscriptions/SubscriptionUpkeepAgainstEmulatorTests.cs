@@ -23,6 +23,8 @@ public sealed class SubscriptionUpkeepAgainstEmulatorTests
     {
         private readonly ConcurrentDictionary<string, string> _values = new();
 
+        public IReadOnlyCollection<string> Values => [.. _values.Values];
+
         public Task<string?> GetAsync(string key, CancellationToken cancellationToken = default) =>
             Task.FromResult(_values.TryGetValue(key, out var value) ? value : null);
 
@@ -39,20 +41,21 @@ public sealed class SubscriptionUpkeepAgainstEmulatorTests
         }
     }
 
-    private static ServiceProvider Host(GraphEmulatorServer graph, WebhookReceiver receiver, IMessageQueue queue)
+    private static ServiceProvider Host(GraphEmulatorServer graph, WebhookReceiver receiver, IMessageQueue queue,
+        string clientState = ClientState, ICheckpointStore? checkpoints = null)
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(graph.ConnectorSettings)
             .AddInMemoryCollection(new Dictionary<string, string?>
             {
-                ["Graph:ClientState"] = ClientState,
+                ["Graph:ClientState"] = clientState,
                 ["Subscriptions:NotificationUrl"] = receiver.NotificationUrl,
                 ["Subscriptions:LifecycleNotificationUrl"] = receiver.LifecycleUrl,
             })
             .Build();
         return new ServiceCollection()
             .AddFakeLogging()
-            .AddSingleton<ICheckpointStore, MemoryCheckpoints>()
+            .AddSingleton(checkpoints ?? new MemoryCheckpoints())
             .AddSingleton(queue)
             .AddGraphConnector(configuration)
             .AddSubscriptionUpkeep(configuration)
@@ -106,5 +109,45 @@ public sealed class SubscriptionUpkeepAgainstEmulatorTests
         Assert.DoesNotContain(now, s => s["id"]!.GetValue<string>() == groups);
         await queue.Received(1).SendAsync(QueueNames.GroupChanges,
             Arg.Is<IReadOnlyList<ChangeMessage>>(m => m.Single().Kind == MessageKinds.GroupDeltaResync), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task Restarting_with_a_new_client_state_replaces_every_subscription_and_notifications_carry_the_new_secret()
+    {
+        const string newClientState = "rotated-client-state-value-9876543210";
+        await using var graph = await GraphEmulatorServer.StartAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var checkpoints = new MemoryCheckpoints();
+        await using (var before = Host(graph, receiver, Substitute.For<IMessageQueue>(), ClientState, checkpoints))
+        {
+            await before.GetServices<IScheduledJob>().Single().RunAsync(CancellationToken.None);
+        }
+
+        var oldIds = graph.Emulator.Subscriptions.Select(s => s["id"]!.GetValue<string>()).ToList();
+        await using var after = Host(graph, receiver, Substitute.For<IMessageQueue>(), newClientState, checkpoints);
+        var job = after.GetServices<IScheduledJob>().Single();
+
+        await job.RunAsync(CancellationToken.None);
+        var rotated = graph.Emulator.Subscriptions.Select(s => s["id"]!.GetValue<string>()).ToList();
+        await job.RunAsync(CancellationToken.None);
+
+        Assert.Equal(["/groups", "/users"], graph.Emulator.Subscriptions.Select(s => s["resource"]!.GetValue<string>()).Order());
+        Assert.Empty(rotated.Intersect(oldIds));
+        Assert.Equal(rotated.Order(), graph.Emulator.Subscriptions.Select(s => s["id"]!.GetValue<string>()).Order()); // the second run changed nothing
+
+        await graph.Emulator.CreateUserAsync("Rotation Check");
+        var notification = await receiver.NextAsync();
+        Assert.Equal(newClientState, notification["payload"]!["value"]![0]!["clientState"]!.GetValue<string>());
+
+        var logs = after.GetFakeLogCollector().GetSnapshot();
+        Assert.Contains(logs, r => r.Message.StartsWith("Rotated the client state of /users", StringComparison.Ordinal));
+        // The emulator, like Graph's documentation, refuses a second subscription for the same resource and change type.
+        Assert.Contains(logs, r => r.Message.StartsWith("Graph refused a second subscription for /groups", StringComparison.Ordinal));
+        foreach (var secret in new[] { ClientState, newClientState })
+        {
+            Assert.DoesNotContain(checkpoints.Values, v => v.Contains(secret, StringComparison.Ordinal));
+            Assert.DoesNotContain(logs, r => r.Message.Contains(secret, StringComparison.Ordinal)
+                || (r.Exception?.ToString().Contains(secret, StringComparison.Ordinal) ?? false));
+        }
     }
 }
