@@ -33,9 +33,10 @@ internal static class DoctorCommand
         }
 
         await output.WriteLineAsync($"Sandbox: Graph {(sandbox.Graph ? "emulated" : "real tenant")}, ServiceNow {(sandbox.ServiceNow ? "emulated" : "real instance")}");
-        if (sandbox.Any)
+        // The emulators live inside the serving process: use the running one, or start this one for the checks.
+        var startHere = sandbox.Any && !await RunningLocalHost.IsServingAsync(services.GetRequiredService<IOptions<LocalHostOptions>>().Value.Url);
+        if (startHere)
         {
-            // The emulators live inside the serving process; start it for the duration of the checks.
             await scope.App.StartAsync();
         }
 
@@ -71,7 +72,7 @@ internal static class DoctorCommand
             return $"{stats.Sum(s => s.Depth)} queued, {stats.Sum(s => s.DeadLettered)} dead-lettered";
         });
 
-        if (sandbox.Any)
+        if (startHere)
         {
             await scope.App.StopAsync();
         }

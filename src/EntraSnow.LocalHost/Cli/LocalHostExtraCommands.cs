@@ -32,7 +32,7 @@ internal static class LocalHostExtraCommands
     {
         await using var scope = await CommandScope.OpenAsync(args);
         var url = scope.App.Services.GetRequiredService<IOptions<LocalHostOptions>>().Value.Url;
-        var running = await IsServingAsync(url);
+        var running = await RunningLocalHost.IsServingAsync(url);
         if (!running)
         {
             await scope.App.StartAsync();
@@ -66,21 +66,4 @@ internal static class LocalHostExtraCommands
         }
     }
 
-    private static async Task<bool> IsServingAsync(string url)
-    {
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        try
-        {
-            using var response = await client.GetAsync(new Uri(new Uri(url), "/api/health"));
-            return response.IsSuccessStatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return false;
-        }
-        catch (TaskCanceledException)
-        {
-            return false;
-        }
-    }
 }

@@ -85,6 +85,29 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task Doctor_in_sandbox_mode_checks_everything_and_passes()
+    {
+        var (exit, output) = await Run("doctor", $"--LocalHost:Url=http://127.0.0.1:{LocalHostHarness.FreePort()}", "--Sandbox:Seed:InitialSync=false");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("ok    Graph: read users", output, StringComparison.Ordinal);
+        Assert.Contains("ok    ServiceNow: read sys_user", output, StringComparison.Ordinal);
+        Assert.Contains("All checks passed.", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Doctor_names_the_check_that_fails_when_ServiceNow_cannot_be_reached()
+    {
+        var (exit, output) = await Run("doctor", $"--LocalHost:Url=http://127.0.0.1:{LocalHostHarness.FreePort()}", "--Sandbox:Seed:InitialSync=false",
+            $"--ServiceNow:InstanceUrl=http://127.0.0.1:{LocalHostHarness.FreePort()}", "--ServiceNow:AuthMode=Basic", "--ServiceNow:Username=someone",
+            "--ServiceNow:Password=not-logged", "--ServiceNow:MaxRetryAttempts=1", "--ServiceNow:RetryBaseDelay=00:00:00.010");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("FAIL  ServiceNow: read sys_user", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-logged", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Unknown_command_exits_non_zero()
     {
         var (exit, _) = await Run("frobnicate");
