@@ -13,17 +13,18 @@ namespace EntraSnow.Functions.Intake;
 /// </summary>
 internal sealed class GraphNotificationFunctions(GraphNotificationEndpoint endpoint, GraphNotificationIntake intake, ILogger<GraphNotificationFunctions> logger)
 {
+    // ASP.NET Core integration writes the returned IResult to the response.
     [Function("GraphNotifications")]
-    public async Task Notifications(
+    public Task<IResult> Notifications(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "graph/notifications")] HttpRequest request,
         CancellationToken cancellationToken) =>
-        await (await endpoint.HandleAsync(request, cancellationToken)).ExecuteAsync(request.HttpContext);
+        endpoint.HandleAsync(request, cancellationToken);
 
     [Function("GraphLifecycleNotifications")]
-    public async Task Lifecycle(
+    public Task<IResult> Lifecycle(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "graph/lifecycle")] HttpRequest request,
         CancellationToken cancellationToken) =>
-        await (await endpoint.HandleAsync(request, cancellationToken)).ExecuteAsync(request.HttpContext);
+        endpoint.HandleAsync(request, cancellationToken);
 
     /// <summary>
     /// The same notifications through an Event Grid partner topic. A queue failure throws, so Event Grid retries;
