@@ -1,5 +1,4 @@
 using EntraSnow.Connectors.Graph;
-using EntraSnow.Connectors.ServiceNow;
 using EntraSnow.LocalHost.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -59,13 +58,12 @@ internal static class DoctorCommand
 
             return "no users";
         });
-        await Check("Graph: list subscriptions", async () =>
-            $"{(await services.GetRequiredService<IGraphSubscriptions>().ListAsync()).Count} subscription(s)");
-        await Check("ServiceNow: read sys_user", async () =>
+        foreach (var status in await services.GetRequiredService<ConnectorProbe>().ProbeAsync(CancellationToken.None))
         {
-            var record = await services.GetRequiredService<IServiceNowTable>().FindAsync("sys_user", EncodedQuery.All, ["sys_id"]);
-            return record is null ? "reachable, no users yet" : "reachable";
-        });
+            var what = status.Name == "graph" ? "Graph: list subscriptions (Subscription management)" : "ServiceNow: read sys_user";
+            await Check(what, () => status.Ok ? Task.FromResult(status.Detail) : throw new InvalidOperationException(status.Detail));
+        }
+
         await Check("local queues", async () =>
         {
             var stats = await scope.Queues.GetStatsAsync();

@@ -49,6 +49,7 @@ public static class LocalHostApp
         services.AddGraphIntake(builder.Configuration);
         services.AddSingleton<GraphNotificationEndpoint>();
         services.AddSingleton<EventGridEndpoint>();
+        services.AddSingleton<ConnectorProbe>();
         LocalHostComposition.AddFlowsAndConnectors(builder, sandbox);
         services.AddHostedService<QueueConsumerService>();
         services.AddHostedService<ScheduledJobService>();
@@ -65,13 +66,16 @@ public static class LocalHostApp
         app.MapPost("/api/graph/lifecycle", (HttpRequest request, GraphNotificationEndpoint endpoint, CancellationToken ct) => endpoint.HandleAsync(request, ct));
         app.MapMethods("/api/eventgrid/graph", [HttpMethods.Options], (HttpRequest request) => EventGridEndpoint.Handshake(request));
         app.MapPost("/api/eventgrid/graph", (HttpRequest request, EventGridEndpoint endpoint, CancellationToken ct) => endpoint.HandleAsync(request, ct));
-        app.MapGet("/api/health", async (SqliteQueueStore queues, SandboxMode sandbox, CancellationToken ct) =>
+        app.MapGet("/api/health", async (SqliteQueueStore queues, SandboxMode sandbox, ConnectorProbe probe, CancellationToken ct) =>
         {
             var stats = await queues.GetStatsAsync(ct);
+            var connectors = await probe.CachedAsync(ct);
             return Results.Ok(new
             {
-                status = "healthy",
+                // 200 either way: an operator reads the status; the process itself is up and queueing.
+                status = connectors.All(c => c.Ok) ? "healthy" : "degraded",
                 sandbox = new { graph = sandbox.Graph, serviceNow = sandbox.ServiceNow },
+                connectors = connectors.Select(c => new { name = c.Name, emulated = c.Emulated, ok = c.Ok, detail = c.Detail }),
                 queues = stats.Select(s => new { queue = s.Queue, depth = s.Depth, inFlight = s.InFlight, deadLettered = s.DeadLettered, scheduled = s.Scheduled }),
             });
         });

@@ -126,5 +126,31 @@ public sealed class LocalHostIntakeTests : IAsyncLifetime
         var queues = health.RootElement.GetProperty("queues").EnumerateArray().ToList();
         Assert.Equal(QueueNames.All, queues.Select(q => q.GetProperty("queue").GetString()));
         Assert.Equal(1, queues.Single(q => q.GetProperty("queue").GetString() == QueueNames.UserChanges).GetProperty("depth").GetInt32());
+        Assert.Equal("healthy", health.RootElement.GetProperty("status").GetString());
+        var connectors = health.RootElement.GetProperty("connectors").EnumerateArray().ToList();
+        Assert.Equal(["graph", "serviceNow"], connectors.Select(c => c.GetProperty("name").GetString()));
+        Assert.All(connectors, c => Assert.True(c.GetProperty("ok").GetBoolean()));
+    }
+
+    [Fact]
+    public async Task Health_says_degraded_and_why_when_ServiceNow_cannot_be_reached()
+    {
+        var settings = LocalHostHarness.IntakeOnly(Samples.ClientState);
+        settings["ServiceNow:InstanceUrl"] = $"http://127.0.0.1:{LocalHostHarness.FreePort()}";
+        settings["ServiceNow:AuthMode"] = "Basic";
+        settings["ServiceNow:Username"] = "someone";
+        settings["ServiceNow:Password"] = "never-shown";
+        settings["ServiceNow:MaxRetryAttempts"] = "1";
+        settings["ServiceNow:RetryBaseDelay"] = "00:00:00.010";
+        await using var host = await LocalHostHarness.StartAsync(settings);
+
+        var body = await host.Client.GetStringAsync("/api/health");
+        using var health = JsonDocument.Parse(body);
+
+        Assert.Equal("degraded", health.RootElement.GetProperty("status").GetString());
+        var serviceNow = health.RootElement.GetProperty("connectors").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "serviceNow");
+        Assert.False(serviceNow.GetProperty("ok").GetBoolean());
+        Assert.False(serviceNow.GetProperty("emulated").GetBoolean());
+        Assert.DoesNotContain("never-shown", body, StringComparison.Ordinal);
     }
 }
