@@ -237,15 +237,23 @@ public sealed class SqliteQueueStore : IMessageQueue, IAsyncDisposable
         cancellationToken.ThrowIfCancellationRequested();
     }
 
-    private async Task<DateTimeOffset?> NextDueAsync(string queue, CancellationToken cancellationToken)
+    /// <summary>When this queue next has something a receiver could take (null: nothing queued).</summary>
+    internal async Task<DateTimeOffset?> NextDueAsync(string queue, CancellationToken cancellationToken)
     {
         await using var connection = Open();
         await using var command = connection.CreateCommand();
+        // A message whose session is busy is not due: it becomes receivable when the holder settles (which signals) or
+        // its lock expires (the holder's own row gives that time). Counting it would make idle consumers spin.
         command.CommandText = """
-            SELECT MIN(CASE WHEN locked_until IS NOT NULL AND locked_until > visible_at THEN locked_until ELSE visible_at END)
-            FROM messages WHERE queue = $queue AND state = 0
+            SELECT MIN(CASE WHEN m.locked_until IS NOT NULL AND m.locked_until > m.visible_at THEN m.locked_until ELSE m.visible_at END)
+            FROM messages m
+            WHERE m.queue = $queue AND m.state = 0
+              AND NOT ((m.locked_until IS NULL OR m.locked_until <= $now)
+                       AND EXISTS (SELECT 1 FROM messages o WHERE o.queue = m.queue AND o.session_key = m.session_key
+                                   AND o.state = 0 AND o.locked_until > $now))
             """;
         command.Parameters.AddWithValue("$queue", queue);
+        command.Parameters.AddWithValue("$now", _clock.GetUtcNow().ToUnixTimeMilliseconds());
         var result = await command.ExecuteScalarAsync(cancellationToken);
         return result is long ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
     }

@@ -248,6 +248,23 @@ public sealed class SqliteQueueStoreTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Consumer_waiting_behind_a_busy_session_sleeps_until_the_holder_settles()
+    {
+        await _store.SendAsync(QueueNames.UserChanges, [Message("a1", "user-a"), Message("a2", "user-a")]);
+        var first = await _store.ReceiveAsync(QueueNames.UserChanges);
+        Assert.Null(await _store.ReceiveAsync(QueueNames.UserChanges));
+
+        // a2 is visible but its session is busy: it is not due before the holder's lock would expire (else consumers spin).
+        Assert.Equal(_clock.GetUtcNow() + _options.VisibilityTimeout, await _store.NextDueAsync(QueueNames.UserChanges, CancellationToken.None));
+        var waiting = _store.WaitForWorkAsync(QueueNames.UserChanges, TimeSpan.FromHours(1), CancellationToken.None);
+
+        await _store.CompleteAsync(first!);
+
+        await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("a2", (await _store.ReceiveAsync(QueueNames.UserChanges))?.Message.MessageId);
+    }
+
+    [Fact]
     public async Task Stats_list_every_queue_even_when_empty()
     {
         var stats = await _store.GetStatsAsync();
