@@ -17,6 +17,8 @@ public static class LocalHostApp
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        // An appsettings.json in the working folder (the repository root, for `dotnet run`) configures a real tenant or
+        // instance; environment variables and --Key=value still win, so they are added again after it.
         builder.Configuration.AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true);
         builder.Configuration.AddEnvironmentVariables();
         builder.Configuration.AddCommandLine(args);
