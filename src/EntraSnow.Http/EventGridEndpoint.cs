@@ -26,44 +26,22 @@ public sealed class EventGridEndpoint(GraphNotificationIntake intake, ILogger<Ev
         return Results.Ok();
     }
 
-    public async Task<IResult> HandleAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        if (!RequestBody.IsJson(request, "application/cloudevents+json", "application/cloudevents-batch+json", "application/json"))
-        {
-            return Problems.BadRequest($"Content-Type must be application/cloudevents+json or application/cloudevents-batch+json, not '{request.ContentType ?? "(none)"}'.");
-        }
-
-        var body = await RequestBody.ReadAsync(request, RequestBody.MaxBytes, cancellationToken);
-        if (body is null)
-        {
-            return Problems.TooLarge(RequestBody.MaxBytes);
-        }
-
-        IReadOnlyList<GraphCloudEvent> events;
-        try
-        {
-            events = GraphCloudEvents.Parse(body);
-            // Parse every event's data before queueing anything, so a bad batch leaves nothing behind.
-            foreach (var e in events)
+    public Task<IResult> HandleAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        IntakeRequest.AcceptAsync(
+            request,
+            ["application/cloudevents+json", "application/cloudevents-batch+json", "application/json"],
+            body =>
             {
-                GraphCloudEvents.ToNotification(e);
-            }
-        }
-        catch (NotificationFormatException ex)
-        {
-            return Problems.BadRequest(ex.Message);
-        }
+                var events = GraphCloudEvents.Parse(body);
+                // Read every event's data now, so a batch with one bad event is refused whole.
+                foreach (var e in events)
+                {
+                    GraphCloudEvents.ToNotification(e);
+                }
 
-        var correlationId = CorrelationId.From(request);
-        try
-        {
-            await intake.AcceptCloudEventsAsync(events, correlationId, cancellationToken);
-            return Results.Accepted();
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            logger.LogError(ex, "Could not queue CloudEvents batch {CorrelationId}", correlationId);
-            return Problems.QueueUnavailable();
-        }
-    }
+                return events;
+            },
+            (events, correlationId) => intake.AcceptCloudEventsAsync(events, correlationId, cancellationToken),
+            logger,
+            cancellationToken);
 }

@@ -20,41 +20,18 @@ public sealed class GraphNotificationEndpoint(GraphNotificationIntake intake, IL
             return Handshake(request, tokens.ToString());
         }
 
-        if (!RequestBody.IsJson(request, "application/json"))
-        {
-            return Problems.BadRequest($"Content-Type must be application/json, not '{request.ContentType ?? "(none)"}'.");
-        }
-
-        var body = await RequestBody.ReadAsync(request, RequestBody.MaxBytes, cancellationToken);
-        if (body is null)
-        {
-            return Problems.TooLarge(RequestBody.MaxBytes);
-        }
-
-        IReadOnlyList<ChangeNotification> notifications;
-        try
-        {
-            notifications = NotificationParser.ParseCollection(body);
-        }
-        catch (NotificationFormatException ex)
-        {
-            return Problems.BadRequest(ex.Message);
-        }
-
-        var correlationId = CorrelationId.From(request);
-        try
-        {
-            var result = await intake.AcceptAsync(notifications, correlationId, cancellationToken);
-            logger.LogDebug("Notification collection {CorrelationId}: {Queued} queued, {Rejected} rejected, {Dropped} dropped",
-                correlationId, result.Queued, result.RejectedClientState, result.Dropped);
-            return Results.Accepted();
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // 5xx makes Graph retry the whole collection; the dedupe keys make the retry harmless.
-            logger.LogError(ex, "Could not queue notification collection {CorrelationId}", correlationId);
-            return Problems.QueueUnavailable();
-        }
+        return await IntakeRequest.AcceptAsync(
+            request,
+            ["application/json"],
+            body => NotificationParser.ParseCollection(body),
+            async (notifications, correlationId) =>
+            {
+                var result = await intake.AcceptAsync(notifications, correlationId, cancellationToken);
+                logger.LogDebug("Notification collection {CorrelationId}: {Queued} queued, {Rejected} rejected, {Dropped} dropped",
+                    correlationId, result.Queued, result.RejectedClientState, result.Dropped);
+            },
+            logger,
+            cancellationToken);
     }
 
     private static IResult Handshake(HttpRequest request, string token)
