@@ -106,7 +106,8 @@ internal sealed partial class ServiceNowTableClient(
         await EnsureSuccessAsync(response, table, cancellationToken);
         var created = (await ReadRecordsAsync(response, cancellationToken)).FirstOrDefault()
             ?? throw new ServiceNowException($"ServiceNow created a {table} record but answered without it.", (int)response.StatusCode);
-        logger.LogInformation("Created {Table} record {SysId}", table, created.SysId);
+        // Debug: the flows log each decision (created, updated, …) with its reason; this would say it twice.
+        logger.LogDebug("Created {Table} record {SysId}", table, created.SysId);
         return created;
     }
 
@@ -117,7 +118,7 @@ internal sealed partial class ServiceNowTableClient(
         await EnsureSuccessAsync(response, table, cancellationToken);
         var updated = (await ReadRecordsAsync(response, cancellationToken)).FirstOrDefault()
             ?? throw new ServiceNowException($"ServiceNow updated {table} record {sysId} but answered without it.", (int)response.StatusCode);
-        logger.LogInformation("Updated {Table} record {SysId} ({FieldCount} fields)", table, sysId, fields.Count);
+        logger.LogDebug("Updated {Table} record {SysId} ({FieldCount} fields)", table, sysId, fields.Count);
         return updated;
     }
 
