@@ -52,15 +52,15 @@ public sealed class GraphOptions : IValidatableObject
     public int MaxRetries { get; set; } = 4;
 
     /// <summary>First wait when Graph throttles without a Retry-After; it doubles on each attempt.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    [TimeSpanRange("00:00:00", "00:01:00")]
     public TimeSpan BackoffBase { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>A Retry-After longer than this is not waited out inline: the caller gets it and reschedules.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    [TimeSpanRange("00:00:01", "00:10:00")]
     public TimeSpan MaxRetryWait { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Identity Protection allows one request per second per tenant.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    [TimeSpanRange("00:00:00", "00:01:00")]
     public TimeSpan IdentityProtectionMinInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Page size for <c>signInActivity</c> queries: 500 where Graph allows it (120 is the fallback).</summary>

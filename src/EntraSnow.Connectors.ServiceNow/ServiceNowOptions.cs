@@ -42,11 +42,11 @@ public sealed class ServiceNowOptions : IValidatableObject
     public int ConcurrencyQueueLimit { get; set; } = 100_000;
 
     /// <summary>How long a reference lookup (department, location, manager, group) is remembered.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    [TimeSpanRange("00:00:00", "1.00:00:00")]
     public TimeSpan ReferenceCacheTtl { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>The longest the connector waits out 429s for one call before giving up with <see cref="ServiceNowRateLimitedException"/>.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    [TimeSpanRange("00:00:00", "01:00:00")]
     public TimeSpan RetryAfterPatience { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Retries of 5xx answers and timeouts (429s are governed by <see cref="RetryAfterPatience"/>).</summary>
@@ -54,11 +54,11 @@ public sealed class ServiceNowOptions : IValidatableObject
     public int MaxRetryAttempts { get; set; } = 4;
 
     /// <summary>First backoff delay; later ones grow exponentially, with jitter.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    [TimeSpanRange("00:00:00", "00:10:00")]
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Timeout of one attempt; zero turns it off (the caller's cancellation still applies).</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    [TimeSpanRange("00:00:00", "00:10:00")]
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     [Range(0.01, 1.0)]
@@ -67,10 +67,10 @@ public sealed class ServiceNowOptions : IValidatableObject
     [Range(2, 10_000)]
     public int CircuitBreakerMinimumThroughput { get; set; } = 10;
 
-    [Range(typeof(TimeSpan), "00:00:00.500", "01:00:00")]
+    [TimeSpanRange("00:00:00.500", "01:00:00")]
     public TimeSpan CircuitBreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
 
-    [Range(typeof(TimeSpan), "00:00:00.500", "01:00:00")]
+    [TimeSpanRange("00:00:00.500", "01:00:00")]
     public TimeSpan CircuitBreakerBreakDuration { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>sysparm_limit of each page when following Link rel="next".</summary>
@@ -78,7 +78,7 @@ public sealed class ServiceNowOptions : IValidatableObject
     public int PageSize { get; set; } = 1000;
 
     /// <summary>An OAuth token is refreshed this long before it expires.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:30:00")]
+    [TimeSpanRange("00:00:00", "00:30:00")]
     public TimeSpan TokenRefreshMargin { get; set; } = TimeSpan.FromMinutes(1);
 
     internal Uri BaseUri => new(InstanceUrl.TrimEnd('/') + "/", UriKind.Absolute);

@@ -12,7 +12,7 @@ public sealed class MessagingOptions
     public int InlineRetries { get; set; } = 2;
 
     /// <summary>First wait between inline retries; it doubles each time.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    [TimeSpanRange("00:00:00", "00:01:00")]
     public TimeSpan InlineRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Deliveries before a message that keeps failing transiently is dead-lettered.</summary>
@@ -20,9 +20,9 @@ public sealed class MessagingOptions
     public int MaxAttempts { get; set; } = 15;
 
     /// <summary>First reschedule delay; it doubles each attempt up to <see cref="MaxRescheduleDelay"/>.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    [TimeSpanRange("00:00:01", "01:00:00")]
     public TimeSpan FirstRescheduleDelay { get; set; } = TimeSpan.FromSeconds(30);
 
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    [TimeSpanRange("00:00:01", "1.00:00:00")]
     public TimeSpan MaxRescheduleDelay { get; set; } = TimeSpan.FromMinutes(30);
 }

@@ -102,7 +102,7 @@ public sealed class ProvisioningOptions
     public int GroupParallelism { get; set; } = 8;
 
     /// <summary>How long to wait before trying a late reference (a manager not yet provisioned) again.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    [TimeSpanRange("00:00:00", "1.00:00:00")]
     public TimeSpan FollowUpDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Follow-ups for a manager not yet provisioned before giving up until the next full sync.</summary>
@@ -114,15 +114,15 @@ public sealed class ProvisioningOptions
     public LifecycleRecordOptions Offboarding { get; set; } = new() { Table = "sc_task" };
 
     /// <summary>How often the full sync timer runs (local host interval; the Functions app has its own CRON).</summary>
-    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    [TimeSpanRange("00:01:00", "30.00:00:00")]
     public TimeSpan FullSyncInterval { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>How long a full sync waits for its queued work to drain before it reports.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    [TimeSpanRange("00:00:01", "1.00:00:00")]
     public TimeSpan FullSyncMaxWait { get; set; } = TimeSpan.FromHours(2);
 
     /// <summary>How often a waiting full sync re-reads its progress.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    [TimeSpanRange("00:00:00.010", "00:10:00")]
     public TimeSpan FullSyncPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>The tenant put on messages the full sync queues; defaults to <c>Graph:TenantId</c>.</summary>

@@ -49,7 +49,7 @@ public sealed class SubscriptionOptions : IValidatableObject
     public string ChangeType { get; set; } = "updated,deleted";
 
     /// <summary>Subscriptions expiring sooner than this are renewed.</summary>
-    [Range(typeof(TimeSpan), "00:05:00", "20.00:00:00")]
+    [TimeSpanRange("00:05:00", "20.00:00:00")]
     public TimeSpan RenewalMargin { get; set; } = TimeSpan.FromDays(2);
 
     /// <summary>Lifetime asked for on create and renew; a little under Graph's 41,760-minute ceiling so clock skew cannot push it over.</summary>
@@ -57,7 +57,7 @@ public sealed class SubscriptionOptions : IValidatableObject
     public int ExpirationMinutes { get; set; } = 41_000;
 
     /// <summary>How often the local host runs the upkeep (Azure uses the timer function's schedule).</summary>
-    [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
+    [TimeSpanRange("00:01:00", "1.00:00:00")]
     public TimeSpan UpkeepInterval { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>From <c>Graph:ClientState</c>: the secret Graph echoes in every notification. Never logged.</summary>

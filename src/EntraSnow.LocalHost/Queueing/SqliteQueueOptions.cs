@@ -8,7 +8,7 @@ public sealed class SqliteQueueOptions
     public const string Section = "LocalHost:Queues";
 
     /// <summary>How long a received message stays hidden; if the process dies, it comes back after this (Service Bus: lock duration).</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    [TimeSpanRange("00:00:01", "01:00:00")]
     public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Deliveries without completion before a message is dead-lettered (a message that crashes the process, say).</summary>
@@ -16,7 +16,7 @@ public sealed class SqliteQueueOptions
     public int MaxDeliveryCount { get; set; } = 10;
 
     /// <summary>A message id seen within this window is dropped as a duplicate (Service Bus: duplicate detection history).</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
+    [TimeSpanRange("00:00:00", "7.00:00:00")]
     public TimeSpan DuplicateDetectionWindow { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Concurrent writes committed together in one transaction, at most.</summary>
