@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 
 namespace EntraSnow.LocalHost.Hosting;
 
-/// <summary>The local counterpart of the Functions app's TimerTrigger functions: each job on its own interval.</summary>
+/// <summary>The local counterpart of the Functions app's TimerTrigger functions: each job on its own CRON schedule or interval.</summary>
 internal sealed class ScheduledJobService(
     IEnumerable<IScheduledJob> jobs,
     IOptions<LocalHostOptions> options,
@@ -31,9 +31,15 @@ internal sealed class ScheduledJobService(
             await RunOnceAsync(job, stoppingToken);
         }
 
-        using var timer = new PeriodicTimer(job.Interval, clock);
         try
         {
+            if (job.Schedule is { } schedule)
+            {
+                await RunOnScheduleAsync(job, schedule, stoppingToken);
+                return;
+            }
+
+            using var timer = new PeriodicTimer(job.Interval, clock);
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 await RunOnceAsync(job, stoppingToken);
@@ -41,6 +47,24 @@ internal sealed class ScheduledJobService(
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>Runs at each CRON occurrence; an occurrence missed while a run was still going is skipped, as the TimerTrigger does.</summary>
+    private async Task RunOnScheduleAsync(IScheduledJob job, CronSchedule schedule, CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var now = clock.GetUtcNow();
+            if (schedule.NextAfter(now) is not { } next)
+            {
+                logger.LogWarning("{Job}'s schedule '{Schedule}' has no future occurrence; it will not run again", job.Name, schedule);
+                return;
+            }
+
+            logger.LogDebug("{Job} runs next at {Next:u}", job.Name, next);
+            await Task.Delay(next - now, clock, stoppingToken);
+            await RunOnceAsync(job, stoppingToken);
         }
     }
 
@@ -57,7 +81,7 @@ internal sealed class ScheduledJobService(
         catch (Exception ex)
         {
             // A failed run is retried on the next tick; jobs are written to resume.
-            logger.LogError(ex, "{Job} failed; it runs again in {Interval}", job.Name, job.Interval);
+            logger.LogError(ex, "{Job} failed; it runs again at its next scheduled time", job.Name);
         }
     }
 }
