@@ -2,15 +2,12 @@ using System.Reflection;
 
 namespace EntraSnow.Infra.Tests;
 
-/// <summary>Where the files under test are: the repository root (found by walking up to the solution) and shared/ beside it.</summary>
+/// <summary>Where the files under test are: the repository root (found by walking up to the solution).</summary>
 internal static class Repository
 {
     private static readonly Lazy<string> RootPath = new(FindRoot);
 
     public static string Root => RootPath.Value;
-
-    /// <summary>CI clones the repository with shared/ beside it.</summary>
-    public static string Shared => Path.GetFullPath(Path.Combine(Root, "..", "shared"));
 
     public static string PathOf(params string[] parts) => Path.Combine([Root, .. parts]);
 

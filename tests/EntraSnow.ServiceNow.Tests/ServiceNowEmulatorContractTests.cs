@@ -8,11 +8,10 @@ using EntraSnow.Sandbox.ServiceNow;
 
 namespace EntraSnow.ServiceNow.Tests;
 
-/// <summary>Pins the emulator's answers to the documented shapes in /work/shared/servicenow-samples.</summary>
+/// <summary>Pins the emulator's answers to the documented shapes (our fixtures in tests/Fixtures/servicenow).</summary>
 public sealed class ServiceNowEmulatorContractTests
 {
-    // Copies of /work/shared/servicenow-samples (the documented shapes), kept beside the tests so the suite is self-contained.
-    private static readonly string Samples = Path.Combine(AppContext.BaseDirectory, "Samples");
+    private static readonly string Samples = Path.Combine(AppContext.BaseDirectory, "Fixtures", "servicenow");
 
     private static JsonNode Sample(string name) => JsonNode.Parse(File.ReadAllText(Path.Combine(Samples, name)))!;
 

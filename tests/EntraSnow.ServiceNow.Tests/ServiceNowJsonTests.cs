@@ -3,12 +3,14 @@ using EntraSnow.Connectors.ServiceNow;
 
 namespace EntraSnow.ServiceNow.Tests;
 
-/// <summary>The connector reads the documented answers themselves (the samples), not only the emulator's rendering of them.</summary>
+/// <summary>The connector reads answers in the documented shapes (tests/Fixtures/servicenow), not only the emulator's rendering of them.</summary>
 public sealed class ServiceNowJsonTests
 {
+    private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", "servicenow", name);
+
     private static ServiceNowRecord ReadSample(string name)
     {
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Samples", name)));
+        using var json = JsonDocument.Parse(File.ReadAllText(Fixture(name)));
         return Assert.Single(ServiceNowJson.ReadResult(json.RootElement));
     }
 
@@ -17,11 +19,11 @@ public sealed class ServiceNowJsonTests
     {
         var user = ReadSample("sys_user-get.json");
 
-        Assert.Equal("62826bf03710200044e0bfc8bcbe5df1", user.SysId);
-        Assert.Equal("221f79b7c6112284005d646b76ab978c", user["department"]);
-        Assert.Equal("25ab9c4d0a0a0bb300f7dabdc0ca7c1c", user["location"]);
+        Assert.Equal("5b0e3c7a9d1f42e68a4c2b0d9e7f1a36", user.SysId);
+        Assert.Equal("0d7f3b1e5a9c4e28b6d0a2f4c8e1b357", user["department"]);
+        Assert.Equal("8c2e6a0f4b1d4937a5e3c7b9d1f0a264", user["location"]);
         Assert.Equal(string.Empty, user["manager"]);
-        Assert.Equal("adele.vance@contoso.example", user["user_name"]);
+        Assert.Equal("mira.lindqvist@fabrikam.example", user["user_name"]);
     }
 
     [Fact]
@@ -29,9 +31,9 @@ public sealed class ServiceNowJsonTests
     {
         var user = ReadSample("sys_user-get-display-all.json");
 
-        Assert.Equal("62826bf03710200044e0bfc8bcbe5df1", user.SysId);
-        Assert.Equal("221f79b7c6112284005d646b76ab978c", user["department"]);
-        Assert.Equal("Retail", user.DisplayValues["department"]);
+        Assert.Equal("5b0e3c7a9d1f42e68a4c2b0d9e7f1a36", user.SysId);
+        Assert.Equal("0d7f3b1e5a9c4e28b6d0a2f4c8e1b357", user["department"]);
+        Assert.Equal("Field Sales", user.DisplayValues["department"]);
         Assert.Equal(string.Empty, user["manager"]);
         Assert.Equal("true", user["active"]);
     }
@@ -41,9 +43,9 @@ public sealed class ServiceNowJsonTests
     {
         var incident = ReadSample("incident-created.json");
 
-        Assert.Equal("INC0010042", incident["number"]);
-        Assert.Equal("62826bf03710200044e0bfc8bcbe5df1", incident["caller_id"]);
-        Assert.Equal("287ebd7da9fe198100f92cc8d1d2154e", incident["assignment_group"]);
+        Assert.Equal("INC0010311", incident["number"]);
+        Assert.Equal("5b0e3c7a9d1f42e68a4c2b0d9e7f1a36", incident["caller_id"]);
+        Assert.Equal("f3c5e7a9b1d04f628e0a2c4b6d8f1e93", incident["assignment_group"]);
     }
 
     [Fact]
@@ -63,7 +65,7 @@ public sealed class ServiceNowJsonTests
     [InlineData("error-unauthorized.json", "User Not Authenticated", "Required to provide Auth information")]
     public void Documented_errors_read_their_message_and_detail(string sample, string message, string detail)
     {
-        var (readMessage, readDetail) = ServiceNowJson.ReadError(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Samples", sample)));
+        var (readMessage, readDetail) = ServiceNowJson.ReadError(File.ReadAllText(Fixture(sample)));
 
         Assert.Equal(message, readMessage);
         Assert.Equal(detail, readDetail);

@@ -1,28 +1,27 @@
 namespace EntraSnow.Tests.Shared;
 
-/// <summary>The payload samples in ../shared/graph-samples (the repository's sibling folder, as CI clones it).</summary>
+/// <summary>
+/// The Graph payload fixtures in tests/Fixtures/graph (copied beside the test binaries), and the values they carry.
+/// </summary>
 internal static class Samples
 {
-    public const string ClientState = "secretClientStateValue";
+    public const string ClientState = "entrasnow-fixture-client-state";
+    public const string TenantId = "0c4a7e2d-5b19-4f63-8e0a-d2c6b8f4a1e3";
 
-    public static string GraphSample(string name) => File.ReadAllText(Path.Combine(SharedFolder(), "graph-samples", name));
+    /// <summary>The user of user-updated.json and eventgrid-user-updated.json.</summary>
+    public const string UserId = "3c9e7a51-2f4b-4d86-a1e0-9b7c5d3f1a24";
 
-    public static byte[] GraphSampleBytes(string name) => File.ReadAllBytes(Path.Combine(SharedFolder(), "graph-samples", name));
+    /// <summary>The users subscription: user notifications and the lifecycle notifications name it.</summary>
+    public const string UserSubscriptionId = "e7d1c0b9-a4f3-4e21-9d8c-1b2a3f4e5d6c";
 
-    public static string SharedFolder()
-    {
-        // The repository root the test project was built from (see its csproj), else walk up from the binaries.
-        var root = typeof(Samples).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
-            .Cast<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "RepositoryRoot")?.Value;
-        var dir = new DirectoryInfo(root is not null && File.Exists(Path.Combine(root, "EntraSnowFunctions.sln")) ? root : AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EntraSnowFunctions.sln")))
-        {
-            dir = dir.Parent;
-        }
+    /// <summary>user-updated.json's sequenceNumber (larger than a double holds exactly, as Graph's are).</summary>
+    public const string UserUpdatedSequenceNumber = "638686947091234567";
 
-        var shared = dir is null ? null : Path.Combine(dir.FullName, "..", "shared");
-        return shared is not null && Directory.Exists(shared)
-            ? shared
-            : throw new DirectoryNotFoundException("../shared (the design samples) was not found beside the repository.");
-    }
+    public static readonly DateTimeOffset UserUpdatedAt = new(2026, 12, 1, 14, 5, 9, TimeSpan.Zero);
+
+    public static string GraphSample(string name) => File.ReadAllText(PathOf(name));
+
+    public static byte[] GraphSampleBytes(string name) => File.ReadAllBytes(PathOf(name));
+
+    private static string PathOf(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", "graph", name);
 }

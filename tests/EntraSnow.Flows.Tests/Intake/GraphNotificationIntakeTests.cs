@@ -24,12 +24,12 @@ public sealed class GraphNotificationIntakeTests : IDisposable
         var (queue, message) = Assert.Single(_factory.Sent);
         Assert.Equal(QueueNames.UserChanges, queue);
         Assert.Equal(MessageKinds.UserUpdated, message.Kind);
-        Assert.Equal("8f1c2d3e-4b5a-4c6d-9e8f-0a1b2c3d4e5f", message.SubjectId);
+        Assert.Equal(Samples.UserId, message.SubjectId);
         Assert.Equal(message.SubjectId, message.SessionKey);
-        Assert.Equal("b7a9c1d2-3e4f-4a5b-8c6d-7e8f9a0b1c2d", message.TenantId);
+        Assert.Equal(Samples.TenantId, message.TenantId);
         Assert.Equal("corr-1", message.CorrelationId);
         Assert.Equal(0, message.Attempt);
-        Assert.Equal(new DateTimeOffset(2026, 11, 20, 9, 14, 31, TimeSpan.Zero), message.ChangedAt, TimeSpan.FromSeconds(1));
+        Assert.Equal(Samples.UserUpdatedAt, message.ChangedAt, TimeSpan.FromSeconds(1));
     }
 
     [Fact]
@@ -62,8 +62,8 @@ public sealed class GraphNotificationIntakeTests : IDisposable
         var (queue, message) = Assert.Single(_factory.Sent);
         Assert.Equal(QueueNames.SubscriptionLifecycle, queue);
         Assert.Equal(MessageKinds.LifecycleReauthorizationRequired, message.Kind);
-        Assert.Equal("5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a", message.SubjectId);
-        Assert.Equal("5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a", message.Property("subscriptionId"));
+        Assert.Equal(Samples.UserSubscriptionId, message.SubjectId);
+        Assert.Equal(Samples.UserSubscriptionId, message.Property("subscriptionId"));
         Assert.False(string.IsNullOrEmpty(message.TenantId));
     }
 
@@ -155,7 +155,7 @@ public sealed class GraphNotificationIntakeTests : IDisposable
     public async Task Different_changes_to_one_user_get_different_dedupe_keys()
     {
         var first = Samples.GraphSample("user-updated.json");
-        var second = first.Replace("638678480202455800", "638678480202455900", StringComparison.Ordinal);
+        var second = first.Replace(Samples.UserUpdatedSequenceNumber, "638686947091234999", StringComparison.Ordinal);
         await _factory.Intake.AcceptAsync(NotificationParser.ParseCollection(System.Text.Encoding.UTF8.GetBytes(first)), "c", CancellationToken.None);
         await _factory.Intake.AcceptAsync(NotificationParser.ParseCollection(System.Text.Encoding.UTF8.GetBytes(second)), "c", CancellationToken.None);
 

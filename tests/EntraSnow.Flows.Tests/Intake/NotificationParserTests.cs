@@ -34,7 +34,7 @@ public sealed class NotificationParserTests
 
         var cloudEvent = Assert.Single(events);
         Assert.Equal("Microsoft.Graph.UserUpdated", cloudEvent.Type);
-        Assert.Equal("Users/8f1c2d3e-4b5a-4c6d-9e8f-0a1b2c3d4e5f", GraphCloudEvents.ToNotification(cloudEvent).Resource);
+        Assert.Equal("Users/" + Samples.UserId, GraphCloudEvents.ToNotification(cloudEvent).Resource);
     }
 
     [Theory]

@@ -27,7 +27,7 @@ public sealed class CrashSafetyTests : IDisposable
             var posts = Enumerable.Range(0, notifications).Select(async i =>
             {
                 var userId = new Guid(i, 0, 0, new byte[8]).ToString();
-                var body = template.Replace("8f1c2d3e-4b5a-4c6d-9e8f-0a1b2c3d4e5f", userId, StringComparison.Ordinal);
+                var body = template.Replace(Samples.UserId, userId, StringComparison.Ordinal);
                 using var response = await host.Client.PostAsync("/api/graph/notifications", new StringContent(body, Encoding.UTF8, "application/json"));
                 if (response.StatusCode == HttpStatusCode.Accepted)
                 {
