@@ -1,12 +1,16 @@
+using System.Globalization;
 using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using EntraSnow.Flows.Messaging;
 
 namespace EntraSnow.Infra.Tests;
 
 /// <summary>
-/// The Functions app's compiled triggers against what infra/ provisions and docs/deploy.md documents. Attributes are
-/// read by type name, so this holds whether the app was built against the worker packages or the stand-ins.
+/// The Functions app's compiled triggers against what infra/ provisions and docs/deploy.md documents, and against the
+/// functions.metadata the Worker SDK generated from them (what the host reads). Attributes are read by type name, so
+/// this holds whether the Service Bus and Event Grid types come from the real extensions or the stand-ins.
 /// </summary>
 public sealed partial class FunctionsMetadataTests(CompiledTemplate template) : IClassFixture<CompiledTemplate>
 {
@@ -40,6 +44,35 @@ public sealed partial class FunctionsMetadataTests(CompiledTemplate template) : 
         Assert.NotEmpty(OfKind("HttpTriggerAttribute"));
         Assert.NotEmpty(OfKind("ServiceBusTriggerAttribute"));
         Assert.Equal(Triggers.Value.Count, Triggers.Value.Select(t => t.Function).Distinct().Count());
+    }
+
+    [Fact]
+    public void The_SDK_generated_metadata_lists_every_function_with_its_trigger_as_declared()
+    {
+        // The build output the host indexes; the test project receives a copy through its reference to the app.
+        var metadata = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "functions.metadata")))!.AsArray();
+        var generated = metadata.ToDictionary(f => (string)f!["name"]!, f => f!["bindings"]!.AsArray().Single(b => ((string)b!["type"]!).EndsWith("Trigger", StringComparison.Ordinal))!);
+
+        Assert.Equal(Triggers.Value.Select(t => t.Function).Order(), generated.Keys.Order());
+        foreach (var trigger in Triggers.Value)
+        {
+            var binding = generated[trigger.Function];
+            Assert.Equal(JsonNamingPolicy.CamelCase.ConvertName(trigger.Kind[..^"Attribute".Length]), (string)binding["type"]!);
+            foreach (var property in new[] { "QueueName", "Connection", "Route", "Schedule", "IsSessionsEnabled", "AutoCompleteMessages", "RunOnStartup" })
+            {
+                var declared = trigger.Attribute.GetType().GetProperty(property)?.GetValue(trigger.Attribute);
+                var name = JsonNamingPolicy.CamelCase.ConvertName(property);
+                if (declared is null or false)
+                {
+                    // Unset (or false where the attribute has no other default): the host's default applies either way.
+                    Assert.True(binding[name] is null || binding[name]!.ToString() is "false" or "False", $"{trigger.Function}: {name}");
+                }
+                else
+                {
+                    Assert.Equal(Convert.ToString(declared, CultureInfo.InvariantCulture), binding[name]?.ToString(), StringComparer.OrdinalIgnoreCase);
+                }
+            }
+        }
     }
 
     [Fact]
