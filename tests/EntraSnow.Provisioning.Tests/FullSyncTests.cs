@@ -37,6 +37,37 @@ public sealed class FullSyncTests
     }
 
     [Fact]
+    public async Task A_full_sync_killed_while_queuing_users_is_queued_to_the_end_at_the_next_start()
+    {
+        Seed(250);
+        // The process dies after the first hundred users are queued.
+        var crashingQueue = new CrashAfterFirstSend(_world.Queue);
+        var first = new FullSyncRunner(_world.Directory, _world.ServiceNow, crashingQueue, _world.Checkpoints, _world.Log,
+            Microsoft.Extensions.Options.Options.Create(_world.Options), _world.Clock, Microsoft.Extensions.Logging.Abstractions.NullLogger<FullSyncRunner>.Instance);
+        await Assert.ThrowsAsync<IOException>(() => first.StartAsync());
+        Assert.Equal(100, _world.Queue.Ready.Count);
+
+        var resumed = await _world.FullSync().ResumeInterruptedAsync();
+        await _world.DrainAsync();
+
+        Assert.NotNull(resumed);
+        Assert.Equal(250, _world.SysUsers.Count);
+        Assert.Equal(SyncPhase.Completed, (await _world.FullSync().GetProgressAsync(resumed))!.Phase);
+        Assert.Null(await _world.FullSync().ResumeInterruptedAsync());
+    }
+
+    private sealed class CrashAfterFirstSend(IMessageQueue inner) : IMessageQueue
+    {
+        private int _sends;
+
+        public Task SendAsync(string queue, IReadOnlyList<ChangeMessage> messages, CancellationToken cancellationToken = default) =>
+            Interlocked.Increment(ref _sends) == 1 ? inner.SendAsync(queue, messages, cancellationToken) : throw new IOException("the process is gone");
+
+        public Task ScheduleAsync(string queue, ChangeMessage message, DateTimeOffset visibleAt, CancellationToken cancellationToken = default) =>
+            inner.ScheduleAsync(queue, message, visibleAt, cancellationToken);
+    }
+
+    [Fact]
     public async Task A_full_sync_started_by_the_timer_completes_through_the_queues_with_nobody_watching()
     {
         Seed(20);

@@ -76,6 +76,17 @@ public sealed class FullSyncRunner(
         return state.RunId;
     }
 
+    /// <summary>
+    /// Finishes queuing the users of a run that a crash interrupted while it was queuing them: nothing else would, as
+    /// the queues drive every later phase. Returns the run's id, or null when no run was interrupted there. Hosts call it
+    /// at start.
+    /// </summary>
+    public async Task<string?> ResumeInterruptedAsync(CancellationToken cancellationToken = default)
+    {
+        var state = await ResumableRunAsync(cancellationToken);
+        return state is { Phase: SyncPhase.QueuingUsers } ? await StartAsync(state.FromScratch, cancellationToken) : null;
+    }
+
     /// <summary>Progress of a run, or null for an unknown run id.</summary>
     public async Task<SyncProgress?> GetProgressAsync(string runId, CancellationToken cancellationToken = default)
     {

@@ -9,6 +9,9 @@ namespace EntraSnow.Flows.Messaging;
 /// inside the delivery, then rescheduled with a growing delay (the isolated worker would otherwise abandon at once
 /// and burn the delivery count in seconds); permanent failures and exhausted retries are dead-lettered with a reason.
 /// With the defaults, a message survives a ServiceNow outage of more than four hours.
+/// Any other exception (a SqliteException, an Azure.Identity AuthenticationFailedException, a bug) is treated as
+/// transient too: retried the same way, then dead-lettered naming the exception, so no message is held for ever and
+/// the host never abandons at once (which in Azure would burn the delivery count in seconds).
 /// </summary>
 public sealed class MessageProcessor(
     IOptions<MessagingOptions> options,
@@ -27,7 +30,7 @@ public sealed class MessageProcessor(
         using var scope = logger.BeginScope("{Queue} {Kind} {SubjectId} correlation {CorrelationId} message {MessageId}",
             handler.Queue, message.Kind, message.SubjectId, message.CorrelationId, message.MessageId);
 
-        TransientFailureException? lastTransient = null;
+        Failure? last = null;
         for (var inline = 0; inline <= settings.InlineRetries; inline++)
         {
             try
@@ -45,11 +48,18 @@ public sealed class MessageProcessor(
                 logger.LogWarning("Dead-lettering malformed {Kind}: {Reason}", message.Kind, ex.Message);
                 return new MessageDisposition.DeadLetter("MalformedMessage", ex.Message);
             }
-            catch (TransientFailureException ex) when (!cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
-                lastTransient = ex;
+                last = Failure.Of(ex);
+                if (ex is not TransientFailureException)
+                {
+                    // Unexpected: the stack trace goes to the log once per attempt, the message keeps only the reason.
+                    logger.LogWarning(ex, "Unexpected {ExceptionType} while handling {Kind} for {SubjectId}; treated as transient",
+                        ex.GetType().Name, message.Kind, message.SubjectId);
+                }
+
                 // A server that named its wait gets it at the next reschedule, not by blocking this delivery.
-                if (ex.RetryAfter is { } after && after > settings.InlineRetryDelay * 4)
+                if (last.RetryAfter is { } after && after > settings.InlineRetryDelay * 4)
                 {
                     break;
                 }
@@ -57,30 +67,38 @@ public sealed class MessageProcessor(
                 if (inline < settings.InlineRetries)
                 {
                     var delay = settings.InlineRetryDelay * Math.Pow(2, inline);
-                    logger.LogInformation("Transient failure ({Reason}); retrying in {Delay}", ex.Message, delay);
+                    logger.LogInformation("Transient failure ({Reason}); retrying in {Delay}", last.Reason, delay);
                     await Task.Delay(delay, clock, cancellationToken);
                 }
             }
         }
 
         var attempt = message.Attempt + 1;
+        var reason = last?.Reason ?? "transient failure";
         if (attempt >= settings.MaxAttempts)
         {
             logger.LogError("Dead-lettering {Kind} for {SubjectId} after {Attempts} attempts: {Reason}",
-                message.Kind, message.SubjectId, attempt, lastTransient?.Message);
-            return new MessageDisposition.DeadLetter("MaxAttemptsExceeded",
-                $"Still failing after {attempt} attempts: {lastTransient?.Message}");
+                message.Kind, message.SubjectId, attempt, reason);
+            return new MessageDisposition.DeadLetter("MaxAttemptsExceeded", $"Still failing after {attempt} attempts: {reason}");
         }
 
         var wait = RescheduleDelay(settings, message.Attempt);
-        if (lastTransient?.RetryAfter is { } retryAfter && retryAfter > wait)
+        if (last?.RetryAfter is { } retryAfter && retryAfter > wait)
         {
             wait = retryAfter;
         }
 
         logger.LogWarning("Rescheduling {Kind} for {SubjectId} in {Delay} (attempt {Attempt} of {Max}): {Reason}",
-            message.Kind, message.SubjectId, wait, attempt, settings.MaxAttempts, lastTransient?.Message);
-        return new MessageDisposition.Reschedule(clock.GetUtcNow() + wait, attempt, lastTransient?.Message ?? "transient failure");
+            message.Kind, message.SubjectId, wait, attempt, settings.MaxAttempts, reason);
+        return new MessageDisposition.Reschedule(clock.GetUtcNow() + wait, attempt, reason);
+    }
+
+    /// <summary>What is kept of a failure for the reschedule and the dead-letter description.</summary>
+    private sealed record Failure(string Reason, TimeSpan? RetryAfter)
+    {
+        public static Failure Of(Exception ex) => ex is TransientFailureException transient
+            ? new Failure(transient.Message, transient.RetryAfter)
+            : new Failure($"unexpected {ex.GetType().Name}: {ex.Message}", null);
     }
 
     /// <summary>30 s, 1 min, 2 min … capped at the maximum: growing, so an outage is waited out rather than hammered.</summary>

@@ -46,6 +46,8 @@ public static class LocalHostApp
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<SqliteQueueStore>>()));
         services.AddSingleton<IMessageQueue>(sp => sp.GetRequiredService<SqliteQueueStore>());
+        // First hosted service: it owns the data folder and frees a dead process's locks before any consumer starts.
+        services.AddHostedService<DataFolderOwnership>();
         services.AddSingleton<ICheckpointStore>(sp => new SqliteCheckpointStore(sp.GetRequiredService<IOptions<LocalHostOptions>>().Value.CheckpointDatabase));
         services.AddSingleton<MessageProcessor>();
         services.AddGraphIntake(builder.Configuration);
@@ -55,6 +57,7 @@ public static class LocalHostApp
         LocalHostComposition.AddFlowsAndConnectors(builder, sandbox);
         services.AddHostedService<QueueConsumerService>();
         services.AddHostedService<ScheduledJobService>();
+        services.AddHostedService<InterruptedSyncResumption>();
 
         var app = builder.Build();
         MapRoutes(app);

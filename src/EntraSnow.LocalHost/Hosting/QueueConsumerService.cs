@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using EntraSnow.Flows.Messaging;
 using EntraSnow.LocalHost.Queueing;
 using Microsoft.Extensions.Options;
@@ -19,6 +20,9 @@ internal sealed class QueueConsumerService(
     ILogger<QueueConsumerService> logger) : BackgroundService
 {
     private static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(30);
+
+    // Per queue, the sessions whose handler is running in this process.
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _busySessions = new(StringComparer.Ordinal);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -50,18 +54,29 @@ internal sealed class QueueConsumerService(
 
     private async Task ConsumeAsync(IMessageHandler handler, CancellationToken stoppingToken)
     {
+        var busy = _busySessions.GetOrAdd(handler.Queue, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal));
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var received = await queues.ReceiveAsync(handler.Queue, stoppingToken);
+                var received = await queues.ReceiveAsync(handler.Queue, [.. busy.Keys], stoppingToken);
                 if (received is null)
                 {
-                    await queues.WaitForWorkAsync(handler.Queue, IdleWait, stoppingToken);
+                    await queues.WaitForWorkAsync(handler.Queue, [.. busy.Keys], IdleWait, stoppingToken);
                     continue;
                 }
 
-                await ProcessAsync(handler, received, stoppingToken);
+                // Until its handler has returned, no other worker takes this session, even if the lock lapsed meanwhile.
+                busy[received.Message.SessionKey] = 0;
+                try
+                {
+                    await ProcessAsync(handler, received, stoppingToken);
+                }
+                finally
+                {
+                    busy.TryRemove(received.Message.SessionKey, out _);
+                    queues.Wake(handler.Queue);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -78,23 +93,36 @@ internal sealed class QueueConsumerService(
 
     private async Task ProcessAsync(IMessageHandler handler, ReceivedMessage received, CancellationToken stoppingToken)
     {
+        // The handler's work stops when the host stops or the lock is lost: renewal refused, or the lock's expiry reached
+        // without a renewal (a stalled disk, say). Either way the message is then someone else's to process.
+        using var lockLost = new CancellationTokenSource(queueOptions.Value.VisibilityTimeout, clock);
+        using var work = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lockLost.Token);
         using var renewal = new CancellationTokenSource();
-        var renewing = RenewWhileProcessingAsync(received, renewal.Token);
-        MessageDisposition disposition;
+        var renewing = RenewWhileProcessingAsync(received, lockLost, renewal.Token);
+        MessageDisposition? disposition = null;
         try
         {
-            disposition = await processor.ProcessAsync(handler, received.Message, stoppingToken);
+            disposition = await processor.ProcessAsync(handler, received.Message, work.Token);
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception ex) when (!work.IsCancellationRequested)
+        {
+            // MessageProcessor decides every failure; reaching here is a bug. Give the message back rather than hold it.
+            logger.LogError(ex, "Processing {MessageId} on {Queue} failed outside the handler", received.Message.MessageId, received.Queue);
+        }
+        catch (Exception) when (work.IsCancellationRequested)
+        {
+            if (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning("Lost the lock on {MessageId} on {Queue}: its work was cancelled and it will be delivered again",
+                    received.Message.MessageId, received.Queue);
+            }
+        }
+        finally
         {
             await renewal.CancelAsync();
             await renewing;
-            await queues.AbandonAsync(received, CancellationToken.None);
-            throw;
         }
 
-        await renewal.CancelAsync();
-        await renewing;
         try
         {
             switch (disposition)
@@ -108,6 +136,9 @@ internal sealed class QueueConsumerService(
                 case MessageDisposition.DeadLetter d:
                     await queues.DeadLetterAsync(received, d.Reason, d.Description, CancellationToken.None);
                     break;
+                default:
+                    await queues.AbandonAsync(received, CancellationToken.None);
+                    break;
             }
         }
         catch (MessageLockLostException ex)
@@ -115,23 +146,36 @@ internal sealed class QueueConsumerService(
             logger.LogWarning(ex, "Settling {MessageId} on {Queue} came too late; it will be processed again (harmless: handlers are idempotent)",
                 received.Message.MessageId, received.Queue);
         }
+
+        stoppingToken.ThrowIfCancellationRequested();
     }
 
-    private async Task RenewWhileProcessingAsync(ReceivedMessage received, CancellationToken cancellationToken)
+    private async Task RenewWhileProcessingAsync(ReceivedMessage received, CancellationTokenSource lockLost, CancellationToken cancellationToken)
     {
-        var period = queueOptions.Value.VisibilityTimeout / 2;
+        var timeout = queueOptions.Value.VisibilityTimeout;
+        using var timer = new PeriodicTimer(timeout / 2, clock);
         try
         {
-            using var timer = new PeriodicTimer(period, clock);
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                await queues.RenewLockAsync(received, cancellationToken);
+                try
+                {
+                    await queues.RenewLockAsync(received, cancellationToken);
+                    lockLost.CancelAfter(timeout);
+                }
+                catch (MessageLockLostException)
+                {
+                    await lockLost.CancelAsync();
+                    return;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // Tried again at the next tick; if the lock lapses first, the handler's work is cancelled.
+                    logger.LogWarning(ex, "Could not renew the lock on {MessageId} on {Queue}", received.Message.MessageId, received.Queue);
+                }
             }
         }
         catch (OperationCanceledException)
-        {
-        }
-        catch (MessageLockLostException)
         {
         }
     }

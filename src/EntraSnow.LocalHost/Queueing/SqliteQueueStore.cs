@@ -12,7 +12,8 @@ namespace EntraSnow.LocalHost.Queueing;
 /// with a reason, duplicate detection by message id, scheduled messages, and one-at-a-time processing per session key.
 /// Every write goes through one writer loop that commits the writes waiting at that moment in a single transaction
 /// (group commit): concurrent requests share one fsync instead of queueing behind each other's.
-/// A write's task completes only after its transaction committed.
+/// A write's task completes only after its transaction committed; a write whose caller cancelled before it ran is not
+/// made (so a caller that saw its send cancelled knows nothing was stored), and one that ran reports its real outcome.
 /// </summary>
 public sealed class SqliteQueueStore : IMessageQueue, IAsyncDisposable
 {
@@ -100,9 +101,17 @@ public sealed class SqliteQueueStore : IMessageQueue, IAsyncDisposable
     // ---- Receiving and settling ------------------------------------------------------------------------------
 
     /// <summary>Takes the next visible message whose session has nothing in flight, or null when there is none.</summary>
-    public Task<ReceivedMessage?> ReceiveAsync(string queue, CancellationToken cancellationToken = default)
+    public Task<ReceivedMessage?> ReceiveAsync(string queue, CancellationToken cancellationToken = default) =>
+        ReceiveAsync(queue, [], cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ReceiveAsync(string, CancellationToken)"/>, skipping <paramref name="busySessions"/>: the sessions this
+    /// process is still working on, whose lock may have lapsed while their handler is winding down.
+    /// </summary>
+    public Task<ReceivedMessage?> ReceiveAsync(string queue, IReadOnlyCollection<string> busySessions, CancellationToken cancellationToken = default)
     {
         QueueNameCheck(queue);
+        var busy = BusyJson(busySessions);
         return ExecuteAsync(connection =>
         {
             var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
@@ -111,11 +120,12 @@ public sealed class SqliteQueueStore : IMessageQueue, IAsyncDisposable
                 WHERE m.queue = $queue AND m.state = 0 AND m.visible_at <= $now AND (m.locked_until IS NULL OR m.locked_until <= $now)
                   AND NOT EXISTS (SELECT 1 FROM messages o WHERE o.queue = m.queue AND o.session_key = m.session_key
                                   AND o.state = 0 AND o.locked_until > $now)
+                  AND m.session_key NOT IN (SELECT value FROM json_each($busy))
                 ORDER BY m.visible_at, m.seq LIMIT 1
                 """);
             while (true)
             {
-                Bind(select, ("$queue", queue), ("$now", now));
+                Bind(select, ("$queue", queue), ("$now", now), ("$busy", busy));
                 long seq;
                 int deliveries;
                 string body;
@@ -213,11 +223,15 @@ public sealed class SqliteQueueStore : IMessageQueue, IAsyncDisposable
     /// message or expired lock is due, else after <paramref name="maxWait"/>. Consumers never sleep on a fixed poll
     /// interval while work arrives.
     /// </summary>
-    public async Task WaitForWorkAsync(string queue, TimeSpan maxWait, CancellationToken cancellationToken)
+    public Task WaitForWorkAsync(string queue, TimeSpan maxWait, CancellationToken cancellationToken) =>
+        WaitForWorkAsync(queue, [], maxWait, cancellationToken);
+
+    /// <summary>As <see cref="WaitForWorkAsync(string, TimeSpan, CancellationToken)"/>; messages of <paramref name="busySessions"/> wait for their holder's signal.</summary>
+    public async Task WaitForWorkAsync(string queue, IReadOnlyCollection<string> busySessions, TimeSpan maxWait, CancellationToken cancellationToken)
     {
         var signal = Signal(queue);
         var wake = signal.WaitAsync();
-        var due = await NextDueAsync(queue, cancellationToken);
+        var due = await NextDueAsync(queue, busySessions, cancellationToken);
         var wait = maxWait;
         if (due is { } at)
         {
@@ -238,7 +252,9 @@ public sealed class SqliteQueueStore : IMessageQueue, IAsyncDisposable
     }
 
     /// <summary>When this queue next has something a receiver could take (null: nothing queued).</summary>
-    internal async Task<DateTimeOffset?> NextDueAsync(string queue, CancellationToken cancellationToken)
+    internal Task<DateTimeOffset?> NextDueAsync(string queue, CancellationToken cancellationToken) => NextDueAsync(queue, [], cancellationToken);
+
+    internal async Task<DateTimeOffset?> NextDueAsync(string queue, IReadOnlyCollection<string> busySessions, CancellationToken cancellationToken)
     {
         await using var connection = Open();
         await using var command = connection.CreateCommand();
@@ -248,17 +264,47 @@ public sealed class SqliteQueueStore : IMessageQueue, IAsyncDisposable
             SELECT MIN(CASE WHEN m.locked_until IS NOT NULL AND m.locked_until > m.visible_at THEN m.locked_until ELSE m.visible_at END)
             FROM messages m
             WHERE m.queue = $queue AND m.state = 0
+              AND m.session_key NOT IN (SELECT value FROM json_each($busy))
               AND NOT ((m.locked_until IS NULL OR m.locked_until <= $now)
                        AND EXISTS (SELECT 1 FROM messages o WHERE o.queue = m.queue AND o.session_key = m.session_key
                                    AND o.state = 0 AND o.locked_until > $now))
             """;
         command.Parameters.AddWithValue("$queue", queue);
         command.Parameters.AddWithValue("$now", _clock.GetUtcNow().ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$busy", BusyJson(busySessions));
         var result = await command.ExecuteScalarAsync(cancellationToken);
         return result is long ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
     }
 
+    /// <summary>Wakes this process's consumers of <paramref name="queue"/> (e.g. a session they skipped as busy is free again).</summary>
+    public void Wake(string queue) => Signal(queue).Set();
+
     private WorkSignal Signal(string queue) => _signals.GetOrAdd(queue, _ => new WorkSignal());
+
+    private static string BusyJson(IReadOnlyCollection<string> sessions) =>
+        sessions.Count == 0 ? "[]" : System.Text.Json.JsonSerializer.Serialize(sessions);
+
+    /// <summary>
+    /// Releases every lock, counting nothing as an attempt beyond the delivery already counted. Only the process that
+    /// owns the data folder calls it, at start: the locks it finds were held by a process that died (kill -9, power
+    /// loss), and their messages are delivered again at once instead of after the visibility timeout.
+    /// </summary>
+    public async Task<int> ReleaseLocksOfDeadProcessAsync(CancellationToken cancellationToken = default)
+    {
+        var released = await ExecuteAsync(connection =>
+        {
+            var command = Command(connection, "release-locks",
+                "UPDATE messages SET lock_token = NULL, locked_until = NULL WHERE state = 0 AND lock_token IS NOT NULL");
+            Bind(command);
+            return command.ExecuteNonQuery();
+        }, cancellationToken);
+        foreach (var q in QueueNames.All)
+        {
+            Signal(q).Set();
+        }
+
+        return released;
+    }
 
     // ---- Inspection and dead letters (used by the CLI, the health endpoint and tests) ----------------------------
 
@@ -347,14 +393,18 @@ public sealed class SqliteQueueStore : IMessageQueue, IAsyncDisposable
 
     // ---- The writer loop ---------------------------------------------------------------------------------------
 
-    private Task<T> ExecuteAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
+    private async Task<T> ExecuteAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var operation = new WriteOperation(connection => work(connection));
         ObjectDisposedException.ThrowIf(!_writes.Writer.TryWrite(operation), this);
 
-        return operation.Completion.Task.ContinueWith(t => (T)t.Result!, cancellationToken,
-            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        // Cancelling withdraws the write only while it has not started; once it ran, the caller gets its real outcome
+        // (awaited directly: its own exception, never an AggregateException).
+        await using (cancellationToken.Register(() => operation.TryWithdraw(cancellationToken)))
+        {
+            return (T)(await operation.Completion.Task)!;
+        }
     }
 
     private async Task RunWriterAsync()
@@ -377,6 +427,11 @@ public sealed class SqliteQueueStore : IMessageQueue, IAsyncDisposable
                 Exec(_writer, "BEGIN IMMEDIATE");
                 for (var i = 0; i < batch.Count; i++)
                 {
+                    if (!batch[i].TryStart())
+                    {
+                        continue; // withdrawn by its caller: its task is already cancelled
+                    }
+
                     // A savepoint per operation: one failing write does not undo the others in its batch.
                     Exec(_writer, "SAVEPOINT op");
                     try
@@ -434,7 +489,21 @@ public sealed class SqliteQueueStore : IMessageQueue, IAsyncDisposable
 
     private sealed record WriteOperation(Func<SqliteConnection, object?> Work)
     {
+        private const int Pending = 0, Started = 1, Withdrawn = 2;
+        private int _state;
+
         public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The writer claims the operation; false when its caller withdrew it first.</summary>
+        public bool TryStart() => Interlocked.CompareExchange(ref _state, Started, Pending) == Pending;
+
+        public void TryWithdraw(CancellationToken cancellationToken)
+        {
+            if (Interlocked.CompareExchange(ref _state, Withdrawn, Pending) == Pending)
+            {
+                Completion.TrySetCanceled(cancellationToken);
+            }
+        }
     }
 
     // ---- Plumbing ----------------------------------------------------------------------------------------------

@@ -82,6 +82,45 @@ public sealed class MessageProcessorTests
     }
 
     [Fact]
+    public async Task Unexpected_exception_is_retried_then_rescheduled_with_backoff_naming_it()
+    {
+        _handler.HandleAsync(default!, default).ReturnsForAnyArgs(Task.FromException(new InvalidOperationException("database is locked")));
+
+        var disposition = Assert.IsType<MessageDisposition.Reschedule>(await RunAsync(Message(attempt: 0)));
+
+        Assert.Equal(1, disposition.NextAttempt);
+        Assert.True(disposition.VisibleAt > _clock.GetUtcNow(), "the retry waits instead of coming back at once");
+        Assert.Contains("InvalidOperationException", disposition.Reason, StringComparison.Ordinal);
+        Assert.Contains("database is locked", disposition.Reason, StringComparison.Ordinal);
+        await _handler.ReceivedWithAnyArgs(1 + _options.InlineRetries).HandleAsync(default!, default);
+    }
+
+    [Fact]
+    public async Task Unexpected_exception_that_persists_is_dead_lettered_with_its_reason()
+    {
+        _handler.HandleAsync(default!, default).ReturnsForAnyArgs(Task.FromException(new UnauthorizedAccessException("token endpoint refused")));
+
+        var disposition = Assert.IsType<MessageDisposition.DeadLetter>(await RunAsync(Message(attempt: _options.MaxAttempts - 1)));
+
+        Assert.Equal("MaxAttemptsExceeded", disposition.Reason);
+        Assert.Contains("UnauthorizedAccessException: token endpoint refused", disposition.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Cancellation_by_the_host_is_not_a_failure_of_the_message()
+    {
+        using var stopping = new CancellationTokenSource();
+        _handler.HandleAsync(default!, default).ReturnsForAnyArgs(async call =>
+        {
+            await stopping.CancelAsync();
+            call.Arg<CancellationToken>().ThrowIfCancellationRequested();
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Processor().ProcessAsync(_handler, Message(), stopping.Token));
+        await _handler.ReceivedWithAnyArgs(1).HandleAsync(default!, default);
+    }
+
+    [Fact]
     public async Task Server_asking_to_wait_longer_gets_its_wait_at_the_reschedule()
     {
         _options.InlineRetryDelay = TimeSpan.FromSeconds(1);

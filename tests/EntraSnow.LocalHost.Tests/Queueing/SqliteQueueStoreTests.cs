@@ -93,6 +93,68 @@ public sealed class SqliteQueueStoreTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Locks_of_a_dead_process_are_released_at_once_by_the_next_owner_of_the_folder()
+    {
+        await _store.SendAsync(QueueNames.UserChanges, [Message("m1"), Message("m2")]);
+        Assert.NotNull(await _store.ReceiveAsync(QueueNames.UserChanges));
+        await _store.DisposeAsync();
+
+        _store = Open();
+        Assert.Equal(1, await _store.ReleaseLocksOfDeadProcessAsync());
+
+        // No wait for the visibility timeout: the message, and the later one about the same user, come at once.
+        var again = await _store.ReceiveAsync(QueueNames.UserChanges);
+        Assert.Equal("m1", again?.Message.MessageId);
+        Assert.Equal(2, again?.DeliveryCount);
+        await _store.CompleteAsync(again!);
+        Assert.Equal("m2", (await _store.ReceiveAsync(QueueNames.UserChanges))?.Message.MessageId);
+    }
+
+    [Fact]
+    public async Task Session_still_busy_in_this_process_is_not_handed_out_even_after_its_lock_lapsed()
+    {
+        await _store.SendAsync(QueueNames.UserChanges, [Message("a1", "user-a"), Message("a2", "user-a"), Message("b1", "user-b")]);
+        var held = await _store.ReceiveAsync(QueueNames.UserChanges);
+        _clock.Advance(_options.VisibilityTimeout + TimeSpan.FromSeconds(1));
+
+        var next = await _store.ReceiveAsync(QueueNames.UserChanges, ["user-a"]);
+
+        Assert.Equal("a1", held?.Message.MessageId);
+        Assert.Equal("b1", next?.Message.MessageId);
+        Assert.Null(await _store.ReceiveAsync(QueueNames.UserChanges, ["user-a"]));
+        // Nothing is due for a waiting consumer either: the holder wakes it when it settles.
+        Assert.Null(await _store.NextDueAsync(QueueNames.UserChanges, ["user-a", "user-b"], CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_send_whose_caller_saw_it_cancelled_is_not_stored()
+    {
+        // Another connection holds the write lock, so the send waits in line behind it.
+        await using var blocker = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path};Pooling=False");
+        await blocker.OpenAsync();
+        await using (var begin = blocker.CreateCommand())
+        {
+            begin.CommandText = "BEGIN EXCLUSIVE";
+            await begin.ExecuteNonQueryAsync();
+        }
+
+        using var cancel = new CancellationTokenSource();
+        var send = _store.SendAsync(QueueNames.UserChanges, [Message("m1")], cancel.Token);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => send);
+
+        await using (var commit = blocker.CreateCommand())
+        {
+            commit.CommandText = "COMMIT";
+            await commit.ExecuteNonQueryAsync();
+        }
+
+        await _store.SendAsync(QueueNames.UserChanges, [Message("m2")]);
+        Assert.Equal("m2", (await _store.ReceiveAsync(QueueNames.UserChanges))?.Message.MessageId);
+        Assert.Null(await _store.ReceiveAsync(QueueNames.UserChanges));
+    }
+
+    [Fact]
     public async Task Settling_after_the_lock_expired_and_the_message_was_taken_again_is_refused()
     {
         await _store.SendAsync(QueueNames.UserChanges, [Message("m1")]);

@@ -1,0 +1,139 @@
+using EntraSnow.Flows.Messaging;
+using EntraSnow.LocalHost.Hosting;
+using EntraSnow.LocalHost.Queueing;
+using EntraSnow.LocalHost.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EntraSnow.LocalHost.Tests.Queueing;
+
+/// <summary>The local consumer over a real SQLite queue, in virtual time: what happens to a message whose handler misbehaves.</summary>
+public sealed class QueueConsumerServiceTests : IAsyncDisposable
+{
+    private readonly string _data = LocalHostHarness.NewDataPath();
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 24, 8, 0, 0, TimeSpan.Zero));
+    private readonly SqliteQueueOptions _queueOptions = new() { VisibilityTimeout = TimeSpan.FromMinutes(2) };
+    private readonly MessagingOptions _messaging = new() { InlineRetries = 0, MaxAttempts = 3 };
+    private readonly SqliteQueueStore _store;
+    private readonly IMessageHandler _handler = Substitute.For<IMessageHandler>();
+    private readonly CancellationTokenSource _stop = new();
+    private QueueConsumerService? _consumer;
+
+    public QueueConsumerServiceTests()
+    {
+        _store = new SqliteQueueStore(Path.Combine(_data, "queues.db"), Options.Create(_queueOptions), _clock, NullLogger<SqliteQueueStore>.Instance);
+        _handler.Queue.Returns(QueueNames.UserChanges);
+    }
+
+    private async Task StartAsync()
+    {
+        _consumer = new QueueConsumerService(_store, [_handler],
+            new MessageProcessor(Options.Create(_messaging), _clock, NullLogger<MessageProcessor>.Instance),
+            Options.Create(new LocalHostOptions { ConsumerConcurrency = 2 }), Options.Create(_queueOptions), _clock,
+            NullLogger<QueueConsumerService>.Instance);
+        await _consumer.StartAsync(_stop.Token);
+    }
+
+    private static ChangeMessage Message(string id, string session = "user-1") => new()
+    {
+        MessageId = id,
+        SessionKey = session,
+        Kind = MessageKinds.UserUpdated,
+        TenantId = "tenant",
+        SubjectId = session,
+        ChangedAt = DateTimeOffset.UnixEpoch,
+        CorrelationId = "corr-" + id,
+    };
+
+    private async Task<QueueStats> StatsAsync() => (await _store.GetStatsAsync()).Single(s => s.Queue == QueueNames.UserChanges);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        if (_consumer is not null)
+        {
+            await _consumer.StopAsync(CancellationToken.None);
+        }
+
+        await _store.DisposeAsync();
+        _stop.Dispose();
+        LocalHostHarness.TryDelete(_data);
+    }
+
+    [Fact]
+    public async Task Unexpected_exception_reschedules_the_message_instead_of_holding_its_lock()
+    {
+        _handler.HandleAsync(default!, default).ReturnsForAnyArgs(Task.FromException(new IOException("disk I/O error")));
+        await StartAsync();
+
+        await _store.SendAsync(QueueNames.UserChanges, [Message("m1")]);
+
+        await Eventually.AssertAsync(async () => (await StatsAsync()).Scheduled == 1, "the message rescheduled");
+        var stats = await StatsAsync();
+        Assert.Equal(0, stats.InFlight);
+        Assert.Equal(0, stats.DeadLettered);
+    }
+
+    [Fact]
+    public async Task Unexpected_exception_every_time_ends_in_the_dead_letters_with_the_reason()
+    {
+        _handler.HandleAsync(default!, default).ReturnsForAnyArgs(Task.FromException(new IOException("disk I/O error")));
+        await StartAsync();
+        await _store.SendAsync(QueueNames.UserChanges, [Message("m1")]);
+
+        for (var attempt = 1; attempt < _messaging.MaxAttempts; attempt++)
+        {
+            await Eventually.AssertAsync(async () => (await StatsAsync()).Scheduled == 1, $"reschedule {attempt}");
+            _clock.Advance(_messaging.MaxRescheduleDelay);
+        }
+
+        await Eventually.AssertAsync(async () => (await StatsAsync()).DeadLettered == 1, "the message dead-lettered");
+        var dead = Assert.Single(await _store.ListDeadLettersAsync(QueueNames.UserChanges));
+        Assert.Equal("MaxAttemptsExceeded", dead.Reason);
+        Assert.Contains("IOException: disk I/O error", dead.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Lost_lock_cancels_the_handlers_work_and_no_other_worker_takes_the_session_meanwhile()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var calls = 0;
+        var running = 0;
+        var overlapped = false;
+        _handler.HandleAsync(default!, default).ReturnsForAnyArgs(async call =>
+        {
+            overlapped |= Interlocked.Exchange(ref running, 1) == 1;
+            try
+            {
+                if (Interlocked.Increment(ref calls) > 1)
+                {
+                    return;
+                }
+
+                started.SetResult();
+                var token = call.Arg<CancellationToken>();
+                await Task.Delay(Timeout.Infinite, token).ContinueWith(_ => cancelled.SetResult(), TaskScheduler.Default);
+                token.ThrowIfCancellationRequested();
+            }
+            finally
+            {
+                Volatile.Write(ref running, 0);
+            }
+        });
+        await StartAsync();
+        await _store.SendAsync(QueueNames.UserChanges, [Message("m1"), Message("m2")]);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // The lock is taken from under the handler (as if its process had been declared dead); the next renewal finds out.
+        await _store.ReleaseLocksOfDeadProcessAsync();
+        _clock.Advance(_queueOptions.VisibilityTimeout / 2);
+
+        await cancelled.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        // The cancelled message is delivered again, then the other one about the same user: never two at once.
+        await Eventually.AssertAsync(async () => (await StatsAsync()) is { Depth: 0, InFlight: 0, Scheduled: 0 }, "both messages handled");
+        Assert.Equal(3, Volatile.Read(ref calls));
+        Assert.False(overlapped, "a second handler ran for the user while the first was still working");
+    }
+}
