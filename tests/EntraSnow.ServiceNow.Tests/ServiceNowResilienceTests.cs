@@ -106,14 +106,16 @@ public sealed class ServiceNowResilienceTests
     {
         await using var sn = await ConnectorHarness.StartAsync(new()
         {
+            // Timeouts run on the real clock. The attempt timeout leaves a loaded CI machine room for the warm-up call,
+            // and the injected latency is far beyond it, so only the fault can time out.
             ["UseSystemClock"] = "true",
-            ["ServiceNow:AttemptTimeout"] = "00:00:00.200",
+            ["ServiceNow:AttemptTimeout"] = "00:00:02",
             ["ServiceNow:RetryBaseDelay"] = "00:00:00.010",
             ["ServiceNow:MaxRetryAttempts"] = "1",
         });
         await sn.Table.FindAsync("sys_user", EncodedQuery.Where("user_name", "warm-up"));
         sn.Calls.Reset();
-        sn.Emulator.Faults.Latency = TimeSpan.FromSeconds(5);
+        sn.Emulator.Faults.Latency = TimeSpan.FromSeconds(60);
 
         var error = await Assert.ThrowsAsync<ServiceNowUnreachableException>(() => sn.Table.FindAsync("sys_user", EncodedQuery.Where("user_name", "slow")));
 
