@@ -69,6 +69,12 @@ public sealed record DirectoryGroup
 
     /// <summary>From <c>members@delta</c> entries carrying <c>@removed</c>.</summary>
     public IReadOnlyList<string> MembersRemoved { get; init; } = [];
+
+    /// <summary>From <c>members@delta</c>: groups nested in this one since the last delta (all of them on a full delta).</summary>
+    public IReadOnlyList<string> NestedGroupsAdded { get; init; } = [];
+
+    /// <summary>From <c>members@delta</c>: nested groups taken out, entries carrying <c>@removed</c>.</summary>
+    public IReadOnlyList<string> NestedGroupsRemoved { get; init; } = [];
 }
 
 /// <summary>One page of a delta query. The last page carries <see cref="DeltaLink"/>; store it to resume.</summary>

@@ -48,9 +48,9 @@ internal static class GraphModelMapping
 
     public static DirectoryGroup ToDirectoryGroup(Group group)
     {
-        var members = group.AdditionalData.TryGetValue("members@delta", out var value)
-            ? Entries(value).Where(e => e.IsUser).ToList()
-            : [];
+        var entries = group.AdditionalData.TryGetValue("members@delta", out var value) ? Entries(value).ToList() : [];
+        var members = entries.Where(e => e.IsUser).ToList();
+        var nested = entries.Where(e => e.IsGroup).ToList();
         return new DirectoryGroup
         {
             Id = group.Id ?? throw new GraphUnavailableException("Graph returned a group without an id."),
@@ -61,6 +61,8 @@ internal static class GraphModelMapping
             Removed = RemovedOf(group.AdditionalData),
             MembersAdded = members.Where(m => m.Removed is null).Select(m => m.Id).ToArray(),
             MembersRemoved = members.Where(m => m.Removed is not null).Select(m => m.Id).ToArray(),
+            NestedGroupsAdded = nested.Where(m => m.Removed is null).Select(m => m.Id).ToArray(),
+            NestedGroupsRemoved = nested.Where(m => m.Removed is not null).Select(m => m.Id).ToArray(),
         };
     }
 
@@ -114,6 +116,8 @@ internal static class GraphModelMapping
     private sealed record Entry(string Id, string? Type, RemovedReason? Removed)
     {
         public bool IsUser => Type is null || Type.EndsWith(".user", StringComparison.OrdinalIgnoreCase);
+
+        public bool IsGroup => Type is not null && Type.EndsWith(".group", StringComparison.OrdinalIgnoreCase);
     }
 
     private static IEnumerable<Entry> Entries(object? value)

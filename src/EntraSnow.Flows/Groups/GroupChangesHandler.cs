@@ -14,8 +14,8 @@ namespace EntraSnow.Flows.Groups;
 /// <summary>
 /// The <c>group-changes</c> consumer. A group notification asks for a groups delta run; runs are serialised under
 /// one session key so two never apply the same change at once (ServiceNow has no unique key to stop a double
-/// membership). A run upserts sys_user_group for groups in scope, adds and removes sys_user_grmember rows,
-/// deactivates deleted or out-of-scope groups, and stores the new delta link only once all of that succeeded.
+/// membership). A run mirrors each group in scope (<see cref="GroupMembershipMirror"/>), writes a change record per
+/// membership change (<see cref="MembershipChangeRecorder"/>), and stores the new delta link only once all of that succeeded.
 /// </summary>
 internal sealed class GroupChangesHandler(
     IDirectory directory,
@@ -25,12 +25,14 @@ internal sealed class GroupChangesHandler(
     ICheckpointStore checkpoints,
     IProvisioningLog log,
     FullSyncRunner fullSync,
+    GroupMembershipMirror mirror,
+    MembershipChangeRecorder changeRecords,
+    MembershipLedger ledger,
     IOptions<ProvisioningOptions> options,
+    IOptions<GroupChangeOptions> changeOptions,
     TimeProvider clock,
     ILogger<GroupChangesHandler> logger) : IMessageHandler
 {
-    internal const string GroupTable = "sys_user_group";
-    internal const string MemberTable = "sys_user_grmember";
     public const string DeltaLinkKey = "delta:groups";
 
     /// <summary>Every delta run and single-group sync shares this session key: one at a time.</summary>
@@ -161,12 +163,18 @@ internal sealed class GroupChangesHandler(
         }
 
         // Groups are independent of each other: their memberships are written a few groups at a time.
+        var baseline = full && await IsBaselineAsync(cancellationToken);
         var followUp = new FollowUps();
         await Parallel.ForEachAsync(changes.Values,
             new ParallelOptions { MaxDegreeOfParallelism = options.Value.GroupParallelism, CancellationToken = cancellationToken },
-            async (change, token) => await ApplyAsync(message, change, full, index, followUp, token));
+            async (change, token) => await ApplyAsync(message, change, full, baseline, index, followUp, token));
 
         await QueueFollowUpsAsync(followUp, message, cancellationToken);
+        if (baseline)
+        {
+            await ledger.SetBaselineAsync(clock.GetUtcNow(), cancellationToken);
+        }
+
         if (newLink is not null)
         {
             await checkpoints.SetAsync(DeltaLinkKey, newLink, cancellationToken);
@@ -193,166 +201,32 @@ internal sealed class GroupChangesHandler(
         }
 
         var followUp = new FollowUps();
-        await ApplyAsync(message, change, full: true, new SysUserIndex(serviceNow, references, options.Value.ObjectIdField), followUp, cancellationToken);
+        var index = new SysUserIndex(serviceNow, references, options.Value.ObjectIdField);
+        await ApplyAsync(message, change, full: true, await IsBaselineAsync(cancellationToken), index, followUp, cancellationToken);
         await QueueFollowUpsAsync(followUp, message, cancellationToken);
     }
 
-    private async Task ApplyAsync(ChangeMessage message, GroupChange change, bool full, SysUserIndex index, FollowUps followUp, CancellationToken cancellationToken)
+    /// <summary>Whether a full reading only sets where memberships stand: nothing was recorded before, and initial memberships are not wanted as changes.</summary>
+    private async Task<bool> IsBaselineAsync(CancellationToken cancellationToken) =>
+        !changeOptions.Value.RecordInitialMemberships && !await ledger.HasBaselineAsync(cancellationToken);
+
+    private async Task ApplyAsync(ChangeMessage message, GroupChange change, bool full, bool baseline, SysUserIndex index, FollowUps followUp, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var group = change.Group;
         var inScope = settings.GroupIds.Count == 0 || settings.GroupIds.Contains(group.Id, StringComparer.OrdinalIgnoreCase);
         if (group.Removed is not null || !inScope)
         {
-            await DeactivateAsync(message, group.Id, group.Removed is not null ? "deleted in Entra ID" : "out of scope: not a configured group", cancellationToken);
+            var why = group.Removed is not null ? "deleted in Entra ID" : "out of scope: not a configured group";
+            var gone = await mirror.DeactivateAsync(group.Id, why, cancellationToken);
+            await AppendAsync(message, group.Id, gone.Action, gone.Changed, gone.Reason, gone.SysId, cancellationToken);
             return;
         }
 
-        // An incremental delta item carries only what changed (often just members@delta): absent properties are left alone.
-        var fields = new Dictionary<string, string?>(StringComparer.Ordinal)
-        {
-            [settings.ObjectIdField] = group.Id,
-            ["active"] = "true",
-        };
-        if (group.DisplayName is not null || full)
-        {
-            fields["name"] = group.DisplayName ?? group.Id;
-        }
-
-        if (group.Description is not null || full)
-        {
-            fields["description"] = group.Description ?? string.Empty;
-        }
-
-        if (group.Mail is not null || full)
-        {
-            fields["email"] = group.Mail ?? string.Empty;
-        }
-        var result = await serviceNow.UpsertAsync(GroupTable, settings.ObjectIdField, group.Id, fields, cancellationToken);
-
-        var desired = new HashSet<string>(StringComparer.Ordinal);
-        var pending = 0;
-        foreach (var memberId in change.Added)
-        {
-            if (await index.FindAsync(memberId, cancellationToken) is { } userSysId)
-            {
-                desired.Add(userSysId);
-            }
-            else
-            {
-                pending++;
-                followUp.Add(memberId, group.Id);
-            }
-        }
-
-        int added = 0, removed = 0;
-        if (full)
-        {
-            var existing = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (result.Outcome != UpsertOutcome.Created)
-            {
-                await foreach (var row in serviceNow.QueryAsync(MemberTable, EncodedQuery.Where("group", result.SysId), ["sys_id", "user"], cancellationToken))
-                {
-                    if (row["user"] is { Length: > 0 } user)
-                    {
-                        if (!existing.TryAdd(user, row.SysId))
-                        {
-                            // A duplicate membership row (created by hand, or by an older tool): one is enough.
-                            await serviceNow.DeleteAsync(MemberTable, row.SysId, cancellationToken);
-                        }
-                    }
-                }
-            }
-
-            foreach (var userSysId in desired.Where(u => !existing.ContainsKey(u)))
-            {
-                await serviceNow.CreateAsync(MemberTable, Membership(userSysId, result.SysId), cancellationToken);
-                added++;
-            }
-
-            foreach (var (userSysId, rowSysId) in existing.Where(e => !desired.Contains(e.Key)))
-            {
-                await serviceNow.DeleteAsync(MemberTable, rowSysId, cancellationToken);
-                removed++;
-            }
-        }
-        else
-        {
-            foreach (var userSysId in desired)
-            {
-                if (await FindMembershipAsync(userSysId, result.SysId, cancellationToken) is null)
-                {
-                    await serviceNow.CreateAsync(MemberTable, Membership(userSysId, result.SysId), cancellationToken);
-                    added++;
-                }
-            }
-
-            foreach (var memberId in change.Removed)
-            {
-                if (await index.FindAsync(memberId, cancellationToken) is { } userSysId &&
-                    await FindMembershipAsync(userSysId, result.SysId, cancellationToken) is { } row)
-                {
-                    await serviceNow.DeleteAsync(MemberTable, row.SysId, cancellationToken);
-                    removed++;
-                }
-            }
-        }
-
-        var changed = result.ChangedFields.ToList();
-        if (added + removed > 0)
-        {
-            changed.Add("members");
-        }
-
-        var action = result.Outcome switch
-        {
-            UpsertOutcome.Created => ProvisioningAction.Created,
-            _ when changed.Count > 0 => ProvisioningAction.Updated,
-            _ => ProvisioningAction.Unchanged,
-        };
-        var reason = added + removed + pending == 0
-            ? null
-            : $"{added} members added, {removed} removed, {pending} waiting for their users to be provisioned";
-        await AppendAsync(message, group.Id, action, changed, reason, result.SysId, cancellationToken);
-    }
-
-    /// <summary>A deleted or out-of-scope group: inactive, with no members. Never deleted.</summary>
-    private async Task DeactivateAsync(ChangeMessage message, string groupId, string reason, CancellationToken cancellationToken)
-    {
-        var record = await serviceNow.FindAsync(GroupTable, EncodedQuery.Where(options.Value.ObjectIdField, groupId), ["sys_id", "active"], cancellationToken);
-        if (record is null)
-        {
-            await AppendAsync(message, groupId, ProvisioningAction.Skipped, [], $"{reason}; not in ServiceNow", null, cancellationToken);
-            return;
-        }
-
-        var removed = 0;
-        var rows = new List<string>();
-        await foreach (var row in serviceNow.QueryAsync(MemberTable, EncodedQuery.Where("group", record.SysId), ["sys_id"], cancellationToken))
-        {
-            rows.Add(row.SysId);
-        }
-
-        foreach (var row in rows)
-        {
-            await serviceNow.DeleteAsync(MemberTable, row, cancellationToken);
-            removed++;
-        }
-
-        var changed = new List<string>();
-        if (!string.Equals(record["active"], "false", StringComparison.OrdinalIgnoreCase))
-        {
-            await serviceNow.UpdateAsync(GroupTable, record.SysId, new Dictionary<string, string?> { ["active"] = "false" }, cancellationToken);
-            changed.Add("active");
-        }
-
-        if (removed > 0)
-        {
-            changed.Add("members");
-        }
-
-        var action = changed.Count > 0 ? ProvisioningAction.Deactivated : ProvisioningAction.Unchanged;
-        await AppendAsync(message, groupId, action, changed, removed > 0 ? $"{reason}; {removed} members removed" : reason, record.SysId, cancellationToken);
+        var outcome = await mirror.MirrorAsync(change, full, index, followUp, cancellationToken);
+        var records = await changeRecords.RecordAsync(message, change, baseline, index, cancellationToken);
+        var reason = records == 0 ? outcome.Reason : string.Join("; ", new[] { outcome.Reason, $"{records} change records written" }.OfType<string>());
+        await AppendAsync(message, group.Id, outcome.Action, outcome.Changed, reason, outcome.SysId, cancellationToken);
     }
 
     private async Task QueueFollowUpsAsync(FollowUps followUps, ChangeMessage message, CancellationToken cancellationToken)
@@ -405,12 +279,6 @@ internal sealed class GroupChangesHandler(
         logger.LogInformation("{Users} members not provisioned yet; {Groups} groups will be looked at again", followUps.MissingUsers.Count, followUps.Groups.Count);
     }
 
-    private Task<ServiceNowRecord?> FindMembershipAsync(string userSysId, string groupSysId, CancellationToken cancellationToken) =>
-        serviceNow.FindAsync(MemberTable, EncodedQuery.Where("user", userSysId).And("group", groupSysId), ["sys_id"], cancellationToken);
-
-    private static Dictionary<string, string?> Membership(string userSysId, string groupSysId) =>
-        new(StringComparer.Ordinal) { ["user"] = userSysId, ["group"] = groupSysId };
-
     private async Task TryAppendAsync(ChangeMessage message, string subjectId, ProvisioningAction action, IReadOnlyList<string> changed, string? reason, string? sysId, CancellationToken cancellationToken)
     {
         try
@@ -438,56 +306,5 @@ internal sealed class GroupChangesHandler(
             Reason = reason,
             TargetSysId = sysId,
         }, cancellationToken);
-    }
-
-    /// <summary>One group's net change over every page of a run.</summary>
-    private sealed class GroupChange(DirectoryGroup first)
-    {
-        public DirectoryGroup Group { get; private set; } = first;
-
-        public HashSet<string> Added { get; } = new(StringComparer.OrdinalIgnoreCase);
-
-        public HashSet<string> Removed { get; } = new(StringComparer.OrdinalIgnoreCase);
-
-        public void Merge(DirectoryGroup page)
-        {
-            // Later pages may carry only members: keep the properties we already have.
-            Group = page with
-            {
-                DisplayName = page.DisplayName ?? Group.DisplayName,
-                Description = page.Description ?? Group.Description,
-                Mail = page.Mail ?? Group.Mail,
-            };
-            foreach (var id in page.MembersAdded)
-            {
-                Added.Add(id);
-                Removed.Remove(id);
-            }
-
-            foreach (var id in page.MembersRemoved)
-            {
-                Removed.Add(id);
-                Added.Remove(id);
-            }
-        }
-    }
-
-    /// <summary>Members whose users are not in ServiceNow yet: their users are queued, their groups looked at again later.</summary>
-    private sealed class FollowUps
-    {
-        private readonly Lock _gate = new();
-
-        public HashSet<string> MissingUsers { get; } = new(StringComparer.OrdinalIgnoreCase);
-
-        public HashSet<string> Groups { get; } = new(StringComparer.OrdinalIgnoreCase);
-
-        public void Add(string userId, string groupId)
-        {
-            lock (_gate)
-            {
-                MissingUsers.Add(userId);
-                Groups.Add(groupId);
-            }
-        }
     }
 }

@@ -47,6 +47,14 @@ internal sealed class ProvisioningOptionsValidator : IValidateOptions<Provisioni
             }
         }
 
+        foreach (var (setting, ids) in new[] { ("GroupIds", options.GroupIds), ("ScopeGroupIds", options.ScopeGroupIds) })
+        {
+            foreach (var id in ids.Where(id => !Guid.TryParse(id, out _)))
+            {
+                failures.Add($"Provisioning:{setting}: '{id}' is not an Entra group object id (a GUID).");
+            }
+        }
+
         if (options.Onboarding.Enabled && !IsFieldName(options.Onboarding.Table))
         {
             failures.Add("Provisioning:Onboarding:Table must name a ServiceNow table.");

@@ -38,6 +38,7 @@ public static class ProvisioningServiceCollectionExtensions
         services.TryAddSingleton<UserScope>();
         services.TryAddSingleton<FullSyncRunner>();
         services.AddSingleton<IMessageHandler, ProvisionUserHandler>();
+        services.AddGroupChangeRecords(configuration);
         services.AddSingleton<IMessageHandler, GroupChangesHandler>();
         services.AddSingleton<IScheduledJob, FullSyncJob>();
         return services;

@@ -460,7 +460,7 @@ internal sealed class GraphApi(GraphEmulator emulator)
                         : s.MembersChanged(row.Id, cursor.From, cursor.To).Select(m => (Id: m.UserId, m.Removed));
                     group["members@delta"] = new JsonArray([.. members.Select(m =>
                     {
-                        var entry = new JsonObject { ["@odata.type"] = "#microsoft.graph.user", ["id"] = m.Id };
+                        var entry = new JsonObject { ["@odata.type"] = s.GetGroup(m.Id) is null ? "#microsoft.graph.user" : "#microsoft.graph.group", ["id"] = m.Id };
                         if (m.Removed)
                         {
                             entry["@removed"] = new JsonObject { ["reason"] = "deleted" };

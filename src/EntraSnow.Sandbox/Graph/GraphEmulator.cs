@@ -305,7 +305,8 @@ public sealed class GraphEmulator : IDisposable
             return "notFound";
         }
 
-        if (add && s.GetUser(userId) is not { Removed: null })
+        // A member is a user or a group nested in this one.
+        if (add && s.GetUser(userId) is not { Removed: null } && (s.GetGroup(userId) is not { Removed: null } || userId == groupId))
         {
             return "notFound";
         }

@@ -41,7 +41,7 @@ internal static class ServiceNowTableSchemas
                 "active=true", "caller_id", "assignment_group", "assigned_to", "opened_by", "correlation_id", "correlation_display", "close_code", "close_notes"]),
         ["change_request"] = Schema("change_request", "number", "CHG",
             refs: new() { ["requested_by"] = "sys_user", ["assignment_group"] = "sys_user_group", ["assigned_to"] = "sys_user" },
-            fields: ["number", "short_description", "description", "type=normal", "state=-5", "impact=3", "urgency=3", "priority=4", "risk=3",
+            fields: ["number", "short_description", "description", "type=normal", "category", "approval=not requested", "state=-5", "impact=3", "urgency=3", "priority=4", "risk=3",
                 "active=true", "requested_by", "assignment_group", "assigned_to", "correlation_id", "correlation_display", "start_date", "end_date", "close_code", "close_notes"]),
         ["sc_req_item"] = Schema("sc_req_item", "number", "RITM",
             refs: new() { ["requested_for"] = "sys_user", ["request"] = "sc_request", ["cat_item"] = "sc_cat_item", ["assignment_group"] = "sys_user_group", ["assigned_to"] = "sys_user" },

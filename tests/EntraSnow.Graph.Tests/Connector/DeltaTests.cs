@@ -110,6 +110,25 @@ public sealed class DeltaTests
     }
 
     [Fact]
+    public async Task A_group_nested_in_another_shows_as_a_nested_group_not_a_user_member()
+    {
+        await using var graph = await ConnectorHarness.StartAsync();
+        var seeded = graph.Server.Seed(new GraphSeedSpec { Users = 4, Groups = 2, GroupsPerUser = 1 });
+        var (parent, child) = (seeded.GroupIds[0], seeded.GroupIds[1]);
+        var (_, link) = await ReadAll(graph.Directory.GetGroupsDeltaAsync(null));
+
+        await graph.Emulator.AddGroupMemberAsync(parent, child);
+        var (added, next) = await ReadAll(graph.Directory.GetGroupsDeltaAsync(link));
+        await graph.Emulator.RemoveGroupMemberAsync(parent, child);
+        var (removed, _) = await ReadAll(graph.Directory.GetGroupsDeltaAsync(next));
+
+        var afterAdd = added.SelectMany(p => p.Items).Single(g => g.Id == parent);
+        Assert.Equal([child], afterAdd.NestedGroupsAdded);
+        Assert.Empty(afterAdd.MembersAdded);
+        Assert.Equal([child], removed.SelectMany(p => p.Items).Single(g => g.Id == parent).NestedGroupsRemoved);
+    }
+
+    [Fact]
     public async Task A_permanently_deleted_user_leaves_its_groups_and_shows_as_deleted()
     {
         await using var graph = await ConnectorHarness.StartAsync();

@@ -56,7 +56,17 @@ public sealed class LocalHostHarness : IAsyncDisposable
         dataPath ??= NewDataPath();
         var baseUrl = $"http://127.0.0.1:{FreePort()}";
         var app = LocalHostApp.Build(Arguments(baseUrl, dataPath, settings));
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            // A host that refused to start (bad settings) still holds its port and files.
+            await app.DisposeAsync();
+            throw;
+        }
+
         return new LocalHostHarness(app, baseUrl, dataPath, ownsData);
     }
 

@@ -36,6 +36,11 @@ internal sealed class ProvisioningWorld
 
     public MessagingOptions Messaging { get; } = new();
 
+    public GroupChangeOptions GroupChanges { get; } = new();
+
+    /// <summary>How many users Graph was asked for in $batch reads (a change record names its member).</summary>
+    public int GraphBatchUserReads { get; private set; }
+
     public int GraphUserReads { get; private set; }
 
     internal ProvisionedUserIds ProvisionedIds { get; } = new();
@@ -46,6 +51,12 @@ internal sealed class ProvisioningWorld
         {
             GraphUserReads++;
             return Users.TryGetValue(call.Arg<string>(), out var user) ? user : null;
+        });
+        Directory.GetUsersAsync(Arg.Any<IReadOnlyCollection<string>>(), Arg.Any<CancellationToken>()).Returns(call =>
+        {
+            var ids = call.Arg<IReadOnlyCollection<string>>();
+            GraphBatchUserReads += ids.Count;
+            return (IReadOnlyList<DirectoryUser>)ids.Select(id => Users.GetValueOrDefault(id)).OfType<DirectoryUser>().ToList();
         });
         Directory.GetUserGroupIdsAsync(Arg.Any<string>(), Arg.Any<CancellationToken>()).Returns(call =>
             (IReadOnlyList<string>)(UserGroups.TryGetValue(call.Arg<string>(), out var groups) ? groups : []));
@@ -83,9 +94,18 @@ internal sealed class ProvisioningWorld
             Microsoft.Extensions.Options.Options.Create(Messaging), Clock, NullLogger<ProvisionUserHandler>.Instance);
     }
 
-    public GroupChangesHandler GroupHandler() =>
-        new(Directory, ServiceNow, ServiceNow, Queue, Checkpoints, Log, FullSync(), Microsoft.Extensions.Options.Options.Create(Options), Clock,
-            NullLogger<GroupChangesHandler>.Instance);
+    public GroupChangesHandler GroupHandler()
+    {
+        var options = Microsoft.Extensions.Options.Options.Create(Options);
+        var changeOptions = Microsoft.Extensions.Options.Options.Create(GroupChanges);
+        var ledger = new MembershipLedger(Checkpoints);
+        var recorder = new MembershipChangeRecorder(Directory, ServiceNow, ledger, new ChangeAssignmentGroup(ServiceNow, changeOptions), changeOptions, Clock,
+            NullLogger<MembershipChangeRecorder>.Instance);
+        return new(Directory, ServiceNow, ServiceNow, Queue, Checkpoints, Log, FullSync(), new GroupMembershipMirror(ServiceNow, options), recorder, ledger,
+            options, changeOptions, Clock, NullLogger<GroupChangesHandler>.Instance);
+    }
+
+    public IReadOnlyList<IReadOnlyDictionary<string, string?>> ChangeRequests => ServiceNow.Records(MembershipChangeRecorder.Table);
 
     public FullSyncRunner FullSync() =>
         new(Directory, ServiceNow, Queue, Checkpoints, Log, Microsoft.Extensions.Options.Options.Create(Options), Clock,

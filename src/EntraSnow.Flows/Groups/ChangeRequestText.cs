@@ -1,0 +1,44 @@
+using System.Globalization;
+using System.Text;
+
+namespace EntraSnow.Flows.Groups;
+
+/// <summary>Who a membership change is about, as far as Graph and ServiceNow could say.</summary>
+internal sealed record MemberFacts(string ObjectId, bool IsGroup, string? Name, string? SysUserId);
+
+/// <summary>The words of a change record: a short description a service desk can scan, a description an auditor can follow.</summary>
+internal static class ChangeRequestText
+{
+    public const string ActorNotRead = "actor not read";
+
+    public static string ShortDescription(MemberFacts member, bool added, string groupName) =>
+        Truncate($"Entra ID: {Label(member)} {(added ? "added to" : "removed from")} {groupName}", 160);
+
+    public static string Description(MemberFacts member, bool added, string groupId, string groupName, DateTimeOffset observedAt, string source, string? actor)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{(member.IsGroup ? "Group" : "User")} {Label(member)} was {(added ? "added to" : "removed from")} the Entra ID group {groupName}.");
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Group: {groupName} (object id {groupId})");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Member: {MemberLine(member)}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Observed: {observedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Source: {source}");
+        text.Append(CultureInfo.InvariantCulture, $"Changed by: {actor ?? ActorNotRead}");
+        return text.ToString();
+    }
+
+    private static string MemberLine(MemberFacts member)
+    {
+        if (member.IsGroup)
+        {
+            return $"group {member.Name ?? "(name not read)"} (object id {member.ObjectId})";
+        }
+
+        var sysUser = member.SysUserId is null ? "no sys_user in ServiceNow" : $"sys_user {member.SysUserId}";
+        return $"{member.Name ?? "(user not found in Entra ID)"} (object id {member.ObjectId}; {sysUser})";
+    }
+
+    private static string Label(MemberFacts member) => member.Name ?? member.ObjectId;
+
+    private static string Truncate(string value, int length) => value.Length <= length ? value : value[..(length - 1)] + "…";
+}

@@ -1,0 +1,57 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace EntraSnow.Flows.Groups;
+
+/// <summary>What a membership change in a sensitive group sets off.</summary>
+public static class SensitiveGroupPolicies
+{
+    /// <summary>A change record for audit, like any group.</summary>
+    public const string Record = "record";
+
+    /// <summary>A <c>normal</c> change waiting in Authorize; nothing is done in Entra.</summary>
+    public const string Approve = "approve";
+
+    public static readonly IReadOnlyList<string> All = [Record, Approve];
+}
+
+/// <summary>A group whose membership changes need more than an audit record.</summary>
+public sealed class SensitiveGroup
+{
+    /// <summary>The Entra object id of the group (a GUID).</summary>
+    public string GroupId { get; set; } = string.Empty;
+
+    /// <summary>One of <see cref="SensitiveGroupPolicies"/>.</summary>
+    public string Policy { get; set; } = SensitiveGroupPolicies.Approve;
+}
+
+/// <summary>Settings under <c>GroupChanges</c>: the change records written for membership changes. Validated at start-up.</summary>
+public sealed class GroupChangeOptions
+{
+    public const string Section = "GroupChanges";
+
+    /// <summary>Write a change_request for every member added to or removed from a group in scope.</summary>
+    public bool RecordChanges { get; set; } = true;
+
+    /// <summary>The change type of an ordinary membership change (sensitive groups under <c>approve</c> get <c>normal</c>).</summary>
+    [RegularExpression("^(standard|normal|emergency)$", ErrorMessage = "GroupChanges:ChangeType must be standard, normal or emergency.")]
+    public string ChangeType { get; set; } = "standard";
+
+    /// <summary>The change_request category.</summary>
+    public string Category { get; set; } = "Other";
+
+    /// <summary>The sys_user_group (by name) the records are assigned to; empty leaves them unassigned. Must exist.</summary>
+    public string? AssignmentGroup { get; set; }
+
+    /// <summary>
+    /// Whether the first reading of every group (an empty ledger, from scratch) records each existing membership as a
+    /// change. Off: that reading only sets the baseline later changes are measured against.
+    /// </summary>
+    public bool RecordInitialMemberships { get; set; }
+
+    public List<SensitiveGroup> SensitiveGroups { get; set; } = [];
+
+    /// <summary>The policy of a group, <see cref="SensitiveGroupPolicies.Record"/> for groups not listed.</summary>
+    public string PolicyOf(string groupId) =>
+        SensitiveGroups.FirstOrDefault(g => string.Equals(g.GroupId, groupId, StringComparison.OrdinalIgnoreCase))?.Policy.ToLowerInvariant()
+        ?? SensitiveGroupPolicies.Record;
+}

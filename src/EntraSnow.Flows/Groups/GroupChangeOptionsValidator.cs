@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Options;
+
+namespace EntraSnow.Flows.Groups;
+
+/// <summary>Checks what data annotations cannot: sensitive groups name real group ids and known policies.</summary>
+internal sealed class GroupChangeOptionsValidator : IValidateOptions<GroupChangeOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GroupChangeOptions options)
+    {
+        var failures = new List<string>();
+        for (var i = 0; i < options.SensitiveGroups.Count; i++)
+        {
+            var group = options.SensitiveGroups[i];
+            if (!Guid.TryParse(group.GroupId, out _))
+            {
+                failures.Add($"GroupChanges:SensitiveGroups:{i}:GroupId '{group.GroupId}' is not an Entra group object id (a GUID).");
+            }
+
+            if (!SensitiveGroupPolicies.All.Contains(group.Policy, StringComparer.OrdinalIgnoreCase))
+            {
+                failures.Add($"GroupChanges:SensitiveGroups:{i}:Policy '{group.Policy}' is not one of: {string.Join(", ", SensitiveGroupPolicies.All)}.");
+            }
+        }
+
+        if (options.AssignmentGroup is { Length: > 0 } assignment && assignment.Trim().Length == 0)
+        {
+            failures.Add("GroupChanges:AssignmentGroup is blank: name a sys_user_group or leave it unset.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace EntraSnow.Flows.Groups;
+
+public static class GroupChangesServiceCollectionExtensions
+{
+    /// <summary>
+    /// What the group-changes consumer needs beside provisioning: the <c>GroupChanges</c> options (validated at start-up),
+    /// the membership mirror, the change-record writer with its ledger, and the start-up check of the assignment group.
+    /// <see cref="Provisioning.ProvisioningServiceCollectionExtensions.AddProvisioning"/> calls it, so both hosts get it.
+    /// </summary>
+    public static IServiceCollection AddGroupChangeRecords(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<GroupChangeOptions>()
+            .Bind(configuration.GetSection(GroupChangeOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GroupChangeOptions>, GroupChangeOptionsValidator>());
+        services.TryAddSingleton<GroupMembershipMirror>();
+        services.TryAddSingleton<MembershipLedger>();
+        services.TryAddSingleton<ChangeAssignmentGroup>();
+        services.TryAddSingleton<MembershipChangeRecorder>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ChangeSettingsCheck>());
+        return services;
+    }
+}
