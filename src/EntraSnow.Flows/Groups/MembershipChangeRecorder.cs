@@ -48,21 +48,20 @@ internal sealed class MembershipChangeRecorder(
             .Concat(change.GroupsRemoved.Select(id => (Id: id, IsGroup: true, IsMember: false)));
         foreach (var (memberId, isGroup, isMember) in observed)
         {
+            if (baseline)
+            {
+                // Where things stand, nothing to compare with: one write per membership, no read.
+                await ledger.SetAsync(groupId, memberId, new MembershipState(isMember, 1), cancellationToken);
+                continue;
+            }
+
             var state = await ledger.GetAsync(groupId, memberId, cancellationToken);
             if (state?.IsMember == isMember)
             {
                 continue; // Already recorded: a replayed delta, a redelivered message, a full re-read.
             }
 
-            var next = new MembershipState(isMember, (state?.Transitions ?? 0) + 1);
-            if (baseline)
-            {
-                await ledger.SetAsync(groupId, memberId, next, cancellationToken);
-            }
-            else
-            {
-                transitions.Add(new Transition(memberId, isGroup, next));
-            }
+            transitions.Add(new Transition(memberId, isGroup, new MembershipState(isMember, (state?.Transitions ?? 0) + 1)));
         }
 
         if (transitions.Count == 0)
