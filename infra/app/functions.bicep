@@ -193,6 +193,9 @@ var baseSettings = {
   ServiceNow__AuthMode: serviceNowAuthMode
   ServiceNowWebhook__SigningSecret: '@Microsoft.KeyVault(SecretUri=${secretUri}/servicenow-webhook-signing-secret)'
 
+  // The risk detection poller's timer reads its CRON schedule from here (%Risk:PollSchedule%): every 5 minutes.
+  Risk__PollSchedule: '0 */5 * * * *'
+
   // Checkpoints, delta links and the provisioning log, through the identity.
   AzureTables__Endpoint: storage.properties.primaryEndpoints.table
   AzureTables__ManagedIdentityClientId: identity.properties.clientId

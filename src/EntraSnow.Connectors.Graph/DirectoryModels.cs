@@ -94,11 +94,21 @@ public sealed record RiskDetection
     public string? RiskLevel { get; init; }
     public string? RiskState { get; init; }
     public string? RiskDetail { get; init; }
+    public string? DetectionTimingType { get; init; }
+    public string? Activity { get; init; }
+    public string? Source { get; init; }
     public string? IpAddress { get; init; }
     public string? Location { get; init; }
+    public DateTimeOffset? ActivityDateTime { get; init; }
     public DateTimeOffset DetectedDateTime { get; init; }
     public DateTimeOffset? LastUpdatedDateTime { get; init; }
+
+    /// <summary>When the detection last changed: its version (a later state change is a later value).</summary>
+    public DateTimeOffset UpdatedAt => LastUpdatedDateTime ?? DetectedDateTime;
 }
+
+/// <summary>One page of risk detections; <see cref="NextLink"/> is null on the last page.</summary>
+public sealed record RiskDetectionPage(IReadOnlyList<RiskDetection> Items, string? NextLink);
 
 /// <summary>A Temporary Access Pass as Graph returns it once. The pass itself is a secret: never log or queue it.</summary>
 public sealed record TemporaryAccessPass(string Id, string Pass, DateTimeOffset? StartDateTime, int LifetimeInMinutes, bool IsUsableOnce);

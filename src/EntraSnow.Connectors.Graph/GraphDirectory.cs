@@ -288,35 +288,26 @@ internal sealed class GraphDirectory(
             c.QueryParameters.Top = top;
         }, cancellationToken), cancellationToken);
 
-    public async IAsyncEnumerable<RiskDetection> GetRiskDetectionsSinceAsync(DateTimeOffset watermark, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<RiskDetectionPage> GetRiskDetectionPagesAsync(
+        DateTimeOffset updatedAfter, string? resumeLink = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         // lastUpdatedDateTime is never before detectedDateTime, so this catches new detections and changed ones.
-        var filter = $"lastUpdatedDateTime gt {watermark.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture)}";
-        var detections = new List<RiskDetection>();
-        await identityProtectionPacer.WaitTurnAsync(cancellationToken);
-        var page = await GraphErrors.RunAsync("GET riskDetections", () => client.IdentityProtection.RiskDetections.GetAsync(c =>
+        var filter = $"lastUpdatedDateTime gt {updatedAfter.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture)}";
+        var next = resumeLink;
+        var first = resumeLink is null;
+        while (first || next is not null)
         {
-            c.QueryParameters.Filter = filter;
-            c.QueryParameters.Top = 500;
-        }, cancellationToken), cancellationToken);
-        while (page is not null)
-        {
-            detections.AddRange(page.Value?.Select(ToRiskDetection) ?? []);
-            var next = page.OdataNextLink;
-            if (next is null)
-            {
-                break;
-            }
-
-            await identityProtectionPacer.WaitTurnAsync(cancellationToken);
-            page = await GraphErrors.RunAsync("GET riskDetections",
-                () => client.IdentityProtection.RiskDetections.WithUrl(next).GetAsync(cancellationToken: cancellationToken), cancellationToken);
-        }
-
-        // Oldest first, so a caller that stops half-way can advance its watermark safely.
-        foreach (var detection in detections.OrderBy(d => d.LastUpdatedDateTime ?? d.DetectedDateTime).ThenBy(d => d.Id, StringComparer.Ordinal))
-        {
-            yield return detection;
+            var link = next;
+            var page = await identityProtectionPacer.RunAsync(() => GraphErrors.RunAsync("GET riskDetections", () => link is null
+                ? client.IdentityProtection.RiskDetections.GetAsync(c =>
+                {
+                    c.QueryParameters.Filter = filter;
+                    c.QueryParameters.Top = 500;
+                }, cancellationToken)
+                : client.IdentityProtection.RiskDetections.WithUrl(link).GetAsync(cancellationToken: cancellationToken), cancellationToken), cancellationToken);
+            first = false;
+            next = page?.OdataNextLink;
+            yield return new RiskDetectionPage(page?.Value?.Select(ToRiskDetection).ToList() ?? [], next);
         }
     }
 

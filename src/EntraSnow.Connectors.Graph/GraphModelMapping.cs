@@ -76,10 +76,14 @@ internal static class GraphModelMapping
         RiskLevel = WireName(detection.RiskLevel),
         RiskState = WireName(detection.RiskState),
         RiskDetail = WireName(detection.RiskDetail),
+        DetectionTimingType = WireName(detection.DetectionTimingType),
+        Activity = WireName(detection.Activity),
+        Source = detection.Source,
         IpAddress = detection.IpAddress,
         Location = detection.Location is { } l
             ? string.Join(", ", new[] { l.City, l.State, l.CountryOrRegion }.Where(p => !string.IsNullOrEmpty(p)))
             : null,
+        ActivityDateTime = detection.ActivityDateTime,
         DetectedDateTime = detection.DetectedDateTime ?? detection.ActivityDateTime ?? DateTimeOffset.MinValue,
         LastUpdatedDateTime = detection.LastUpdatedDateTime,
     };

@@ -55,6 +55,10 @@ public sealed class GraphOptions : IValidatableObject
     [TimeSpanRange("00:00:00", "00:01:00")]
     public TimeSpan BackoffBase { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Each backoff is stretched by a random share of itself up to this (0.5: 2 s becomes 2–3 s); 0 waits exactly.</summary>
+    [Range(0.0, 1.0)]
+    public double BackoffJitter { get; set; } = 0.5;
+
     /// <summary>A Retry-After longer than this is not waited out inline: the caller gets it and reschedules.</summary>
     [TimeSpanRange("00:00:01", "00:10:00")]
     public TimeSpan MaxRetryWait { get; set; } = TimeSpan.FromSeconds(60);

@@ -29,8 +29,13 @@ public interface IDirectory
     /// <summary>Users whose last successful sign-in is before the cutoff, then users created before the cutoff who never signed in; paged 500 at a time (120 where Graph refuses 500).</summary>
     IAsyncEnumerable<DirectoryUser> GetUsersSignedInBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default);
 
-    /// <summary>Risk detections detected or updated after the watermark, oldest first, within the 1 request/s identity-protection limit.</summary>
-    IAsyncEnumerable<RiskDetection> GetRiskDetectionsSinceAsync(DateTimeOffset watermark, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Risk detections updated after <paramref name="updatedAfter"/>, one page per Graph request as Graph serves them
+    /// (in no promised order), within the 1 request/s identity-protection limit. <paramref name="resumeLink"/> continues
+    /// a run cut off half-way from the page after the last one its caller stored; one Graph no longer accepts throws
+    /// <see cref="GraphRequestException"/>.
+    /// </summary>
+    IAsyncEnumerable<RiskDetectionPage> GetRiskDetectionPagesAsync(DateTimeOffset updatedAfter, string? resumeLink = null, CancellationToken cancellationToken = default);
 
     /// <summary>PATCH passwordProfile. The password is never logged.</summary>
     Task ResetPasswordAsync(string userId, string newPassword, bool forceChangeAtNextSignIn, CancellationToken cancellationToken = default);

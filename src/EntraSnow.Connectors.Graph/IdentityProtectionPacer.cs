@@ -3,8 +3,10 @@ using Microsoft.Extensions.Options;
 namespace EntraSnow.Connectors.Graph;
 
 /// <summary>
-/// Keeps this process within Identity Protection's one request per second per tenant. Other instances may still
-/// collide; their 429s (which carry no Retry-After) are backed off by the throttling handler.
+/// Keeps this process within Identity Protection's one request per second per tenant: one call at a time, the next
+/// starting at least the interval after the previous one <em>finished</em>, so two requests can never reach Graph less
+/// than the interval apart however long one spends in transit. Other instances may still collide; their 429s (which
+/// carry no Retry-After) are backed off with jitter by the throttling handler.
 /// </summary>
 internal sealed class IdentityProtectionPacer(IOptions<GraphOptions> options, TimeProvider clock) : IDisposable
 {
@@ -13,7 +15,7 @@ internal sealed class IdentityProtectionPacer(IOptions<GraphOptions> options, Ti
 
     public void Dispose() => _gate.Dispose();
 
-    public async Task WaitTurnAsync(CancellationToken cancellationToken)
+    public async Task<T> RunAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
@@ -24,7 +26,14 @@ internal sealed class IdentityProtectionPacer(IOptions<GraphOptions> options, Ti
                 await Task.Delay(wait, clock, cancellationToken);
             }
 
-            _nextAllowed = clock.GetUtcNow() + options.Value.IdentityProtectionMinInterval;
+            try
+            {
+                return await call();
+            }
+            finally
+            {
+                _nextAllowed = clock.GetUtcNow() + options.Value.IdentityProtectionMinInterval;
+            }
         }
         finally
         {

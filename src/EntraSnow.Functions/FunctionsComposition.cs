@@ -5,10 +5,12 @@ using EntraSnow.Flows.Messaging;
 using EntraSnow.Functions.Consumers;
 using EntraSnow.Functions.Intake;
 using EntraSnow.Functions.Messaging;
+using EntraSnow.Functions.Risk;
 using EntraSnow.Functions.Timers;
 using EntraSnow.Connectors.Graph;
 using EntraSnow.Connectors.ServiceNow;
 using EntraSnow.Flows.Provisioning;
+using EntraSnow.Flows.Risk;
 using EntraSnow.Flows.Subscriptions;
 using EntraSnow.Http;
 using EntraSnow.Stores.AzureTables;
@@ -48,10 +50,12 @@ public static class FunctionsComposition
         services.AddAzureTableStores(configuration);
         services.AddProvisioning(configuration);
         services.AddSubscriptionUpkeep(configuration);
+        services.AddRiskDetections(configuration);
 
         services.AddTransient<GraphNotificationFunctions>();
         services.AddTransient<QueueConsumerFunctions>();
         services.AddTransient<ScheduledJobFunctions>();
+        services.AddTransient<RiskFunctions>();
         return services;
     }
 }

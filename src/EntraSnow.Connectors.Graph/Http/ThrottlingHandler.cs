@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace EntraSnow.Connectors.Graph.Http;
 
 /// <summary>
-/// Waits out 429/503/504 answers: for Retry-After when Graph sends one, with exponential backoff when it does not
+/// Waits out 429/503/504 answers: for Retry-After when Graph sends one, with exponential backoff and jitter when it does not
 /// (Identity Protection's 429s carry none). Replaces the SDK's RetryHandler so the wait runs on the injected
 /// <see cref="TimeProvider"/> and a wait longer than <see cref="GraphOptions.MaxRetryWait"/> is handed back to the
 /// caller (who reschedules) instead of holding a worker.
@@ -30,7 +30,7 @@ internal sealed class ThrottlingHandler(IOptions<GraphOptions> options, TimeProv
                 return response;
             }
 
-            var wait = RetryAfter(response, clock) ?? settings.BackoffBase * Math.Pow(2, attempt);
+            var wait = RetryAfter(response, clock) ?? Backoff(settings, attempt);
             if (wait > settings.MaxRetryWait)
             {
                 return response;
@@ -42,6 +42,13 @@ internal sealed class ThrottlingHandler(IOptions<GraphOptions> options, TimeProv
             await Task.Delay(wait, clock, cancellationToken);
         }
     }
+
+    /// <summary>
+    /// Doubling from <see cref="GraphOptions.BackoffBase"/>, stretched by a random share up to <see cref="GraphOptions.BackoffJitter"/>
+    /// so instances throttled together (Identity Protection counts every app in the tenant) do not come back together.
+    /// </summary>
+    internal static TimeSpan Backoff(GraphOptions settings, int attempt) =>
+        settings.BackoffBase * Math.Pow(2, attempt) * (1 + (settings.BackoffJitter * Random.Shared.NextDouble()));
 
     internal static bool IsRetryable(HttpStatusCode status) =>
         status is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;

@@ -5,4 +5,5 @@ public static class JobNames
 {
     public const string SubscriptionUpkeep = "subscription-upkeep";
     public const string FullSync = "full-sync";
+    public const string RiskPoll = "risk-poll";
 }

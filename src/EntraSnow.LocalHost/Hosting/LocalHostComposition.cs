@@ -2,6 +2,7 @@ using EntraSnow.Connectors.Graph;
 using EntraSnow.Connectors.ServiceNow;
 using EntraSnow.Flows.Provisioning;
 using EntraSnow.Flows.ProvisioningLog;
+using EntraSnow.Flows.Risk;
 using EntraSnow.Flows.Subscriptions;
 using EntraSnow.LocalHost.ProvisioningLog;
 using EntraSnow.Sandbox.Graph;
@@ -21,6 +22,7 @@ internal static class LocalHostComposition
         services.AddServiceNowConnector(configuration);
         services.AddProvisioning(configuration);
         services.AddSubscriptionUpkeep(configuration);
+        services.AddRiskDetections(configuration);
         services.AddSingleton<IProvisioningLog>(sp => new SqliteProvisioningLog(sp.GetRequiredService<IOptions<LocalHostOptions>>().Value.ProvisioningLogDatabase));
 
         var sandboxPath = (configuration.GetSection(LocalHostOptions.Section).Get<LocalHostOptions>() ?? new LocalHostOptions()).SandboxPath;

@@ -585,6 +585,11 @@ internal sealed class GraphApi(GraphEmulator emulator)
 
     private GraphResponse ListRiskDetections(GraphRequest r)
     {
+        if (!emulator.IdentityProtection.TryEnter())
+        {
+            return IdentityProtectionLimit.TooManyRequests();
+        }
+
         var filter = Q(r, "$filter") is { } f ? ODataFilter.Parse(f) : null;
         var top = Top(r, DefaultPageSize, RiskDetectionsMaxPageSize);
         var after = Q(r, "$skiptoken") is { } token ? PageToken.Decode(token, 1)[0] : null;

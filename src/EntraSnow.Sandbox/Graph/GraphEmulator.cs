@@ -30,6 +30,7 @@ public sealed class GraphEmulator : IDisposable
         Clock = clock;
         _logger = logger;
         Store = new GraphStore(Options.DatabasePath);
+        IdentityProtection = new IdentityProtectionLimit(Options, clock);
         _tokenKey = new Lazy<byte[]>(LoadOrCreateTokenKey);
     }
 
@@ -38,6 +39,8 @@ public sealed class GraphEmulator : IDisposable
     public GraphEmulatorOptions Options { get; }
 
     public GraphFaults Faults { get; } = new();
+
+    public IdentityProtectionLimit IdentityProtection { get; }
 
     internal GraphStore Store { get; }
 

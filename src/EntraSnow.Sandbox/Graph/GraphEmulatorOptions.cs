@@ -29,6 +29,9 @@ public sealed class GraphEmulatorOptions
     /// <summary>Largest $top with a signInActivity filter: 500 today; set 120 to act like tenants that still refuse 500.</summary>
     public int SignInActivityMaxPageSize { get; set; } = 500;
 
+    /// <summary>Identity Protection (riskDetections) serves one request per second per tenant; a sooner one gets 429 without Retry-After. Zero lifts the limit.</summary>
+    public TimeSpan IdentityProtectionMinInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Directory subscriptions may last at most 41,760 minutes.</summary>
     public int MaxSubscriptionMinutes { get; set; } = 41_760;
 

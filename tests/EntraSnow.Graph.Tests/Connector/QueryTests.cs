@@ -45,24 +45,72 @@ public sealed class QueryTests
     }
 
     [Fact]
-    public async Task Risk_detections_since_the_watermark_come_oldest_first_at_most_one_request_a_second()
+    public async Task Risk_detections_updated_after_a_time_come_a_page_per_request_never_faster_than_one_request_a_second()
     {
-        await using var graph = await ConnectorHarness.StartAsync();
+        await using var graph = await ConnectorHarness.StartAsync(sharedClock: true);
         var seeded = graph.Server.Seed(new GraphSeedSpec { Users = 50, Groups = 0, RiskDetections = 0, ReferenceTime = Now });
         for (var i = 0; i < 620; i++)
         {
             graph.Emulator.AddRiskDetection(seeded.UserIds[i % 50], detectedAt: Now.AddMinutes(-i));
         }
 
-        var watermark = Now.AddMinutes(-600);
-        var detections = await graph.Directory.GetRiskDetectionsSinceAsync(watermark).ToListAsync();
+        var pages = await graph.Directory.GetRiskDetectionPagesAsync(Now.AddMinutes(-600)).ToListAsync();
 
-        // Detections are updated two minutes after they are detected (see the seed), so 602 are past the watermark.
-        Assert.Equal(602, detections.Count);
-        Assert.Equal(detections.OrderBy(d => d.LastUpdatedDateTime).Select(d => d.Id), detections.Select(d => d.Id));
+        // Detections are updated two minutes after they are detected (see the seed), so 602 are past the time.
+        Assert.Equal([500, 102], pages.Select(p => p.Items.Count));
+        Assert.Equal(602, pages.SelectMany(p => p.Items).Select(d => d.Id).Distinct().Count());
+        Assert.NotNull(pages[0].NextLink);
+        Assert.Null(pages[1].NextLink);
         Assert.Equal(2, graph.Calls.Requests);
-        Assert.Equal([TimeSpan.FromSeconds(1)], graph.Delays.Waits);
-        Assert.Equal("high", detections[0].RiskLevel);
+        Assert.Equal(0, graph.Emulator.IdentityProtection.Refused);
+        Assert.True(graph.Emulator.IdentityProtection.ShortestGap >= TimeSpan.FromSeconds(1));
+        var first = pages[0].Items[0];
+        Assert.Equal("high", first.RiskLevel);
+        Assert.Equal("atRisk", first.RiskState);
+        Assert.Equal("realtime", first.DetectionTimingType);
+        Assert.Equal("signin", first.Activity);
+        Assert.Equal("Rotterdam, Zuid-Holland, NL", first.Location);
+    }
+
+    [Fact]
+    public async Task Risk_detection_pages_resume_from_a_stored_next_link()
+    {
+        await using var graph = await ConnectorHarness.StartAsync(sharedClock: true);
+        var seeded = graph.Server.Seed(new GraphSeedSpec { Users = 5, Groups = 0, RiskDetections = 0, ReferenceTime = Now });
+        for (var i = 0; i < 700; i++)
+        {
+            graph.Emulator.AddRiskDetection(seeded.UserIds[i % 5], detectedAt: Now.AddMinutes(-i));
+        }
+
+        var first = await graph.Directory.GetRiskDetectionPagesAsync(Now.AddDays(-1)).FirstAsync();
+        var rest = await graph.Directory.GetRiskDetectionPagesAsync(Now.AddDays(-1), first.NextLink).ToListAsync();
+
+        Assert.Equal(700, first.Items.Concat(rest.SelectMany(p => p.Items)).Select(d => d.Id).Distinct().Count());
+        Assert.Equal(0, graph.Emulator.IdentityProtection.Refused);
+    }
+
+    [Fact]
+    public async Task Identity_protection_429s_without_Retry_After_are_backed_off_with_jitter_and_nothing_is_lost()
+    {
+        await using var graph = await ConnectorHarness.StartAsync(settings: new Dictionary<string, string?> { ["Graph:BackoffJitter"] = "0.5" }, sharedClock: true);
+        var seeded = graph.Server.Seed(new GraphSeedSpec { Users = 5, Groups = 0, RiskDetections = 0, ReferenceTime = Now });
+        for (var i = 0; i < 30; i++)
+        {
+            graph.Emulator.AddRiskDetection(seeded.UserIds[i % 5], detectedAt: Now.AddMinutes(-i));
+        }
+
+        graph.Server.Faults.Add(new GraphFault { Kind = GraphFaultKind.Throttle, Count = 3, PathContains = "riskDetections" });
+
+        var pages = await graph.Directory.GetRiskDetectionPagesAsync(Now.AddDays(-1)).ToListAsync();
+
+        Assert.Equal(30, pages.Sum(p => p.Items.Count));
+        var waits = graph.Delays.Waits;
+        Assert.Equal(3, waits.Count);
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var backoff = TimeSpan.FromSeconds(2 * Math.Pow(2, attempt));
+            Assert.InRange(waits[attempt], backoff, backoff * 1.5);
+        }
     }
 
     [Fact]

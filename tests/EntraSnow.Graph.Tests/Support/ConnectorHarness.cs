@@ -29,26 +29,29 @@ internal sealed class ConnectorHarness : IAsyncDisposable
 
     public GraphCallCounter Calls => _services.GetRequiredService<GraphCallCounter>();
 
+    /// <param name="sharedClock">The emulator runs on the same virtual clock, so its rate limits see the waits the connector chose.</param>
     public static async Task<ConnectorHarness> StartAsync(
         Action<GraphEmulatorOptions>? emulator = null,
         IReadOnlyDictionary<string, string?>? settings = null,
-        string prefix = "")
+        string prefix = "",
+        bool sharedClock = false)
     {
-        var server = await GraphEmulatorServer.StartAsync(emulator, prefix: prefix);
-        return Connect(server, settings);
+        var delays = new InstantDelays();
+        var server = await GraphEmulatorServer.StartAsync(emulator, sharedClock ? delays : null, prefix: prefix);
+        return Connect(server, settings, delays);
     }
 
     /// <summary>The connector against an emulator the test started itself (e.g. with its own clock); disposing the harness stops it.</summary>
-    public static Task<ConnectorHarness> ForServerAsync(GraphEmulatorServer server) => Task.FromResult(Connect(server, null));
+    public static Task<ConnectorHarness> ForServerAsync(GraphEmulatorServer server) => Task.FromResult(Connect(server, null, new InstantDelays()));
 
-    private static ConnectorHarness Connect(GraphEmulatorServer server, IReadOnlyDictionary<string, string?>? settings)
+    private static ConnectorHarness Connect(GraphEmulatorServer server, IReadOnlyDictionary<string, string?>? settings, InstantDelays delays)
     {
-        var delays = new InstantDelays();
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(server.ConnectorSettings)
             .AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["Graph:BackoffBase"] = "00:00:02",
+                ["Graph:BackoffJitter"] = "0",
                 ["Graph:IdentityProtectionMinInterval"] = "00:00:01",
             })
             .AddInMemoryCollection(settings ?? new Dictionary<string, string?>())

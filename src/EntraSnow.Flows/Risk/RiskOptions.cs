@@ -1,0 +1,26 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace EntraSnow.Flows.Risk;
+
+/// <summary>Settings under <c>Risk</c>: polling Identity Protection and turning detections into ServiceNow incidents. Validated at start-up.</summary>
+public sealed class RiskOptions
+{
+    public const string Section = "Risk";
+
+    /// <summary>
+    /// When the poller runs: six fields, seconds first, UTC, as the Functions TimerTrigger reads it (the Functions app's
+    /// timer reads this same setting through <c>%Risk:PollSchedule%</c>).
+    /// </summary>
+    [Required]
+    public string PollSchedule { get; set; } = "0 */5 * * * *";
+
+    /// <summary>
+    /// Every poll reads back this far before the stored watermark: offline detections arrive hours late with an older
+    /// lastUpdatedDateTime. What was already queued dedupes on its message id.
+    /// </summary>
+    [TimeSpanRange("00:00:00", "30.00:00:00")]
+    public TimeSpan Overlap { get; set; } = TimeSpan.FromHours(48);
+
+    /// <summary>The tenant put on queued messages; defaults to <c>Graph:TenantId</c>.</summary>
+    public string TenantId { get; set; } = string.Empty;
+}
