@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using EntraSnow.Flows.Scheduling;
 
 namespace EntraSnow.Flows.Risk;
 
@@ -12,6 +13,7 @@ public sealed class RiskOptions
     /// timer reads this same setting through <c>%Risk:PollSchedule%</c>).
     /// </summary>
     [Required]
+    [CronSchedule]
     public string PollSchedule { get; set; } = "0 */5 * * * *";
 
     /// <summary>
