@@ -11,6 +11,8 @@ using EntraSnow.Connectors.Graph;
 using EntraSnow.Connectors.ServiceNow;
 using EntraSnow.Flows.Provisioning;
 using EntraSnow.Flows.Risk;
+using EntraSnow.Flows.ServiceNowWebhooks;
+using EntraSnow.Functions.ServiceNow;
 using EntraSnow.Flows.Subscriptions;
 using EntraSnow.Http;
 using EntraSnow.Stores.AzureTables;
@@ -41,6 +43,8 @@ public static class FunctionsComposition
 
         services.AddGraphIntake(configuration);
         services.AddSingleton<GraphNotificationEndpoint>();
+        services.AddServiceNowWebhooks(configuration);
+        services.AddSingleton<ServiceNowWebhookEndpoint>();
         services.AddSingleton<MessageProcessor>();
         services.AddSingleton<ServiceBusDelivery>();
 
@@ -53,6 +57,7 @@ public static class FunctionsComposition
         services.AddRiskDetections(configuration);
 
         services.AddTransient<GraphNotificationFunctions>();
+        services.AddTransient<ServiceNowWebhookFunctions>();
         services.AddTransient<QueueConsumerFunctions>();
         services.AddTransient<ScheduledJobFunctions>();
         services.AddTransient<RiskFunctions>();

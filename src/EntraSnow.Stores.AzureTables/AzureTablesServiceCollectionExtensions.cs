@@ -1,6 +1,7 @@
 using Azure.Data.Tables;
 using Azure.Identity;
 using EntraSnow.Flows.ProvisioningLog;
+using EntraSnow.Flows.ServiceNowWebhooks;
 using EntraSnow.Flows.Stores;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,7 +13,7 @@ namespace EntraSnow.Stores.AzureTables;
 public static class AzureTablesServiceCollectionExtensions
 {
     /// <summary>
-    /// <see cref="ICheckpointStore"/> and <see cref="IProvisioningLog"/> on Azure Table storage, from section
+    /// <see cref="ICheckpointStore"/>, <see cref="IProvisioningLog"/> and <see cref="IWebhookReplayStore"/> on Azure Table storage, from section
     /// <c>AzureTables</c> (validated at start-up): the endpoint with the managed identity in Azure, a connection string for Azurite.
     /// </summary>
     public static IServiceCollection AddAzureTableStores(this IServiceCollection services, IConfiguration configuration)
@@ -41,6 +42,8 @@ public static class AzureTablesServiceCollectionExtensions
         services.TryAddSingleton<IProvisioningLog>(sp => new TableProvisioningLog(
             sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<AzureTablesOptions>>().Value.TablePrefix));
+        services.TryAddSingleton<IWebhookReplayStore>(sp => new TableWebhookReplayStore(
+            sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<IOptions<AzureTablesOptions>>().Value.TablePrefix));
         return services;
     }
 }

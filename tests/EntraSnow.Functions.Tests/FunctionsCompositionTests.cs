@@ -23,6 +23,7 @@ public sealed class FunctionsCompositionTests
         ["ServiceNow:AuthMode"] = "OAuth",
         ["ServiceNow:ClientId"] = "client",
         ["ServiceNow:ClientSecret"] = "secret",
+        ["ServiceNowWebhook:SigningSecret"] = "a-webhook-signing-secret-from-key-vault",
         ["Subscriptions:NotificationUrl"] = "https://example.azurewebsites.net/api/graph/notifications",
         ["Subscriptions:LifecycleNotificationUrl"] = "https://example.azurewebsites.net/api/graph/lifecycle",
         ["AzureTables:Endpoint"] = "https://example.table.core.windows.net",
@@ -44,6 +45,7 @@ public sealed class FunctionsCompositionTests
 
         Assert.NotNull(provider.GetRequiredService<GraphNotificationFunctions>());
         Assert.NotNull(provider.GetRequiredService<QueueConsumerFunctions>());
+        Assert.NotNull(provider.GetRequiredService<EntraSnow.Functions.ServiceNow.ServiceNowWebhookFunctions>());
         Assert.NotNull(provider.GetRequiredService<ScheduledJobFunctions>());
     }
 

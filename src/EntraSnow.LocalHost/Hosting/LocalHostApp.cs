@@ -1,5 +1,6 @@
 using EntraSnow.Flows.Intake;
 using EntraSnow.Flows.Messaging;
+using EntraSnow.Flows.ServiceNowWebhooks;
 using EntraSnow.Flows.Stores;
 using EntraSnow.Http;
 using EntraSnow.LocalHost.Queueing;
@@ -53,6 +54,10 @@ public static class LocalHostApp
         services.AddGraphIntake(builder.Configuration);
         services.AddSingleton<GraphNotificationEndpoint>();
         services.AddSingleton<EventGridEndpoint>();
+        services.AddServiceNowWebhooks(builder.Configuration);
+        services.AddSingleton<IWebhookReplayStore>(sp => new SqliteWebhookReplayStore(
+            sp.GetRequiredService<IOptions<LocalHostOptions>>().Value.WebhookReplayDatabase, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ServiceNowWebhookEndpoint>();
         services.AddSingleton<ConnectorProbe>();
         LocalHostComposition.AddFlowsAndConnectors(builder, sandbox);
         services.AddHostedService<QueueConsumerService>();
@@ -71,6 +76,8 @@ public static class LocalHostApp
         app.MapPost("/api/graph/lifecycle", (HttpRequest request, GraphNotificationEndpoint endpoint, CancellationToken ct) => endpoint.HandleAsync(request, ct));
         app.MapMethods("/api/eventgrid/graph", [HttpMethods.Options], (HttpRequest request) => EventGridEndpoint.Handshake(request));
         app.MapPost("/api/eventgrid/graph", (HttpRequest request, EventGridEndpoint endpoint, CancellationToken ct) => endpoint.HandleAsync(request, ct));
+        app.MapPost("/api/servicenow/password-reset", (HttpRequest request, ServiceNowWebhookEndpoint endpoint, CancellationToken ct) => endpoint.PasswordResetAsync(request, ct));
+        app.MapPost("/api/servicenow/access-request", (HttpRequest request, ServiceNowWebhookEndpoint endpoint, CancellationToken ct) => endpoint.AccessRequestAsync(request, ct));
         app.MapGet("/api/health", async (SqliteQueueStore queues, SandboxMode sandbox, ConnectorProbe probe, CancellationToken ct) =>
         {
             var stats = await queues.GetStatsAsync(ct);

@@ -30,6 +30,8 @@ public sealed class LocalHostOptions
 
     public string CheckpointDatabase => Path.Combine(DataPath, "checkpoints.db");
 
+    public string WebhookReplayDatabase => Path.Combine(DataPath, "webhook-requests.db");
+
     public string ProvisioningLogDatabase => Path.Combine(DataPath, "provisioning-log.db");
 
     public string SandboxPath => Path.Combine(DataPath, "sandbox");

@@ -13,6 +13,12 @@ public sealed record SandboxMode(bool Graph, bool ServiceNow, string SelfUrl)
     /// <summary>Used only when Graph is emulated and no clientState is configured; a real tenant always needs its own.</summary>
     public const string SandboxClientState = "entrasnow-sandbox-client-state";
 
+    /// <summary>
+    /// Used only when ServiceNow is emulated and no webhook secret is configured: the emulator signs its catalog
+    /// webhooks with it. A real instance always needs its own.
+    /// </summary>
+    public const string SandboxWebhookSigningSecret = EntraSnow.Sandbox.ServiceNow.Catalog.ServiceNowEmulatorWebhookOptions.DefaultSigningSecret;
+
     /// <summary>The emulated tenant and app (the Graph emulator's defaults).</summary>
     public const string TenantId = "b7a9c1d2-3e4f-4a5b-8c6d-7e8f9a0b1c2d";
     public const string GraphClientId = "entrasnow-sandbox";
@@ -43,6 +49,11 @@ public sealed record SandboxMode(bool Graph, bool ServiceNow, string SelfUrl)
             values["ServiceNow:AuthMode"] = "Basic";
             values["ServiceNow:Username"] = configuration["Sandbox:ServiceNow:Username"] ?? "admin";
             values["ServiceNow:Password"] = configuration["Sandbox:ServiceNow:Password"] ?? "sandbox";
+            var signingSecret = configuration["ServiceNowWebhook:SigningSecret"] is { Length: > 0 } secret ? secret : SandboxWebhookSigningSecret;
+            values["ServiceNowWebhook:SigningSecret"] = signingSecret;
+            // The emulator plays the shipped ServiceNow app: it signs with the same secret and calls this process.
+            values["Sandbox:ServiceNow:Webhooks:SigningSecret"] = signingSecret;
+            values["Sandbox:ServiceNow:Webhooks:BaseUrl"] = configuration["Sandbox:ServiceNow:Webhooks:BaseUrl"] ?? self;
         }
 
         configuration.AddInMemoryCollection(values);

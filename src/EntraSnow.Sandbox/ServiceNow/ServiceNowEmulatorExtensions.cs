@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using EntraSnow.Sandbox.ServiceNow.Catalog;
 
 namespace EntraSnow.Sandbox.ServiceNow;
 
@@ -30,12 +31,13 @@ public static class ServiceNowEmulatorExtensions
         services.TryAddSingleton<ServiceNowFaults>();
         services.TryAddSingleton<ServiceNowEmulatorCounters>();
         services.TryAddSingleton<ServiceNowTokenIssuer>();
+        services.AddServiceNowEmulatorCatalog();
         return services;
     }
 
     /// <summary>
     /// Maps <c>{prefix}/api/now/table/…</c> (also <c>/api/now/v1/table</c> and <c>/api/now/v2/table</c>),
-    /// <c>{prefix}/oauth_token.do</c> and the admin routes <c>{prefix}/sandbox-admin/{faults,counters,seed,tokens/expire}</c>.
+    /// <c>{prefix}/oauth_token.do</c> and the admin routes <c>{prefix}/sandbox-admin/{faults,counters,seed,tokens/expire,catalog/…}</c>.
     /// </summary>
     public static IEndpointRouteBuilder MapServiceNowEmulator(this IEndpointRouteBuilder endpoints, string prefix)
     {
@@ -83,6 +85,7 @@ public static class ServiceNowEmulatorExtensions
             return Results.NoContent();
         });
         admin.MapPost("/seed", (ServiceNowEmulatorStore store) => Results.Json(ServiceNowSeed.SeedReferenceData(store)));
+        ServiceNowCatalogEndpoints.MapCatalogAdmin(admin);
         admin.MapPost("/tokens/expire", (ServiceNowTokenIssuer tokens) =>
         {
             tokens.ExpireAll();

@@ -225,7 +225,8 @@ public sealed class ServiceNowEmulatorStore : IDisposable
     private string Walk(string table, IReadOnlyDictionary<string, string> fields, string path)
     {
         var dot = path.IndexOf('.', StringComparison.Ordinal);
-        if (dot < 0)
+        // A dotted name stored as is (a requested item's variables.<name>) is read as is.
+        if (dot < 0 || fields.ContainsKey(path))
         {
             return fields.GetValueOrDefault(path, string.Empty);
         }

@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using EntraSnow.Flows.ProvisioningLog;
+using EntraSnow.Flows.ServiceNowWebhooks;
 using EntraSnow.Stores.AzureTables;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -64,6 +65,23 @@ public sealed class AzureTableStoresTests(AzuriteFixture azurite) : IClassFixtur
             .AddInMemoryCollection(new Dictionary<string, string?> { ["AzureTables:ConnectionString"] = azurite.ConnectionString })
             .Build()).BuildServiceProvider();
         Assert.IsType<TableProvisioningLog>(configured.GetRequiredService<IProvisioningLog>());
+        Assert.IsType<TableWebhookReplayStore>(configured.GetRequiredService<IWebhookReplayStore>());
+    }
+
+    [Fact]
+    public async Task A_webhook_request_id_is_taken_once_across_instances_even_when_sent_at_once_and_free_again_once_forgotten()
+    {
+        var signedAt = DateTimeOffset.UtcNow;
+        var id = "req/" + Guid.NewGuid().ToString("N");
+        var stores = Enumerable.Range(0, 4).Select(_ => new TableWebhookReplayStore(Service, _prefix)).ToList();
+
+        var taken = await Task.WhenAll(stores.Select(s => s.TryRememberAsync(id, signedAt)));
+
+        Assert.Equal(1, taken.Count(t => t));
+        Assert.False(await new TableWebhookReplayStore(Service, _prefix).TryRememberAsync(id, signedAt));
+        await stores[0].ForgetAsync(id, signedAt);
+        await stores[0].ForgetAsync(id, signedAt);
+        Assert.True(await stores[1].TryRememberAsync(id, signedAt));
     }
 
     private static ProvisioningLogEntry Entry(string correlation, string subject, ProvisioningAction action, DateTimeOffset at, string[] fields, string? reason = null) => new()

@@ -1,0 +1,24 @@
+using EntraSnow.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+
+namespace EntraSnow.Functions.ServiceNow;
+
+/// <summary>
+/// Catalog requests from ServiceNow into their queues. Anonymous at the Functions level: every request is checked
+/// against the webhook signing secret, its time window and the replay store instead.
+/// </summary>
+internal sealed class ServiceNowWebhookFunctions(ServiceNowWebhookEndpoint endpoint)
+{
+    [Function("ServiceNowPasswordReset")]
+    public Task<IResult> PasswordReset(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "servicenow/password-reset")] HttpRequest request,
+        CancellationToken cancellationToken) =>
+        endpoint.PasswordResetAsync(request, cancellationToken);
+
+    [Function("ServiceNowAccessRequest")]
+    public Task<IResult> AccessRequest(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "servicenow/access-request")] HttpRequest request,
+        CancellationToken cancellationToken) =>
+        endpoint.AccessRequestAsync(request, cancellationToken);
+}

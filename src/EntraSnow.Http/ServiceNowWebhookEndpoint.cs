@@ -1,0 +1,45 @@
+using EntraSnow.Flows.ServiceNowWebhooks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace EntraSnow.Http;
+
+/// <summary>
+/// POST /api/servicenow/password-reset and /api/servicenow/access-request, identical on both hosts: a body of at most
+/// 64 KB (413), signed by ServiceNow and never seen before (401 problem+json otherwise, nothing queued), a catalog
+/// request that parses (400), then 202 once queued.
+/// </summary>
+public sealed class ServiceNowWebhookEndpoint(WebhookVerifier verifier, ServiceNowWebhookIntake intake, ILogger<ServiceNowWebhookEndpoint> logger)
+{
+    public const int MaxBodyBytes = 64 * 1024;
+
+    public Task<IResult> PasswordResetAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        HandleAsync(request, CatalogRequestKind.PasswordReset, cancellationToken);
+
+    public Task<IResult> AccessRequestAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        HandleAsync(request, CatalogRequestKind.AccessRequest, cancellationToken);
+
+    private async Task<IResult> HandleAsync(HttpRequest request, CatalogRequestKind kind, CancellationToken cancellationToken)
+    {
+        var verdict = WebhookVerdict.Refuse("not verified");
+        return await IntakeRequest.AcceptAsync(
+            request,
+            ["application/json"],
+            body => CatalogRequest.Parse(kind, body),
+            (catalogRequest, correlationId) => intake.AcceptAsync(catalogRequest, verdict.RequestId, correlationId, cancellationToken),
+            logger,
+            cancellationToken,
+            MaxBodyBytes,
+            authenticate: async body =>
+            {
+                verdict = await verifier.VerifyAsync(HeadersOf(request), body, cancellationToken);
+                return verdict.Refusal;
+            },
+            onQueueFailure: () => verifier.ReleaseAsync(verdict, CancellationToken.None));
+    }
+
+    public static WebhookHeaders HeadersOf(HttpRequest request) => new(
+        request.Headers[WebhookSignature.TimestampHeader].ToString(),
+        request.Headers[WebhookSignature.RequestIdHeader].ToString(),
+        request.Headers[WebhookSignature.SignatureHeader].ToString());
+}
