@@ -50,7 +50,8 @@ var queueNames = [
 ]
 
 // The tables of src/EntraSnow.Stores.AzureTables, named prefix + suffix (a test checks they agree with the code):
-// checkpoints (watermarks and delta links) and the provisioning log's three indexes. The store would create them
+// checkpoints (watermarks and delta links), the provisioning log's three indexes and the ServiceNow webhook request
+// ids remembered against replays. The store would create them
 // on first use; provisioning them makes the deployment complete before the first message.
 var tablePrefix = 'EntraSnow'
 var tableSuffixes = [
@@ -58,6 +59,7 @@ var tableSuffixes = [
   'LogByCorrelation'
   'LogBySubject'
   'LogByDay'
+  'WebhookRequests'
 ]
 
 var names = {
