@@ -190,6 +190,8 @@ var baseSettings = {
   Graph__ClientState: '@Microsoft.KeyVault(SecretUri=${secretUri}/graph-client-state)'
 
   ServiceNow__InstanceUrl: serviceNowInstanceUrl
+  // The inactive-account sweep's timer (six-field CRON, UTC); the flow validates the same setting at start-up.
+  InactiveSweep__Schedule: '0 0 3 * * *'
   ServiceNow__AuthMode: serviceNowAuthMode
   ServiceNowWebhook__SigningSecret: '@Microsoft.KeyVault(SecretUri=${secretUri}/servicenow-webhook-signing-secret)'
 

@@ -23,6 +23,19 @@ public sealed record DirectoryUser
 
     public DateTimeOffset? LastSuccessfulSignIn { get; init; }
 
+    /// <summary>Read only by the sign-in queries (<c>createdDateTime</c>).</summary>
+    public DateTimeOffset? CreatedDateTime { get; init; }
+
+    /// <summary>SKU ids of the assigned licences; read only by the sign-in queries.</summary>
+    public IReadOnlyList<string> AssignedSkuIds { get; init; } = [];
+
+    public string? EmployeeType { get; init; }
+
+    public string? CompanyName { get; init; }
+
+    /// <summary>Other selected attributes Graph returned (e.g. <c>extension_…</c> or onPremisesExtensionAttributes), by name, as text.</summary>
+    public IReadOnlyDictionary<string, string?> OtherAttributes { get; init; } = new Dictionary<string, string?>();
+
     /// <summary>Set on delta pages for users that were removed: soft-deleted (<see cref="RemovedReason.Changed"/>) or permanently deleted.</summary>
     public RemovedReason? Removed { get; init; }
 
@@ -44,7 +57,9 @@ public sealed record DirectoryUser
         "USERTYPE" => UserType,
         "ACCOUNTENABLED" => AccountEnabled switch { true => "true", false => "false", null => null },
         "MANAGER" => ManagerId,
-        _ => null,
+        "EMPLOYEETYPE" => EmployeeType,
+        "COMPANYNAME" => CompanyName,
+        _ => OtherAttributes.FirstOrDefault(a => string.Equals(a.Key, graphName, StringComparison.OrdinalIgnoreCase)).Value,
     };
 }
 

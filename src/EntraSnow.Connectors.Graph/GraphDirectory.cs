@@ -5,12 +5,13 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Graph;
 using Microsoft.Graph.Models;
+using Microsoft.Kiota.Abstractions;
 using static EntraSnow.Connectors.Graph.GraphModelMapping;
 
 namespace EntraSnow.Connectors.Graph;
 
 /// <summary><see cref="IDirectory"/> over the Microsoft Graph SDK. Throttling is waited out by the HTTP pipeline; errors are translated by <see cref="GraphErrors"/>.</summary>
-internal sealed class GraphDirectory(
+internal sealed partial class GraphDirectory(
     GraphServiceClient client,
     IdentityProtectionPacer identityProtectionPacer,
     IOptions<GraphOptions> options,
@@ -50,27 +51,38 @@ internal sealed class GraphDirectory(
         return found;
     }
 
-    /// <summary>One $batch of up to 20 GETs; items Graph throttled on their own are retried after their Retry-After.</summary>
-    private async Task<IReadOnlyList<DirectoryUser>> GetUserBatchAsync(string[] userIds, CancellationToken cancellationToken)
+    /// <summary>One $batch of up to 20 GETs; ids that no longer exist are left out.</summary>
+    private async Task<IReadOnlyList<DirectoryUser>> GetUserBatchAsync(string[] userIds, CancellationToken cancellationToken, string[]? select = null)
+    {
+        var users = new List<DirectoryUser>(userIds.Length);
+        var requests = userIds.Select((userId, i) => (i.ToString(CultureInfo.InvariantCulture), client.Users[userId].ToGetRequestInformation(c =>
+        {
+            c.QueryParameters.Select = select ?? UserSelect;
+            c.QueryParameters.Expand = select is null ? ["manager($select=id)"] : null;
+        }))).ToDictionary(p => p.Item1, p => p.Item2, StringComparer.Ordinal);
+
+        await RunBatchAsync(requests, async (response, stepId) =>
+            users.Add(ToDirectoryUser(await response.GetResponseByIdAsync<User>(stepId))), cancellationToken);
+        return users;
+    }
+
+    /// <summary>
+    /// Sends up to 20 requests, keyed by step id, as one $batch and hands each 200 to <paramref name="onOk"/> with its key;
+    /// 404s are skipped (the object is gone), items Graph throttled on their own are sent again, under the same keys,
+    /// after their Retry-After; anything else fails the call.
+    /// </summary>
+    private async Task RunBatchAsync(IReadOnlyDictionary<string, RequestInformation> requests, Func<BatchResponseContentCollection, string, Task> onOk, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var users = new List<DirectoryUser>(userIds.Length);
-        var batch = new BatchRequestContentCollection(client, BatchLimit);
-        var stepUser = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var userId in userIds)
-        {
-            var request = client.Users[userId].ToGetRequestInformation(c =>
-            {
-                c.QueryParameters.Select = UserSelect;
-                c.QueryParameters.Expand = ["manager($select=id)"];
-            });
-            var stepId = await batch.AddBatchRequestStepAsync(request);
-            stepUser[stepId] = userId;
-        }
-
+        var pending = requests.Keys.ToList();
         for (var attempt = 0; ; attempt++)
         {
-            var current = batch;
+            var current = new BatchRequestContentCollection(client, BatchLimit);
+            foreach (var key in pending)
+            {
+                await current.AddBatchRequestStepAsync(requests[key], key);
+            }
+
             var response = await GraphErrors.RunAsync("POST $batch",
                 () => client.Batch.PostAsync(current, cancellationToken), cancellationToken);
             var statuses = await response.GetResponsesStatusCodesAsync();
@@ -80,8 +92,7 @@ internal sealed class GraphDirectory(
             {
                 if (status == HttpStatusCode.OK)
                 {
-                    var user = await response.GetResponseByIdAsync<User>(stepId);
-                    users.Add(ToDirectoryUser(user));
+                    await onOk(response, stepId);
                 }
                 else if (status is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)
                 {
@@ -92,13 +103,13 @@ internal sealed class GraphDirectory(
                 }
                 else if (status != HttpStatusCode.NotFound)
                 {
-                    throw new GraphRequestException($"GET user in $batch: Graph answered {(int)status}.", (int)status, null);
+                    throw new GraphRequestException($"GET in $batch: Graph answered {(int)status}.", (int)status, null);
                 }
             }
 
             if (throttled.Count == 0)
             {
-                return users;
+                return;
             }
 
             if (attempt >= settings.MaxRetries || wait > settings.MaxRetryWait)
@@ -108,7 +119,7 @@ internal sealed class GraphDirectory(
 
             logger.LogInformation("Graph throttled {Count} of the batch's requests; retrying them in {Wait}", throttled.Count, wait);
             await Task.Delay(wait ?? TimeSpan.Zero, clock, cancellationToken);
-            batch = batch.NewBatchWithFailedRequests(throttled);
+            pending = [.. throttled.Keys];
         }
     }
 

@@ -42,6 +42,11 @@ internal static class GraphModelMapping
             AccountEnabled = user.AccountEnabled,
             ManagerId = managerId,
             LastSuccessfulSignIn = user.SignInActivity?.LastSuccessfulSignInDateTime,
+            CreatedDateTime = user.CreatedDateTime,
+            AssignedSkuIds = user.AssignedLicenses?.Select(l => l.SkuId?.ToString()).OfType<string>().ToArray() ?? [],
+            EmployeeType = user.EmployeeType,
+            CompanyName = user.CompanyName,
+            OtherAttributes = TextAttributes(user.AdditionalData),
             Removed = RemovedOf(user.AdditionalData),
         };
     }
@@ -104,6 +109,28 @@ internal static class GraphModelMapping
     {
         var name = value?.ToString();
         return string.IsNullOrEmpty(name) ? null : char.ToLowerInvariant(name[0]) + name[1..];
+    }
+
+    /// <summary>Selected attributes the SDK has no property for (directory extensions), as text; annotations are left out.</summary>
+    private static Dictionary<string, string?> TextAttributes(IDictionary<string, object> data)
+    {
+        var text = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in data)
+        {
+            if (!name.Contains('@', StringComparison.Ordinal))
+            {
+                text[name] = value switch
+                {
+                    UntypedString s => s.GetValue(),
+                    UntypedBoolean b => b.GetValue() ? "true" : "false",
+                    JsonElement { ValueKind: JsonValueKind.String } json => json.GetString(),
+                    string s => s,
+                    _ => null,
+                };
+            }
+        }
+
+        return text;
     }
 
     private static RemovedReason? RemovedOf(IDictionary<string, object> data)

@@ -30,6 +30,30 @@ public interface IDirectory
     IAsyncEnumerable<DirectoryUser> GetUsersSignedInBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Pages of accounts that may be inactive: first those whose last successful sign-in is before
+    /// <see cref="InactiveCandidateQuery.SignedInBefore"/>, then those created before <see cref="InactiveCandidateQuery.CreatedBefore"/>
+    /// that never signed in. Each page carries a continuation that <paramref name="resumeFrom"/> accepts, so a cut-off sweep resumes.
+    /// </summary>
+    IAsyncEnumerable<InactiveCandidatePage> GetInactiveCandidatesAsync(InactiveCandidateQuery query, string? resumeFrom, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This directory cannot list inactive accounts.");
+
+    /// <summary>Manager and direct group count of each user, in $batch calls (ids that no longer exist are left out).</summary>
+    Task<IReadOnlyDictionary<string, ReviewDetails>> GetReviewDetailsAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This directory cannot read review details.");
+
+    /// <summary>The tenant's subscribed SKUs: skuId to skuPartNumber (e.g. <c>ENTERPRISEPACK</c>).</summary>
+    Task<IReadOnlyDictionary<string, string>> GetSubscribedSkuNamesAsync(CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This directory cannot read subscribed SKUs.");
+
+    /// <summary>Users with their sign-in activity and account state, in $batch calls (ids that no longer exist are left out).</summary>
+    Task<IReadOnlyList<DirectoryUser>> GetSignInStatesAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This directory cannot read sign-in states.");
+
+    /// <summary>PATCH accountEnabled=false.</summary>
+    Task DisableUserAsync(string userId, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This directory cannot disable users.");
+
+    /// <summary>
     /// Risk detections updated after <paramref name="updatedAfter"/>, one page per Graph request as Graph serves them
     /// (in no promised order), within the 1 request/s identity-protection limit. <paramref name="resumeLink"/> continues
     /// a run cut off half-way from the page after the last one its caller stored; one Graph no longer accepts throws

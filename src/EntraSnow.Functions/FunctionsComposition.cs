@@ -6,9 +6,11 @@ using EntraSnow.Functions.Consumers;
 using EntraSnow.Functions.Intake;
 using EntraSnow.Functions.Messaging;
 using EntraSnow.Functions.Risk;
+using EntraSnow.Functions.Sweep;
 using EntraSnow.Functions.Timers;
 using EntraSnow.Connectors.Graph;
 using EntraSnow.Connectors.ServiceNow;
+using EntraSnow.Flows.InactiveSweep;
 using EntraSnow.Flows.Provisioning;
 using EntraSnow.Flows.Risk;
 using EntraSnow.Flows.ServiceNowWebhooks;
@@ -55,12 +57,14 @@ public static class FunctionsComposition
         services.AddProvisioning(configuration);
         services.AddSubscriptionUpkeep(configuration);
         services.AddRiskDetections(configuration);
+        services.AddInactiveSweep(configuration);
 
         services.AddTransient<GraphNotificationFunctions>();
         services.AddTransient<ServiceNowWebhookFunctions>();
         services.AddTransient<QueueConsumerFunctions>();
         services.AddTransient<ScheduledJobFunctions>();
         services.AddTransient<RiskFunctions>();
+        services.AddTransient<InactiveSweepFunctions>();
         return services;
     }
 }

@@ -6,4 +6,5 @@ public static class JobNames
     public const string SubscriptionUpkeep = "subscription-upkeep";
     public const string FullSync = "full-sync";
     public const string RiskPoll = "risk-poll";
+    public const string InactiveSweep = "inactive-sweep";
 }

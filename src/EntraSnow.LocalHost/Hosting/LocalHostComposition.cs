@@ -1,5 +1,6 @@
 using EntraSnow.Connectors.Graph;
 using EntraSnow.Connectors.ServiceNow;
+using EntraSnow.Flows.InactiveSweep;
 using EntraSnow.Flows.Provisioning;
 using EntraSnow.Flows.ProvisioningLog;
 using EntraSnow.Flows.Risk;
@@ -23,6 +24,7 @@ internal static class LocalHostComposition
         services.AddProvisioning(configuration);
         services.AddSubscriptionUpkeep(configuration);
         services.AddRiskDetections(configuration);
+        services.AddInactiveSweep(configuration);
         services.AddSingleton<IProvisioningLog>(sp => new SqliteProvisioningLog(sp.GetRequiredService<IOptions<LocalHostOptions>>().Value.ProvisioningLogDatabase));
 
         var sandboxPath = (configuration.GetSection(LocalHostOptions.Section).Get<LocalHostOptions>() ?? new LocalHostOptions()).SandboxPath;

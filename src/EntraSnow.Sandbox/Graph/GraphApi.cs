@@ -8,7 +8,7 @@ namespace EntraSnow.Sandbox.Graph;
 /// Shapes follow Graph: collections in <c>value</c> with <c>@odata.nextLink</c>, delta pages ending in
 /// <c>@odata.deltaLink</c>, errors as <c>{"error":{"code","message"}}</c>.
 /// </summary>
-internal sealed class GraphApi(GraphEmulator emulator)
+internal sealed partial class GraphApi(GraphEmulator emulator)
 {
     private const int DefaultPageSize = 100;
     private const int MaxPageSize = 999;
@@ -64,6 +64,7 @@ internal sealed class GraphApi(GraphEmulator emulator)
             ("DELETE", 5) when s[0] == "groups" && s[2] == "members" && s[4] == "$ref" => RemoveMember(s[1], s[3]),
             ("DELETE", 4) when s[0] == "groups" && s[2] == "members" && s[3] == "$ref" && r.Query.TryGetValue("$id", out var refId) => RemoveMember(s[1], LastSegment(refId)),
             ("GET", 2) when s[0] == "identityProtection" && s[1] == "riskDetections" => ListRiskDetections(r),
+            ("GET", 1) when s[0] == "subscribedSkus" => SubscribedSkus(r),
             ("GET", 1) when s[0] == "subscriptions" => ListSubscriptions(r),
             ("POST", 1) when s[0] == "subscriptions" => await CreateSubscriptionAsync(r, ct),
             ("GET", 2) when s[0] == "subscriptions" => GetSubscription(s[1]),

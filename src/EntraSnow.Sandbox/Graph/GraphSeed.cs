@@ -19,6 +19,9 @@ public sealed record GraphSeedSpec
 
     public int DisabledPercent { get; init; } = 3;
 
+    /// <summary>Share of users that are guests (userType Guest, a #EXT# user principal name, no licence), in percent.</summary>
+    public int GuestPercent { get; init; } = 5;
+
     public int Seed { get; init; } = 42;
 
     public string Domain { get; init; } = "contoso.example";
@@ -56,6 +59,7 @@ public static class GraphSeed
         ArgumentOutOfRangeException.ThrowIfNegative(spec.Users);
         ArgumentOutOfRangeException.ThrowIfNegative(spec.Groups);
         var random = new Random(spec.Seed);
+        var licensing = new LicenceSpread(spec);
         var now = spec.ReferenceTime ?? emulator.Clock.GetUtcNow();
         var userIds = Enumerable.Range(0, spec.Users).Select(_ => NextGuid(random)).ToArray();
         var groupIds = Enumerable.Range(0, spec.Groups).Select(_ => NextGuid(random)).ToArray();
@@ -103,6 +107,8 @@ public static class GraphSeed
                         ["lastSuccessfulSignInRequestId"] = requestId,
                     };
                 }
+
+                licensing.Apply(doc);
 
                 // A manager chain: every user but the first reports to someone created before them.
                 var managerId = i == 0 ? null : userIds[random.Next(0, i) / 4];

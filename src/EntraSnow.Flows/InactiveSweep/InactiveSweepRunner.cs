@@ -1,0 +1,204 @@
+using System.Text.Json;
+using EntraSnow.Connectors.Graph;
+using EntraSnow.Connectors.ServiceNow;
+using EntraSnow.Flows.Stores;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace EntraSnow.Flows.InactiveSweep;
+
+/// <summary>
+/// One sweep: pages of candidates from Graph (never the whole directory in memory), the rules, a lookup of the cycle's
+/// existing reviews before anything is written, then the new reviews; the page's continuation is checkpointed after its
+/// reviews are written, so a run cut off anywhere resumes at the page it was on and the lookup skips what that page had
+/// already raised. Afterwards, open reviews whose account signed in again are closed with a note.
+/// </summary>
+public sealed class InactiveSweepRunner(
+    IDirectory directory,
+    IServiceNowTable serviceNow,
+    ReviewAssignmentGroup assignmentGroup,
+    ICheckpointStore checkpoints,
+    IOptions<InactiveSweepOptions> options,
+    TimeProvider clock,
+    ILogger<InactiveSweepRunner> logger)
+{
+    public const string CheckpointKey = "inactive-sweep:current";
+
+    /// <summary>Graph's $batch holds 20 requests: sign-in states are read 20 accounts at a time.</summary>
+    private const int SignInStateChunk = 20;
+
+    private sealed record Checkpoint(string RunId, string Cycle, DateTimeOffset StartedAt, string? Continuation);
+
+    public async Task<SweepReport> RunAsync(SweepRunRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        request ??= new SweepRunRequest();
+        var settings = options.Value;
+        var now = clock.GetUtcNow();
+        var cycle = ReviewCycles.IdOf(settings.Cycle, now);
+        var stored = request.DryRun ? null : await ReadCheckpointAsync(cancellationToken);
+        var resume = stored is not null && stored.Cycle == cycle ? stored : null;
+        var run = resume ?? new Checkpoint($"sweep-{now:yyyyMMddHHmmss}-{Guid.NewGuid().ToString("N")[..8]}", cycle, now, null);
+        using var scope = logger.BeginScope("inactive sweep correlation {CorrelationId}", run.RunId);
+        logger.LogInformation("{Mode} inactive sweep {RunId} for review cycle {Cycle}{Resumed}",
+            request.DryRun ? "Dry-run" : "Running", run.RunId, cycle, resume is null ? "" : " (resuming where it was cut off)");
+
+        // The run's own start time, also when resumed, so the resumed pages are judged as the first ones were.
+        var rules = new InactivityRules(settings, run.StartedAt, await BreakGlassMembersAsync(settings, cancellationToken));
+        var groupSysId = await assignmentGroup.SysIdAsync(cancellationToken);
+        IReviewRecords records = settings.Mode == ReviewMode.SingleRequest
+            ? new ReviewRequest(serviceNow, settings, cycle, groupSysId, run.StartedAt)
+            : new ReviewTasks(serviceNow, settings, cycle, groupSysId, run.StartedAt);
+        var report = new SweepReport { RunId = run.RunId, Cycle = cycle, DryRun = request.DryRun, Resumed = resume is not null };
+        var excluded = new Dictionary<SweepVerdict, int>();
+        IReadOnlyDictionary<string, string>? skuNames = null;
+
+        var query = new InactiveCandidateQuery(rules.SignedInBefore, rules.CreatedBefore) { ExtraSelect = rules.ExtraAttributes };
+        await foreach (var page in directory.GetInactiveCandidatesAsync(query, run.Continuation, cancellationToken))
+        {
+            var inactive = new List<(DirectoryUser User, SweepVerdict Verdict)>();
+            foreach (var user in page.Users)
+            {
+                var verdict = rules.Judge(user);
+                if (verdict is SweepVerdict.NotSignedInSince or SweepVerdict.NeverSignedIn)
+                {
+                    inactive.Add((user, verdict));
+                }
+                else if (verdict != SweepVerdict.Active)
+                {
+                    excluded[verdict] = excluded.GetValueOrDefault(verdict) + 1;
+                }
+            }
+
+            var raised = 0;
+            var already = 0;
+            if (inactive.Count > 0)
+            {
+                var existing = await records.AlreadyRaisedAsync(inactive.Select(i => i.User.Id).ToList(), cancellationToken);
+                var fresh = inactive.Where(i => !existing.Contains(i.User.Id)).ToList();
+                already = inactive.Count - fresh.Count;
+                if (fresh.Count > 0)
+                {
+                    var details = await directory.GetReviewDetailsAsync(fresh.Select(i => i.User.Id).ToList(), cancellationToken);
+                    if (skuNames is null && fresh.Any(i => i.User.AssignedSkuIds.Count > 0))
+                    {
+                        skuNames = await directory.GetSubscribedSkuNamesAsync(cancellationToken);
+                    }
+
+                    // An account missing from the details was deleted since the page was read: nothing to review.
+                    var accounts = fresh.Where(i => details.ContainsKey(i.User.Id))
+                        .Select(i => new InactiveAccount(i.User, i.Verdict, details[i.User.Id],
+                            i.User.AssignedSkuIds.Select(sku => skuNames?.GetValueOrDefault(sku) ?? sku).ToList()))
+                        .ToList();
+                    if (request.DryRun)
+                    {
+                        accounts.ForEach(a => request.OnRaised?.Invoke(a));
+                    }
+                    else
+                    {
+                        await records.RaiseAsync(accounts, a => request.OnRaised?.Invoke(a), cancellationToken);
+                    }
+
+                    raised = accounts.Count;
+                }
+            }
+
+            if (!request.DryRun && page.Continuation is not null)
+            {
+                await SaveCheckpointAsync(run with { Continuation = page.Continuation }, cancellationToken);
+            }
+
+            report = report with
+            {
+                Pages = report.Pages + 1,
+                Candidates = report.Candidates + page.Users.Count,
+                Raised = report.Raised + raised,
+                AlreadyRaised = report.AlreadyRaised + already,
+                Excluded = new Dictionary<SweepVerdict, int>(excluded),
+            };
+            request.OnProgress?.Invoke(report);
+        }
+
+        if (settings.CloseWhenSignedInAgain && settings.Mode == ReviewMode.TaskPerAccount)
+        {
+            report = report with { Closed = await CloseSignedInAgainAsync(settings, rules, request.DryRun, cancellationToken) };
+            request.OnProgress?.Invoke(report);
+        }
+
+        if (!request.DryRun)
+        {
+            await checkpoints.DeleteAsync(CheckpointKey, cancellationToken);
+        }
+
+        logger.LogInformation("Inactive sweep {RunId}: {Raised} review(s) {Verb}, {Already} already raised this cycle, {Excluded} excluded, {Closed} closed after a new sign-in",
+            run.RunId, report.Raised, request.DryRun ? "would be raised" : "raised", report.AlreadyRaised, excluded.Values.Sum(), report.Closed);
+        return report;
+    }
+
+    /// <summary>Direct members of every break-glass group. A group Graph cannot read fails the run: guessing could touch one.</summary>
+    private async Task<IReadOnlySet<string>> BreakGlassMembersAsync(InactiveSweepOptions settings, CancellationToken cancellationToken)
+    {
+        var members = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var groupId in settings.BreakGlassGroupIds)
+        {
+            if (await directory.GetGroupAsync(groupId, cancellationToken) is null)
+            {
+                throw new InvalidOperationException($"InactiveSweep:BreakGlassGroupIds names group {groupId}, which Graph does not have; the sweep does not run without it.");
+            }
+
+            members.UnionWith(await directory.GetGroupMemberIdsAsync(groupId, cancellationToken));
+        }
+
+        return members;
+    }
+
+    /// <summary>Open account reviews (any cycle) whose account has signed in within its threshold since are closed with a note.</summary>
+    private async Task<int> CloseSignedInAgainAsync(InactiveSweepOptions settings, InactivityRules rules, bool dryRun, CancellationToken cancellationToken)
+    {
+        // Collected first: closing records while paging through "active=true" would shift the pages.
+        var open = new List<(string SysId, string UserId)>();
+        var query = EncodedQuery.Where("correlation_id", "STARTSWITH", ReviewCorrelation.Prefix).And("active", "true");
+        await foreach (var record in serviceNow.QueryAsync(settings.Table, query, ["sys_id", "correlation_id"], cancellationToken))
+        {
+            if (ReviewCorrelation.UserOf(record["correlation_id"]) is { } userId)
+            {
+                open.Add((record.SysId, userId));
+            }
+        }
+
+        var closed = 0;
+        foreach (var chunk in open.Chunk(SignInStateChunk))
+        {
+            var states = (await directory.GetSignInStatesAsync(chunk.Select(o => o.UserId).ToList(), cancellationToken))
+                .ToDictionary(u => u.Id, StringComparer.OrdinalIgnoreCase);
+            foreach (var (sysId, userId) in chunk)
+            {
+                if (!states.TryGetValue(userId, out var user) || !rules.SignedInAgain(user))
+                {
+                    continue;
+                }
+
+                closed++;
+                if (!dryRun)
+                {
+                    var note = $"{user.UserPrincipalName ?? userId} signed in again on {user.LastSuccessfulSignIn:yyyy-MM-dd HH:mm} UTC: no review needed. Closed by EntraSnow.";
+                    await serviceNow.UpdateAsync(settings.Table, sysId, new Dictionary<string, string?>
+                    {
+                        ["state"] = "3",
+                        ["active"] = "false",
+                        ["close_notes"] = note,
+                        ["work_notes"] = note,
+                    }, cancellationToken);
+                    logger.LogInformation("Closed review {SysId}: {UserId} signed in again", sysId, userId);
+                }
+            }
+        }
+
+        return closed;
+    }
+
+    private async Task<Checkpoint?> ReadCheckpointAsync(CancellationToken cancellationToken) =>
+        await checkpoints.GetAsync(CheckpointKey, cancellationToken) is { } json ? JsonSerializer.Deserialize<Checkpoint>(json) : null;
+
+    private Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken) =>
+        checkpoints.SetAsync(CheckpointKey, JsonSerializer.Serialize(checkpoint), cancellationToken);
+}
