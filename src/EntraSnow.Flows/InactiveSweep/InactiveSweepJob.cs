@@ -11,6 +11,8 @@ internal sealed class InactiveSweepJob(InactiveSweepRunner runner, IOptions<Inac
 
     public TimeSpan Interval => TimeSpan.FromDays(1);
 
+    public CronSchedule? Schedule => CronSchedule.Parse(options.Value.Schedule);
+
     public bool RunOnStart => false;
 
     public async Task RunAsync(CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using EntraSnow.Flows.Scheduling;
 
 namespace EntraSnow.Flows.InactiveSweep;
 
@@ -43,6 +44,7 @@ public sealed class InactiveSweepOptions
 
     /// <summary>Six-field CRON, seconds first, UTC (the Functions TimerTrigger reads the same setting).</summary>
     [Required]
+    [CronSchedule]
     public string Schedule { get; set; } = "0 0 3 * * *";
 
     /// <summary>Accounts whose last successful sign-in is older than this are reviewed.</summary>

@@ -1,3 +1,4 @@
+using EntraSnow.Flows.Scheduling;
 using Microsoft.Extensions.Options;
 
 namespace EntraSnow.Flows.InactiveSweep;
@@ -16,6 +17,11 @@ internal sealed class InactiveSweepOptionsValidator : IValidateOptions<InactiveS
         if (string.IsNullOrWhiteSpace(options.ServiceAccountAttribute) != string.IsNullOrWhiteSpace(options.ServiceAccountValue))
         {
             failures.Add("InactiveSweep:ServiceAccountAttribute and InactiveSweep:ServiceAccountValue are set together or not at all.");
+        }
+
+        if (!CronSchedule.TryParse(options.Schedule, out _, out var scheduleError))
+        {
+            failures.Add($"InactiveSweep:Schedule: {scheduleError}");
         }
 
         if (!IsFieldName(options.Table))

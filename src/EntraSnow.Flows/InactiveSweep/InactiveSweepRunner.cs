@@ -35,6 +35,7 @@ public sealed class InactiveSweepRunner(
         var settings = options.Value;
         var now = clock.GetUtcNow();
         var cycle = ReviewCycles.IdOf(settings.Cycle, now);
+        var groupSysId = await assignmentGroup.SysIdAsync(cancellationToken);
         var stored = request.DryRun ? null : await ReadCheckpointAsync(cancellationToken);
         var resume = stored is not null && stored.Cycle == cycle ? stored : null;
         var run = resume ?? new Checkpoint($"sweep-{now:yyyyMMddHHmmss}-{Guid.NewGuid().ToString("N")[..8]}", cycle, now, null);
@@ -44,7 +45,6 @@ public sealed class InactiveSweepRunner(
 
         // The run's own start time, also when resumed, so the resumed pages are judged as the first ones were.
         var rules = new InactivityRules(settings, run.StartedAt, await BreakGlassMembersAsync(settings, cancellationToken));
-        var groupSysId = await assignmentGroup.SysIdAsync(cancellationToken);
         IReviewRecords records = settings.Mode == ReviewMode.SingleRequest
             ? new ReviewRequest(serviceNow, settings, cycle, groupSysId, run.StartedAt)
             : new ReviewTasks(serviceNow, settings, cycle, groupSysId, run.StartedAt);
@@ -196,8 +196,24 @@ public sealed class InactiveSweepRunner(
         return closed;
     }
 
-    private async Task<Checkpoint?> ReadCheckpointAsync(CancellationToken cancellationToken) =>
-        await checkpoints.GetAsync(CheckpointKey, cancellationToken) is { } json ? JsonSerializer.Deserialize<Checkpoint>(json) : null;
+    private async Task<Checkpoint?> ReadCheckpointAsync(CancellationToken cancellationToken)
+    {
+        if (await checkpoints.GetAsync(CheckpointKey, cancellationToken) is not { Length: > 0 } json)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<Checkpoint>(json);
+        }
+        catch (JsonException)
+        {
+            // Starting over costs reads only: the lookup before every write keeps it from raising anything twice.
+            logger.LogWarning("The stored sweep progress cannot be read; this run starts from the beginning");
+            return null;
+        }
+    }
 
     private Task SaveCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken) =>
         checkpoints.SetAsync(CheckpointKey, JsonSerializer.Serialize(checkpoint), cancellationToken);

@@ -22,9 +22,13 @@ public sealed class ReviewAssignmentGroup(IServiceNowReferences references, IOpt
             throw new MissingAssignmentGroupException("InactiveSweep:AssignmentGroup is not set: name the sys_user_group reviews go to.");
         }
 
-        _sysId = await references.FindAsync("sys_user_group", "name", name, cancellationToken)
-            ?? throw new MissingAssignmentGroupException($"InactiveSweep:AssignmentGroup '{name}' names no sys_user_group in ServiceNow.");
-        return _sysId;
+        if (await references.FindAsync("sys_user_group", "name", name, cancellationToken) is not { Length: > 0 } sysId)
+        {
+            throw new MissingAssignmentGroupException($"InactiveSweep:AssignmentGroup '{name}' names no sys_user_group in ServiceNow.");
+        }
+
+        _sysId = sysId;
+        return sysId;
     }
 }
 
