@@ -174,7 +174,7 @@ var baseSettings = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
 
-  // The identity for any DefaultAzureCredential in the app (Tables, Service Bus REST sends).
+  // The identity for any DefaultAzureCredential in the app (Tables, Service Bus sends).
   AZURE_CLIENT_ID: identity.properties.clientId
 
   // Service Bus triggers (Connection = "ServiceBusConnection") and the REST sender behind the queue port.

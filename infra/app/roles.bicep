@@ -16,7 +16,7 @@ param applicationInsightsName string
 
 // Built-in role definition ids, written out so the compiled template states exactly what is granted.
 var identityGrants = [
-  // Intake sends (Service Bus REST API); consumers receive, complete, reschedule and dead-letter.
+  // Intake sends (Service Bus SDK over AMQP); consumers receive, complete, reschedule and dead-letter.
   { resource: 'serviceBus', role: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39', roleName: 'Azure Service Bus Data Sender' }
   { resource: 'serviceBus', role: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0', roleName: 'Azure Service Bus Data Receiver' }
   // The host's timer leases and keys, and the Flex Consumption deployment package container.

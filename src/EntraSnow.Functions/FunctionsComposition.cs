@@ -38,10 +38,8 @@ public static class FunctionsComposition
             ManagedIdentityClientId = configuration["AZURE_CLIENT_ID"],
         }));
 
-        services.AddOptions<ServiceBusOptions>().Bind(configuration.GetSection(ServiceBusOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<MessagingOptions>().Bind(configuration.GetSection(MessagingOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddHttpClient<ServiceBusRestQueue>().AddStandardResilienceHandler();
-        services.AddSingleton<IMessageQueue>(sp => sp.GetRequiredService<ServiceBusRestQueue>());
+        services.AddServiceBusQueue(configuration);
 
         services.AddGraphIntake(configuration);
         services.AddSingleton<GraphNotificationEndpoint>();

@@ -81,4 +81,18 @@ public sealed class FunctionsCompositionTests
 
         Assert.Contains("Graph:ClientState", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("https://example.servicebus.windows.net/")]
+    public void A_missing_or_malformed_Service_Bus_namespace_fails_at_start_up_naming_the_setting(string? value)
+    {
+        var settings = AzureSettings();
+        settings["ServiceBus:FullyQualifiedNamespace"] = value;
+        using var provider = Build(settings);
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<EntraSnow.Functions.Messaging.ServiceBusOptions>>().Value);
+
+        Assert.Contains("ServiceBus:FullyQualifiedNamespace", error.Message, StringComparison.Ordinal);
+    }
 }

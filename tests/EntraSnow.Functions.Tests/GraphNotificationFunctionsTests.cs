@@ -1,10 +1,14 @@
 using System.Text;
 using Azure.Messaging;
+using Azure.Messaging.ServiceBus;
 using EntraSnow.Flows.Messaging;
 using EntraSnow.Functions.Intake;
+using EntraSnow.Functions.Messaging;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EntraSnow.Functions.Tests;
 
@@ -34,16 +38,19 @@ public sealed class GraphNotificationFunctionsTests : IDisposable
 
     private static string Notification(string clientState) => $$"""{"value":[{{Item(clientState)}}]}""";
 
-    private async Task<int> Post(Func<GraphNotificationFunctions, HttpRequest, Task<IResult>> function, string? query, string body)
+    private Task<int> Post(Func<GraphNotificationFunctions, HttpRequest, Task<IResult>> function, string? query, string body) =>
+        Post(_provider, function, query, body);
+
+    private static async Task<int> Post(IServiceProvider provider, Func<GraphNotificationFunctions, HttpRequest, Task<IResult>> function, string? query, string body)
     {
-        var context = new DefaultHttpContext { RequestServices = _provider };
+        var context = new DefaultHttpContext { RequestServices = provider };
         context.Request.Method = "POST";
         context.Request.QueryString = query is null ? QueryString.Empty : new QueryString(query);
         context.Request.ContentType = "application/json";
         context.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes(body));
         context.Response.Body = new MemoryStream();
 
-        var result = await function(_provider.GetRequiredService<GraphNotificationFunctions>(), context.Request);
+        var result = await function(provider.GetRequiredService<GraphNotificationFunctions>(), context.Request);
         await result.ExecuteAsync(context);
         return context.Response.StatusCode;
     }
@@ -73,6 +80,30 @@ public sealed class GraphNotificationFunctionsTests : IDisposable
         var status = await Post((f, r) => f.Notifications(r, CancellationToken.None), null, Notification("a-client-state-of-enough-length"));
 
         Assert.Equal(503, status);
+    }
+
+    [Fact]
+    public async Task A_queue_write_Service_Bus_has_not_accepted_within_the_send_timeout_is_a_503()
+    {
+        var clock = new FakeTimeProvider();
+        var client = Substitute.For<ServiceBusClient>();
+        var sender = Substitute.For<ServiceBusSender>();
+        client.CreateSender(Arg.Any<string>()).Returns(sender);
+        sender.CreateMessageBatchAsync(Arg.Any<CancellationToken>())
+            .Returns(_ => ServiceBusModelFactory.ServiceBusMessageBatch(256 * 1024, new List<ServiceBusMessage>()));
+        sender.SendMessagesAsync(Arg.Any<ServiceBusMessageBatch>(), Arg.Any<CancellationToken>())
+            .Returns(call => Task.Delay(Timeout.Infinite, call.Arg<CancellationToken>()));
+        var services = new ServiceCollection().AddLogging().AddProblemDetails().AddSingleton<TimeProvider>(clock);
+        services.AddEntraSnowFunctions(new ConfigurationBuilder().AddInMemoryCollection(FunctionsCompositionTests.AzureSettings()).Build());
+        services.AddSingleton<IMessageQueue>(sp => new ServiceBusQueue(client, sp.GetRequiredService<IOptions<ServiceBusOptions>>(), clock));
+        await using var provider = services.BuildServiceProvider();
+
+        // Everything up to Service Bus's answer completes at once; the answer never comes.
+        var answer = Post(provider, (f, r) => f.Notifications(r, CancellationToken.None), null, Notification("a-client-state-of-enough-length"));
+        Assert.False(answer.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(503, await answer);
     }
 
     [Fact]

@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace EntraSnow.Functions.Messaging;
 
 /// <summary>Settings under <c>ServiceBus</c>: where the queue port sends (the triggers use <c>ServiceBusConnection__*</c>).</summary>
@@ -7,16 +5,19 @@ internal sealed class ServiceBusOptions
 {
     public const string Section = "ServiceBus";
 
-    /// <summary>e.g. <c>entrasnow-sb.servicebus.windows.net</c>.</summary>
-    [Required(ErrorMessage = "ServiceBus:FullyQualifiedNamespace is required (e.g. mynamespace.servicebus.windows.net).")]
+    /// <summary>e.g. <c>entrasnow-sb.servicebus.windows.net</c>, reached with the app's TokenCredential.</summary>
     public string FullyQualifiedNamespace { get; set; } = string.Empty;
 
-    /// <summary>Overrides https://{namespace}/ (tests point it at a loopback server).</summary>
-    public Uri? Endpoint { get; set; }
+    /// <summary>
+    /// Instead of the namespace: a connection string, for the Service Bus emulator or a loopback test endpoint
+    /// (<c>Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=...;SharedAccessKey=...;UseDevelopmentEmulator=true</c>).
+    /// </summary>
+    public string? ConnectionString { get; set; }
 
-    /// <summary>Messages per batch POST; Service Bus caps a batch at 1 MB (Premium) / 256 KB (Standard).</summary>
-    [Range(1, 500)]
-    public int MaxBatchSize { get; set; } = 100;
-
-    public Uri BaseUri => Endpoint ?? new Uri($"https://{FullyQualifiedNamespace.TrimEnd('/')}/");
+    /// <summary>
+    /// How long one send or schedule may take, retries included, before it fails: the HTTP intake answers 503 past it
+    /// (Graph retries) instead of holding Graph's request.
+    /// </summary>
+    [TimeSpanRange("00:00:00.500", "00:01:00")]
+    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(2);
 }
