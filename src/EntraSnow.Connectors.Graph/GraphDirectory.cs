@@ -153,7 +153,7 @@ internal sealed partial class GraphDirectory(
         var page = await GraphErrors.RunAsync("GET users delta", () => url is null
             ? client.Users.Delta.GetAsDeltaGetResponseAsync(c => c.QueryParameters.Select = [.. UserSelect, "manager"], cancellationToken)
             : client.Users.Delta.WithUrl(url).GetAsDeltaGetResponseAsync(cancellationToken: cancellationToken), cancellationToken);
-        return (page?.Value?.Select(ToDirectoryUser).ToList() ?? [], page?.OdataNextLink, page?.OdataDeltaLink);
+        return (Usable(page?.Value, u => u.Id, ToDirectoryUser, "user"), page?.OdataNextLink, page?.OdataDeltaLink);
     }
 
     private async Task<(IReadOnlyList<DirectoryGroup> Items, string? NextLink, string? DeltaLink)> FetchGroupsDeltaAsync(string? url, CancellationToken cancellationToken)
@@ -161,7 +161,28 @@ internal sealed partial class GraphDirectory(
         var page = await GraphErrors.RunAsync("GET groups delta", () => url is null
             ? client.Groups.Delta.GetAsDeltaGetResponseAsync(c => c.QueryParameters.Select = [.. GroupSelect, "members"], cancellationToken)
             : client.Groups.Delta.WithUrl(url).GetAsDeltaGetResponseAsync(cancellationToken: cancellationToken), cancellationToken);
-        return (page?.Value?.Select(ToDirectoryGroup).ToList() ?? [], page?.OdataNextLink, page?.OdataDeltaLink);
+        return (Usable(page?.Value, g => g.Id, ToDirectoryGroup, "group"), page?.OdataNextLink, page?.OdataDeltaLink);
+    }
+
+    /// <summary>
+    /// A page's items, without those Graph sent without an id: each is a permanent failure for that item alone (logged),
+    /// never a reason to retry or abandon the whole walk.
+    /// </summary>
+    private List<TOut> Usable<TIn, TOut>(IEnumerable<TIn>? items, Func<TIn, string?> id, Func<TIn, TOut> map, string what)
+    {
+        var usable = new List<TOut>();
+        foreach (var item in items ?? [])
+        {
+            if (string.IsNullOrEmpty(id(item)))
+            {
+                logger.LogWarning("Graph returned a {What} without an id in a delta page; skipped (nothing can be provisioned for it)", what);
+                continue;
+            }
+
+            usable.Add(map(item));
+        }
+
+        return usable;
     }
 
     /// <summary>

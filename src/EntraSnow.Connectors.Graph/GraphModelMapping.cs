@@ -26,7 +26,7 @@ internal static class GraphModelMapping
 
         return new DirectoryUser
         {
-            Id = user.Id ?? throw new GraphUnavailableException("Graph returned a user without an id."),
+            Id = user.Id ?? throw new GraphMalformedItemException("Graph returned a user without an id."),
             UserPrincipalName = user.UserPrincipalName,
             DisplayName = user.DisplayName,
             Mail = user.Mail,
@@ -58,7 +58,7 @@ internal static class GraphModelMapping
         var nested = entries.Where(e => e.IsGroup).ToList();
         return new DirectoryGroup
         {
-            Id = group.Id ?? throw new GraphUnavailableException("Graph returned a group without an id."),
+            Id = group.Id ?? throw new GraphMalformedItemException("Graph returned a group without an id."),
             DisplayName = group.DisplayName,
             Description = group.Description,
             Mail = group.Mail,

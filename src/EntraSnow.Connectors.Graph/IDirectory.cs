@@ -105,3 +105,6 @@ public sealed class GraphRequestException(string message, int statusCode, string
     public int StatusCode { get; } = statusCode;
     public string? ErrorCode { get; } = errorCode;
 }
+
+/// <summary>Graph returned an item EntraSnow cannot use (a user without an id): retrying cannot fix it, for that item only.</summary>
+public sealed class GraphMalformedItemException(string message) : Exception(message);

@@ -201,6 +201,19 @@ public sealed class UserProvisioningTests
     }
 
     [Fact]
+    public async Task A_user_Graph_returns_without_an_id_fails_that_user_at_once_instead_of_being_retried()
+    {
+        _world.Directory.GetUserAsync("u1", Arg.Any<CancellationToken>())
+            .Returns(Task.FromException<DirectoryUser?>(new GraphMalformedItemException("Graph returned a user without an id.")));
+
+        var ex = await Assert.ThrowsAsync<PermanentFailureException>(() =>
+            _world.UserHandler().HandleAsync(ProvisioningWorld.Message(MessageKinds.UserUpdated, "u1"), CancellationToken.None));
+
+        Assert.Contains("without an id", ex.Message);
+        Assert.Empty(_world.SysUsers);
+    }
+
+    [Fact]
     public async Task A_manager_not_yet_provisioned_is_set_once_the_manager_exists()
     {
         _world.AddUser("boss", "boss@contoso.com");

@@ -9,6 +9,10 @@ namespace EntraSnow.Flows.Intake;
 /// </summary>
 public sealed class ChangeNotification
 {
+    /// <summary>The notification's own id, when Graph sends one: the same id is the same notification.</summary>
+    [JsonPropertyName("id")]
+    public string? Id { get; set; }
+
     [JsonPropertyName("subscriptionId")]
     public string? SubscriptionId { get; set; }
 

@@ -54,8 +54,7 @@ public static class NotificationRouter
         var changedAt = item.ResourceData?.EventTime ?? receivedAt;
         var message = new ChangeMessage
         {
-            MessageId = DedupeKey(item.SubscriptionId, item.ChangeType, subject, item.ResourceData?.SequenceNumber?.ToString(CultureInfo.InvariantCulture)
-                ?? item.ResourceData?.EventTime?.UtcTicks.ToString(CultureInfo.InvariantCulture)),
+            MessageId = ChangeKey(item, subject),
             SessionKey = subject,
             Kind = kind,
             TenantId = tenant,
@@ -148,6 +147,23 @@ public static class NotificationRouter
 
     /// <summary>Entra object ids are GUIDs; anything else would be a malformed or hostile notification.</summary>
     private static bool IsObjectId(string value) => Guid.TryParse(value, out _);
+
+    /// <summary>
+    /// Only what proves two deliveries are one notification: its sequenceNumber (the same in the webhook and the Event
+    /// Grid copy) or its id. Without either, the key is new every time: losing a change is worse than reading the user
+    /// twice, and the consumer coalesces repeats. (An eventTime is no proof: two changes can share one.)
+    /// </summary>
+    private static string ChangeKey(ChangeNotification item, string subject)
+    {
+        if (item.ResourceData?.SequenceNumber is { } sequence)
+        {
+            return DedupeKey(item.SubscriptionId, item.ChangeType, subject, sequence.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return !string.IsNullOrEmpty(item.Id)
+            ? DedupeKey(item.SubscriptionId, "id", item.Id)
+            : DedupeKey(item.SubscriptionId, item.ChangeType, subject, "unproven", Guid.NewGuid().ToString("N"));
+    }
 
     private static string DedupeKey(params string?[] parts)
     {

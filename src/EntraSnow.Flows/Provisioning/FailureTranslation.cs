@@ -16,6 +16,7 @@ internal static class FailureTranslation
         ServiceNowException sn => new PermanentFailureException(Describe(sn), sn),
         GraphUnavailableException g => new TransientFailureException($"Graph is unavailable: {g.Message}", g, g.RetryAfter),
         GraphRequestException g => new PermanentFailureException($"Graph refused the request ({g.StatusCode} {g.ErrorCode}): {g.Message}", g),
+        GraphMalformedItemException g => new PermanentFailureException(g.Message, g),
         HttpRequestException h => new TransientFailureException($"Network failure: {h.Message}", h),
         UnresolvedReferenceException r => new PermanentFailureException(r.Message, r),
         _ => null,

@@ -128,7 +128,13 @@ internal sealed class QueueConsumerService(
             switch (disposition)
             {
                 case MessageDisposition.Complete:
-                    await queues.CompleteAsync(received, CancellationToken.None);
+                    var coalesced = await queues.CompleteAsync(received, MessageCoalescing.CoversEarlierOfItsKind(received.Message), CancellationToken.None);
+                    if (coalesced > 0)
+                    {
+                        logger.LogDebug("{MessageId} on {Queue} also covered {Count} earlier {Kind} message(s) about {SubjectId}",
+                            received.Message.MessageId, received.Queue, coalesced, received.Message.Kind, received.Message.SubjectId);
+                    }
+
                     break;
                 case MessageDisposition.Reschedule r:
                     await queues.RescheduleAsync(received, r.VisibleAt, r.NextAttempt, CancellationToken.None);

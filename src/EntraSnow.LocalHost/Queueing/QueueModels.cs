@@ -3,7 +3,11 @@ using EntraSnow.Flows.Messaging;
 namespace EntraSnow.LocalHost.Queueing;
 
 /// <summary>A message taken from a queue and hidden from others until it is settled or its lock expires.</summary>
-public sealed record ReceivedMessage(long Sequence, string Queue, string LockToken, int DeliveryCount, ChangeMessage Message);
+public sealed record ReceivedMessage(long Sequence, string Queue, string LockToken, int DeliveryCount, ChangeMessage Message)
+{
+    /// <summary>When it was taken: messages of its kind about the same object waiting since then are covered by its handling.</summary>
+    public DateTimeOffset ReceivedAt { get; init; }
+}
 
 /// <summary>One queue's counts, as <c>queues --json</c> prints them.</summary>
 public sealed record QueueStats(string Queue, long Depth, long InFlight, long DeadLettered, long Scheduled);

@@ -168,7 +168,7 @@ public sealed class SqliteQueueStore : IMessageQueue, IAsyncDisposable
                     "UPDATE messages SET lock_token = $token, locked_until = $until, delivery_count = delivery_count + 1 WHERE seq = $seq");
                 Bind(lockCommand, ("$token", token), ("$until", now + (long)_options.VisibilityTimeout.TotalMilliseconds), ("$seq", seq));
                 lockCommand.ExecuteNonQuery();
-                return new ReceivedMessage(seq, queue, token, deliveries + 1, message);
+                return new ReceivedMessage(seq, queue, token, deliveries + 1, message) { ReceivedAt = DateTimeOffset.FromUnixTimeMilliseconds(now) };
             }
         }, cancellationToken);
     }
@@ -176,6 +176,39 @@ public sealed class SqliteQueueStore : IMessageQueue, IAsyncDisposable
     /// <summary>Removes a processed message. Throws <see cref="MessageLockLostException"/> if its lock had expired and it was taken again.</summary>
     public Task CompleteAsync(ReceivedMessage received, CancellationToken cancellationToken = default) =>
         SettleAsync(received, "DELETE FROM messages WHERE seq = $seq AND lock_token = $token", [], cancellationToken);
+
+    /// <summary>
+    /// Removes a processed message and, with <paramref name="coalesceEarlier"/>, the messages of its kind about the same
+    /// object that were already waiting when it was received (see <see cref="MessageCoalescing"/>). Returns how many of
+    /// those went with it. Throws <see cref="MessageLockLostException"/> if its lock had expired and it was taken again.
+    /// </summary>
+    public async Task<int> CompleteAsync(ReceivedMessage received, bool coalesceEarlier, CancellationToken cancellationToken = default)
+    {
+        var removed = await ExecuteAsync(connection =>
+        {
+            var complete = Command(connection, "complete", "DELETE FROM messages WHERE seq = $seq AND lock_token = $token");
+            Bind(complete, ("$seq", received.Sequence), ("$token", received.LockToken));
+            if (complete.ExecuteNonQuery() == 0)
+            {
+                return -1;
+            }
+
+            if (!coalesceEarlier)
+            {
+                return 0;
+            }
+
+            var coalesce = Command(connection, "coalesce", """
+                DELETE FROM messages WHERE queue = $queue AND session_key = $session AND kind = $kind AND state = 0
+                  AND lock_token IS NULL AND visible_at <= $received AND enqueued_at <= $received
+                """);
+            Bind(coalesce, ("$queue", received.Queue), ("$session", received.Message.SessionKey), ("$kind", received.Message.Kind),
+                ("$received", received.ReceivedAt.ToUnixTimeMilliseconds()));
+            return coalesce.ExecuteNonQuery();
+        }, cancellationToken);
+        Signal(received.Queue).Set();
+        return removed >= 0 ? removed : throw new MessageLockLostException(received.LockToken);
+    }
 
     /// <summary>Releases a message to be delivered again at <paramref name="visibleAt"/>, carrying its next attempt number.</summary>
     public Task RescheduleAsync(ReceivedMessage received, DateTimeOffset visibleAt, int nextAttempt, CancellationToken cancellationToken = default)

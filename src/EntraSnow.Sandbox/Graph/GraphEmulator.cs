@@ -21,7 +21,8 @@ public sealed class GraphEmulator : IDisposable
     private readonly ConcurrentQueue<NotificationDelivery> _deliveries = new();
     private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
     private long _requests;
-    private long _notificationSequence = 638_678_480_202_455_800;
+    // Where sequence numbers start in a new emulator database (the magnitude Graph uses); they continue across restarts.
+    private const long FirstNotificationSequence = 638_678_480_202_455_800;
 
     public GraphEmulator(IOptions<GraphEmulatorOptions> options, IHttpClientFactory httpClientFactory, TimeProvider clock, ILogger<GraphEmulator> logger)
     {
@@ -396,7 +397,7 @@ public sealed class GraphEmulator : IDisposable
             if (changeType != "deleted")
             {
                 resourceData["eventTime"] = Timestamp(Clock.GetUtcNow());
-                resourceData["sequenceNumber"] = Interlocked.Increment(ref _notificationSequence);
+                resourceData["sequenceNumber"] = NextNotificationSequence();
             }
 
             var payload = new JsonObject
@@ -418,6 +419,14 @@ public sealed class GraphEmulator : IDisposable
 
         return deliveries;
     }
+
+    /// <summary>Stored with the directory, so a restarted emulator never repeats a number (the intake dedupes on it).</summary>
+    private long NextNotificationSequence() => Store.InTransaction(s =>
+    {
+        var next = (long.TryParse(s.GetMeta("notification-sequence"), out var last) ? last : FirstNotificationSequence) + 1;
+        s.SetMeta("notification-sequence", next.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return next;
+    });
 
     private async Task<NotificationDelivery> PostAsync(string subscriptionId, string url, string kind, string resource, string changeType, JsonObject payload, CancellationToken cancellationToken)
     {

@@ -162,6 +162,40 @@ public sealed class GraphNotificationIntakeTests : IDisposable
         Assert.NotEqual(_factory.Sent[0].Message.MessageId, _factory.Sent[1].Message.MessageId);
     }
 
+    private async Task AcceptJsonAsync(string json) =>
+        await _factory.Intake.AcceptAsync(NotificationParser.ParseCollection(System.Text.Encoding.UTF8.GetBytes(json)), "c", CancellationToken.None);
+
+    private static string WithoutSequenceNumber(string json) =>
+        json.Replace($"\"sequenceNumber\": {Samples.UserUpdatedSequenceNumber}", "\"sequenceNumber\": null", StringComparison.Ordinal);
+
+    [Fact]
+    public async Task Two_changes_to_one_user_without_id_or_sequence_number_are_both_queued()
+    {
+        var unkeyed = WithoutSequenceNumber(Samples.GraphSample("user-updated.json"));
+        Assert.DoesNotContain(Samples.UserUpdatedSequenceNumber, unkeyed, StringComparison.Ordinal);
+
+        // Same subscription, user, change type and even event time: nothing proves they are one notification.
+        await AcceptJsonAsync(unkeyed);
+        await AcceptJsonAsync(unkeyed);
+
+        Assert.Equal(2, _factory.Sent.Count);
+        Assert.NotEqual(_factory.Sent[0].Message.MessageId, _factory.Sent[1].Message.MessageId);
+    }
+
+    [Fact]
+    public async Task A_notification_id_proves_a_repeat_and_tells_two_notifications_apart()
+    {
+        var unkeyed = WithoutSequenceNumber(Samples.GraphSample("user-updated.json"));
+        string WithId(string id) => unkeyed.Replace("\"subscriptionId\"", $"\"id\": \"{id}\", \"subscriptionId\"", StringComparison.Ordinal);
+
+        await AcceptJsonAsync(WithId("notification-1"));
+        await AcceptJsonAsync(WithId("notification-1"));
+        await AcceptJsonAsync(WithId("notification-2"));
+
+        Assert.Equal(_factory.Sent[0].Message.MessageId, _factory.Sent[1].Message.MessageId);
+        Assert.NotEqual(_factory.Sent[0].Message.MessageId, _factory.Sent[2].Message.MessageId);
+    }
+
     [Fact]
     public async Task Unknown_cloud_event_type_is_dropped()
     {

@@ -46,6 +46,42 @@ public sealed class NotificationTests
     }
 
     [Fact]
+    public async Task Sequence_numbers_keep_growing_across_a_restart_of_the_emulator()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"graph-emulator-{Guid.NewGuid():N}.db");
+        try
+        {
+            await using var receiver = await WebhookReceiver.StartAsync();
+            long before;
+            string userId;
+            await using (var first = await ConnectorHarness.StartAsync(o => o.DatabasePath = path))
+            {
+                userId = first.Server.Seed(new GraphSeedSpec { Users = 2, Groups = 0 }).UserIds[0];
+                await SubscribeAsync(first, receiver, "/users");
+                await first.Emulator.RenameUserAsync(userId, "Before the restart");
+                before = SequenceNumber(await receiver.NextAsync());
+            }
+
+            await using var second = await ConnectorHarness.StartAsync(o => o.DatabasePath = path);
+            await second.Emulator.RenameUserAsync(userId, "After the restart");
+            var after = SequenceNumber(await receiver.NextAsync());
+
+            Assert.True(after > before, $"sequence {after} after the restart, {before} before");
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
+    private static long SequenceNumber(JsonNode received) =>
+        received["payload"]!["value"]!.AsArray().Single()!["resourceData"]!["sequenceNumber"]!.GetValue<long>();
+
+    [Fact]
     public async Task A_permanent_delete_is_notified_as_deleted_and_group_subscribers_hear_nothing()
     {
         await using var graph = await ConnectorHarness.StartAsync();

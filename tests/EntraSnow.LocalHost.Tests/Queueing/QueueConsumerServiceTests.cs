@@ -95,6 +95,18 @@ public sealed class QueueConsumerServiceTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Several_waiting_changes_to_one_user_are_handled_with_one_read()
+    {
+        await _store.SendAsync(QueueNames.UserChanges, [Message("m1"), Message("m2"), Message("m3"), Message("other", "user-2")]);
+
+        await StartAsync();
+
+        await Eventually.AssertAsync(async () => (await StatsAsync()) is { Depth: 0, InFlight: 0 }, "the queue drained");
+        await _handler.Received(1).HandleAsync(Arg.Is<ChangeMessage>(m => m.SubjectId == "user-1"), Arg.Any<CancellationToken>());
+        await _handler.Received(1).HandleAsync(Arg.Is<ChangeMessage>(m => m.SubjectId == "user-2"), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
     public async Task Lost_lock_cancels_the_handlers_work_and_no_other_worker_takes_the_session_meanwhile()
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -123,7 +135,8 @@ public sealed class QueueConsumerServiceTests : IAsyncDisposable
             }
         });
         await StartAsync();
-        await _store.SendAsync(QueueNames.UserChanges, [Message("m1"), Message("m2")]);
+        // Two kinds, so the second is not coalesced into the first.
+        await _store.SendAsync(QueueNames.UserChanges, [Message("m1"), Message("m2") with { Kind = MessageKinds.UserSync }]);
         await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
         // The lock is taken from under the handler (as if its process had been declared dead); the next renewal finds out.

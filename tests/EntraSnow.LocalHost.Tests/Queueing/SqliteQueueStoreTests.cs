@@ -155,6 +155,29 @@ public sealed class SqliteQueueStoreTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Completing_with_coalescing_also_removes_earlier_waiting_messages_of_its_kind_about_the_same_object()
+    {
+        await _store.SendAsync(QueueNames.UserChanges, [Message("a1", "user-a"), Message("a2", "user-a"), Message("a3", "user-a"), Message("b1", "user-b")]);
+        await _store.SendAsync(QueueNames.UserChanges, [Message("a-sync", "user-a") with { Kind = MessageKinds.UserSync }]);
+        var first = await _store.ReceiveAsync(QueueNames.UserChanges);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        // A change after the handler started is not covered by what it read.
+        await _store.SendAsync(QueueNames.UserChanges, [Message("a4", "user-a")]);
+
+        var coalesced = await _store.CompleteAsync(first!, coalesceEarlier: true);
+
+        Assert.Equal(2, coalesced);
+        var left = new List<string>();
+        while (await _store.ReceiveAsync(QueueNames.UserChanges) is { } next)
+        {
+            left.Add(next.Message.MessageId);
+            await _store.CompleteAsync(next);
+        }
+
+        Assert.Equal(["b1", "a-sync", "a4"], left);
+    }
+
+    [Fact]
     public async Task Settling_after_the_lock_expired_and_the_message_was_taken_again_is_refused()
     {
         await _store.SendAsync(QueueNames.UserChanges, [Message("m1")]);
