@@ -1,0 +1,105 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using EntraSnow.Functions.Tests.WorkerProtocol;
+
+namespace EntraSnow.Functions.Tests;
+
+/// <summary>
+/// The built Functions app in the real isolated worker (Microsoft.Azure.Functions.Worker over gRPC), driven by a fixture
+/// that plays the Functions host: proof that the app starts, composes, reports its functions and answers.
+/// </summary>
+[Trait("Category", "RealWorker")]
+public sealed class RealWorkerTests(FunctionsHostFixture host) : IClassFixture<FunctionsHostFixture>
+{
+    [Fact]
+    public void The_worker_initializes_and_announces_its_ASP_NET_Core_listener_on_loopback()
+    {
+        Assert.True(host.InitResponse.Result.Status == StatusResult.Types.Status.Success, host.Describe(host.InitResponse.Result));
+        Assert.True(host.HttpUri.IsLoopback || host.HttpUri.Host == "localhost", host.HttpUri.ToString());
+    }
+
+    [Fact]
+    public void The_worker_reports_every_function_with_the_bindings_the_build_generated_for_the_host()
+    {
+        // functions.metadata is what FunctionsMetadataTests checks against infra/ and docs/.
+        var generated = JsonNode.Parse(File.ReadAllText(Path.Combine(FunctionsHostFixture.AppDirectory, "functions.metadata")))!.AsArray()
+            .ToDictionary(f => (string)f!["name"]!, f => f!["bindings"]!.AsArray().Select(Normalized).Order(StringComparer.Ordinal).ToList());
+
+        var reported = host.Metadata.FunctionMetadataResults.ToDictionary(
+            f => f.Name, f => f.RawBindings.Select(b => Normalized(JsonNode.Parse(b))).Order(StringComparer.Ordinal).ToList());
+
+        Assert.True(host.Metadata.Result.Status == StatusResult.Types.Status.Success, host.Describe(host.Metadata.Result));
+        Assert.Equal(generated.Keys.Order(), reported.Keys.Order());
+        Assert.All(generated, g => Assert.Equal(g.Value, reported[g.Key]));
+        Assert.All(host.Metadata.FunctionMetadataResults, f => Assert.Equal("EntraSnow.Functions.dll", f.ScriptFile));
+        Assert.Contains(reported["GraphNotifications"], b => b.Contains("\"route\":\"graph/notifications\"", StringComparison.Ordinal));
+        Assert.Contains(reported["ProvisionUsers"], b => b.Contains("\"queueName\":\"user-changes\"", StringComparison.Ordinal) && b.Contains("\"isSessionsEnabled\":true", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Every_function_loads()
+    {
+        Assert.Equal(host.Metadata.FunctionMetadataResults.Count, host.LoadResponses.Count);
+        Assert.All(host.LoadResponses, r => Assert.True(r.Result.Status == StatusResult.Types.Status.Success, host.Describe(r.Result)));
+    }
+
+    [Fact]
+    public async Task Graph_validation_handshake_through_the_host_is_answered_with_the_token_as_plain_text()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/graph/notifications?validationToken=Validation%3A%20Testing%20client%20application%20reachability");
+
+        var (http, invocation) = await host.SendHttpAsync("GraphNotifications", request);
+
+        Assert.True(invocation.Result.Status == StatusResult.Types.Status.Success, host.Describe(invocation.Result));
+        Assert.Equal(HttpStatusCode.OK, http.StatusCode);
+        Assert.Equal("text/plain", http.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("Validation: Testing client application reachability", await http.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_notification_with_a_wrong_client_state_is_refused_without_touching_the_queue()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/graph/notifications")
+        {
+            Content = new StringContent(Notification("not-the-configured-client-state"), Encoding.UTF8, "application/json"),
+        };
+
+        var (http, invocation) = await host.SendHttpAsync("GraphNotifications", request);
+
+        Assert.True(invocation.Result.Status == StatusResult.Types.Status.Success, host.Describe(invocation.Result));
+        Assert.Equal(HttpStatusCode.Accepted, http.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_notification_Service_Bus_does_not_accept_is_answered_503_so_Graph_retries()
+    {
+        // The fixture's Service Bus connection string points at a loopback port nothing listens on.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/graph/notifications")
+        {
+            Content = new StringContent(Notification(FunctionsCompositionTests.AzureSettings()["Graph:ClientState"]!), Encoding.UTF8, "application/json"),
+        };
+
+        var (http, invocation) = await host.SendHttpAsync("GraphNotifications", request);
+
+        Assert.True(invocation.Result.Status == StatusResult.Types.Status.Success, host.Describe(invocation.Result));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, http.StatusCode);
+    }
+
+    private static string Notification(string clientState) => $$"""
+        {"value":[{"changeType":"updated","clientState":"{{clientState}}","resource":"Users/8f1c2d3e-4b5a-4c6d-9e8f-0a1b2c3d4e5f",
+        "resourceData":{"@odata.type":"#Microsoft.Graph.User","id":"8f1c2d3e-4b5a-4c6d-9e8f-0a1b2c3d4e5f"},"subscriptionId":"s1","tenantId":"t1"}]}
+        """;
+
+    /// <summary>A binding as canonical JSON: properties in name order, names camel-cased as the SDK writes them.</summary>
+    private static string Normalized(JsonNode? binding)
+    {
+        var ordered = new JsonObject();
+        foreach (var (name, value) in binding!.AsObject().Where(p => p.Key != "properties").OrderBy(p => p.Key, StringComparer.OrdinalIgnoreCase))
+        {
+            ordered[char.ToLowerInvariant(name[0]) + name[1..]] = value?.DeepClone();
+        }
+
+        return ordered.ToJsonString();
+    }
+}
