@@ -71,6 +71,9 @@ public static class GraphServiceCollectionExtensions
         });
         services.TryAddTransient<IDirectory, GraphDirectory>();
         services.TryAddTransient<IGraphSubscriptions, GraphSubscriptionsClient>();
+        services.TryAddTransient<GraphUserPrivileges>();
+        services.TryAddTransient<IUserPrivileges>(provider => provider.GetRequiredService<GraphUserPrivileges>());
+        services.TryAddTransient<IMailSender>(provider => provider.GetRequiredService<GraphUserPrivileges>());
         return services;
     }
 

@@ -11,6 +11,7 @@ using EntraSnow.Functions.Timers;
 using EntraSnow.Connectors.Graph;
 using EntraSnow.Connectors.ServiceNow;
 using EntraSnow.Flows.InactiveSweep;
+using EntraSnow.Flows.PasswordReset;
 using EntraSnow.Flows.Provisioning;
 using EntraSnow.Flows.Risk;
 using EntraSnow.Flows.ServiceNowWebhooks;
@@ -54,11 +55,13 @@ public static class FunctionsComposition
         services.AddAzureTableStores(configuration);
         services.AddProvisioning(configuration);
         services.AddSubscriptionUpkeep(configuration);
+        services.AddPasswordResets(configuration);
         services.AddRiskDetections(configuration);
         services.AddInactiveSweep(configuration);
 
         services.AddTransient<GraphNotificationFunctions>();
         services.AddTransient<ServiceNowWebhookFunctions>();
+        services.AddTransient<CatalogConsumerFunctions>();
         services.AddTransient<QueueConsumerFunctions>();
         services.AddTransient<ScheduledJobFunctions>();
         services.AddTransient<RiskFunctions>();

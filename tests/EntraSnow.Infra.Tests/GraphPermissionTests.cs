@@ -11,7 +11,7 @@ public sealed class GraphPermissionTests
     [
         "User.Read.All", "Group.Read.All", "GroupMember.Read.All", "GroupMember.ReadWrite.All", "AuditLog.Read.All",
         "IdentityRiskEvent.Read.All", "User-PasswordProfile.ReadWrite.All", "UserAuthenticationMethod.ReadWrite.All",
-        "User.RevokeSessions.All",
+        "User.RevokeSessions.All", "RoleManagement.Read.Directory", "Mail.Send",
     ];
 
     internal static JsonObject List => JsonNode.Parse(Repository.ReadText("infra", "graph-permissions.json"))!.AsObject();

@@ -1,6 +1,7 @@
 using EntraSnow.Connectors.Graph;
 using EntraSnow.Connectors.ServiceNow;
 using EntraSnow.Flows.InactiveSweep;
+using EntraSnow.Flows.PasswordReset;
 using EntraSnow.Flows.Provisioning;
 using EntraSnow.Flows.ProvisioningLog;
 using EntraSnow.Flows.Risk;
@@ -23,6 +24,7 @@ internal static class LocalHostComposition
         services.AddServiceNowConnector(configuration);
         services.AddProvisioning(configuration);
         services.AddSubscriptionUpkeep(configuration);
+        services.AddPasswordResets(configuration);
         services.AddRiskDetections(configuration);
         services.AddInactiveSweep(configuration);
         services.AddSingleton<IProvisioningLog>(sp => new SqliteProvisioningLog(sp.GetRequiredService<IOptions<LocalHostOptions>>().Value.ProvisioningLogDatabase));

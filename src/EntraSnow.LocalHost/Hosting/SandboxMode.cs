@@ -19,6 +19,9 @@ public sealed record SandboxMode(bool Graph, bool ServiceNow, string SelfUrl)
     /// </summary>
     public const string SandboxWebhookSigningSecret = EntraSnow.Sandbox.ServiceNow.Catalog.ServiceNowEmulatorWebhookOptions.DefaultSigningSecret;
 
+    /// <summary>The mailbox password resets are e-mailed from when Graph is emulated and none is configured.</summary>
+    public const string SandboxMailbox = "service-desk@sandbox.example";
+
     /// <summary>The emulated tenant and app (the Graph emulator's defaults).</summary>
     public const string TenantId = "b7a9c1d2-3e4f-4a5b-8c6d-7e8f9a0b1c2d";
     public const string GraphClientId = "entrasnow-sandbox";
@@ -39,6 +42,8 @@ public sealed record SandboxMode(bool Graph, bool ServiceNow, string SelfUrl)
             values["Graph:ClientSecret"] = "sandbox-secret";
             values["Graph:BaseUrl"] = $"{self}{GraphPrefix}/v1.0";
             values["Graph:ClientState"] = configuration["Graph:ClientState"] is { Length: > 0 } configured ? configured : SandboxClientState;
+            // The emulator captures mail (admin route /sandbox/graph/admin/mailbox) instead of delivering it.
+            values["PasswordReset:SendFrom"] = configuration["PasswordReset:SendFrom"] ?? SandboxMailbox;
             values["Subscriptions:NotificationUrl"] = configuration["Subscriptions:NotificationUrl"] ?? $"{self}/api/graph/notifications";
             values["Subscriptions:LifecycleNotificationUrl"] = configuration["Subscriptions:LifecycleNotificationUrl"] ?? $"{self}/api/graph/lifecycle";
         }

@@ -71,7 +71,7 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
             ("PATCH", 2) when s[0] == "subscriptions" => await RenewSubscriptionAsync(r, s[1], ct),
             ("DELETE", 2) when s[0] == "subscriptions" => DeleteSubscription(s[1]),
             ("POST", 3) when s[0] == "subscriptions" && s[2] == "reauthorize" => Reauthorize(s[1]),
-            _ => GraphResponse.Error(400, "BadRequest", $"Resource not found for the segment '{r.Path}'."),
+            _ => RouteMailAndRoles(method, s, r) ?? GraphResponse.Error(400, "BadRequest", $"Resource not found for the segment '{r.Path}'."),
         };
     }
 
@@ -211,7 +211,8 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
 
     private GraphResponse GetUser(GraphRequest r, string id)
     {
-        var row = Store.Read(s => s.GetUser(id));
+        // /users/{id | userPrincipalName}, as Graph accepts.
+        var row = Store.Read(s => s.GetUser(id) ?? s.GetUserByUserPrincipalName(id));
         if (row is not { Removed: null })
         {
             return GraphResponse.NotFound("user", id);

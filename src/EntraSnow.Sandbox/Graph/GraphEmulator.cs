@@ -43,6 +43,9 @@ public sealed class GraphEmulator : IDisposable
 
     public IdentityProtectionLimit IdentityProtection { get; }
 
+    /// <summary>Mail sent through sendMail and directory role assignments (in memory).</summary>
+    public GraphMailboxAndRoles MailboxAndRoles { get; } = new();
+
     internal GraphStore Store { get; }
 
     internal TimeProvider Clock { get; }
@@ -269,6 +272,9 @@ public sealed class GraphEmulator : IDisposable
         s.PutUser(userId, doc, row.ManagerId, null, s.NextVersion(), forceChange);
         return true;
     });
+
+    /// <summary>Sets (or clears) a user's manager, as PUT /users/{id}/manager/$ref does.</summary>
+    public bool SetUserManager(string userId, string? managerId) => SetManager(userId, managerId);
 
     internal bool SetManager(string userId, string? managerId) => Store.InTransaction(s =>
     {

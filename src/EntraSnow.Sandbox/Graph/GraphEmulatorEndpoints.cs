@@ -54,6 +54,14 @@ public static class GraphEmulatorEndpoints
                 groupIds = result.GroupIds.Take(100),
             });
         });
+        admin.MapGet("/mailbox", (GraphEmulator emulator) => Results.Ok(emulator.MailboxAndRoles.Mail));
+        admin.MapDelete("/mailbox", (GraphEmulator emulator) =>
+        {
+            emulator.MailboxAndRoles.ClearMail();
+            return Results.NoContent();
+        });
+        admin.MapPost("/users/{id}/roles/{roleDefinitionId}", (string id, string roleDefinitionId, GraphEmulator emulator) =>
+            Results.Ok(new { id = emulator.MailboxAndRoles.AssignRole(id, roleDefinitionId) }));
         admin.MapPost("/users", async (NewUser user, GraphEmulator emulator, CancellationToken ct) =>
             Results.Ok(new { id = await emulator.CreateUserAsync(user.DisplayName, user.UserPrincipalName, ct) }));
         admin.MapPatch("/users/{id}", async (string id, JsonObject changes, GraphEmulator emulator, CancellationToken ct) =>

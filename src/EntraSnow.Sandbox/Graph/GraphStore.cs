@@ -137,6 +137,10 @@ internal sealed class GraphStore : IDisposable
         public UserRow? GetUser(string id) =>
             Query($"SELECT {UserColumns} FROM users WHERE id = $id", MapUser, ("$id", id)).FirstOrDefault();
 
+        public UserRow? GetUserByUserPrincipalName(string userPrincipalName) => userPrincipalName.Contains('@', StringComparison.Ordinal)
+            ? Query($"SELECT {UserColumns} FROM users WHERE lower(json_extract(doc, '$.userPrincipalName')) = lower($upn)", MapUser, ("$upn", userPrincipalName)).FirstOrDefault()
+            : null;
+
         public void PutUser(string id, JsonObject doc, string? managerId, string? removed, long version, bool? forceChange = null) =>
             Run("""
                 INSERT INTO users (id, doc, manager_id, version, removed, force_change) VALUES ($id, $doc, $manager, $version, $removed, $force)

@@ -8,7 +8,7 @@ namespace EntraSnow.Sandbox.ServiceNow;
 /// The emulator's records: held in memory for fast queries and written through to SQLite so a file-backed sandbox
 /// keeps its data across restarts. Public so tests and the seed command can read and write records directly.
 /// </summary>
-public sealed class ServiceNowEmulatorStore : IDisposable
+public sealed partial class ServiceNowEmulatorStore : IDisposable
 {
     private const string TimestampFormat = "yyyy-MM-dd HH:mm:ss";
 
@@ -98,6 +98,7 @@ public sealed class ServiceNowEmulatorStore : IDisposable
             values["sys_updated_by"] = user;
             values["sys_mod_count"] = "0";
             Derive(schema, values, fields);
+            MoveToJournal(table, values, fields, user);
             var record = new StoredRecord(++_sequence, values);
             Records(table)[sysId] = record;
             Index(table, record, add: true);
@@ -138,6 +139,7 @@ public sealed class ServiceNowEmulatorStore : IDisposable
             {
                 // Like ServiceNow, an update that changes nothing does not touch sys_updated_on or sys_mod_count.
                 Derive(schema, record.Fields, fields);
+                MoveToJournal(table, record.Fields, fields, user);
                 record.Fields["sys_updated_on"] = Now();
                 record.Fields["sys_updated_by"] = user;
                 record.Fields["sys_mod_count"] = (long.Parse(record.Fields.GetValueOrDefault("sys_mod_count", "0"), CultureInfo.InvariantCulture) + 1).ToString(CultureInfo.InvariantCulture);

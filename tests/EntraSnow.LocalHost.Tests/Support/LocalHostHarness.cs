@@ -50,12 +50,13 @@ public sealed class LocalHostHarness : IAsyncDisposable
 
     /// <param name="settings">Extra settings, e.g. <c>["LocalHost:RunConsumers"] = "false"</c>.</param>
     /// <param name="dataPath">Reuse a data folder (to restart over the same queues); a fresh temp folder by default.</param>
-    public static async Task<LocalHostHarness> StartAsync(IDictionary<string, string?>? settings = null, string? dataPath = null)
+    /// <param name="configure">Changes to the builder before it builds (e.g. a logger provider that records every line).</param>
+    public static async Task<LocalHostHarness> StartAsync(IDictionary<string, string?>? settings = null, string? dataPath = null, Action<WebApplicationBuilder>? configure = null)
     {
         var ownsData = dataPath is null;
         dataPath ??= NewDataPath();
         var baseUrl = $"http://127.0.0.1:{FreePort()}";
-        var app = LocalHostApp.Build(Arguments(baseUrl, dataPath, settings));
+        var app = LocalHostApp.Build(Arguments(baseUrl, dataPath, settings), configure);
         try
         {
             await app.StartAsync();
