@@ -27,6 +27,47 @@ internal static class ChangeRequestText
         return text.ToString();
     }
 
+    public static string SummaryShortDescription(string groupName, int added, int removed)
+    {
+        var parts = new List<string>();
+        if (added > 0)
+        {
+            parts.Add($"{Counted(added, "member")} added to");
+        }
+
+        if (removed > 0)
+        {
+            parts.Add($"{Counted(removed, "member")} removed from");
+        }
+
+        return Truncate($"Entra ID: {string.Join(" and ", parts)} {groupName}", 160);
+    }
+
+    public static string SummaryDescription(string groupId, string groupName, int added, int removed, IEnumerable<string> named, int more, DateTimeOffset observedAt, string source)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{added + removed} membership changes of the Entra ID group {groupName} were seen at once: {added} added, {removed} removed.");
+        text.AppendLine("One record stands for all of them (one record each above the configured cap would flood the change queue).");
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Group: {groupName} (object id {groupId})");
+        foreach (var line in named)
+        {
+            text.AppendLine(line);
+        }
+
+        if (more > 0)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"… and {more} more (the group's members in Entra ID, or EntraSnow's provisioning log, list them all).");
+        }
+
+        text.AppendLine(CultureInfo.InvariantCulture, $"Observed: {observedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Source: {source}");
+        text.Append(CultureInfo.InvariantCulture, $"Changed by: {ActorNotRead}");
+        return text.ToString();
+    }
+
+    private static string Counted(int count, string noun) => $"{count} {noun}{(count == 1 ? string.Empty : "s")}";
+
     private static string MemberLine(MemberFacts member)
     {
         if (member.IsGroup)

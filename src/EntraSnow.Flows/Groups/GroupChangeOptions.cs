@@ -48,6 +48,13 @@ public sealed class GroupChangeOptions
     /// </summary>
     public bool RecordInitialMemberships { get; set; }
 
+    /// <summary>
+    /// Above this many changes to one group in one run (a group created with 5,000 members), one summary record lists
+    /// the members instead of one record each.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int MaxRecordsPerGroupPerRun { get; set; } = 100;
+
     public List<SensitiveGroup> SensitiveGroups { get; set; } = [];
 
     /// <summary>The policy of a group, <see cref="SensitiveGroupPolicies.Record"/> for groups not listed.</summary>

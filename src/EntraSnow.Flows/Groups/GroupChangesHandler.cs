@@ -38,6 +38,8 @@ internal sealed class GroupChangesHandler(
     /// <summary>Every delta run and single-group sync shares this session key: one at a time.</summary>
     public const string DeltaSessionKey = "groups-delta";
 
+    private static readonly TimeSpan MaxGroupsRecheck = TimeSpan.FromSeconds(30);
+
     public string Queue => QueueNames.GroupChanges;
 
     public async Task HandleAsync(ChangeMessage message, CancellationToken cancellationToken)
@@ -117,7 +119,10 @@ internal sealed class GroupChangesHandler(
             Attempt = 0,
             Properties = new Dictionary<string, string>(message.Properties) { [ProvisioningMessageProperties.SyncWaits] = waits.ToString(CultureInfo.InvariantCulture) },
         };
-        await queue.ScheduleAsync(QueueNames.GroupChanges, again, clock.GetUtcNow() + fullSync.GroupsRecheckDelay, cancellationToken);
+        // The wait grows (1 s, 2 s, 4 s … at most 30 s): a users phase of an hour costs a few hundred looks, not thousands.
+        var delay = TimeSpan.FromTicks(Math.Max(fullSync.GroupsRecheckDelay.Ticks,
+            Math.Min(fullSync.GroupsRecheckDelay.Ticks * (1L << Math.Min(waits - 1, 20)), MaxGroupsRecheck.Ticks)));
+        await queue.ScheduleAsync(QueueNames.GroupChanges, again, clock.GetUtcNow() + delay, cancellationToken);
         return false;
     }
 
@@ -133,21 +138,13 @@ internal sealed class GroupChangesHandler(
         var link = fromScratch ? null : await checkpoints.GetAsync(DeltaLinkKey, cancellationToken);
         var index = new SysUserIndex(serviceNow, references, options.Value.ObjectIdField);
         var full = link is null;
-        if (full)
-        {
-            await index.LoadAllAsync(cancellationToken);
-        }
 
         // A group's members can be spread over several pages: gather the whole run before reconciling.
         var changes = new Dictionary<string, GroupChange>(StringComparer.OrdinalIgnoreCase);
         string? newLink = null;
         await foreach (var page in directory.GetGroupsDeltaAsync(link, cancellationToken))
         {
-            if (page.IsFullResync && !full)
-            {
-                full = true;
-                await index.LoadAllAsync(cancellationToken);
-            }
+            full |= page.IsFullResync;
 
             foreach (var group in page.Items)
             {
@@ -162,12 +159,14 @@ internal sealed class GroupChangesHandler(
             newLink = page.DeltaLink ?? newLink;
         }
 
-        // Groups are independent of each other: their memberships are written a few groups at a time.
+        // Groups are independent of each other: their memberships are written a few groups at a time, and a group
+        // ServiceNow refuses goes on as its own message instead of holding back the others and every later delta.
         var baseline = full && await IsBaselineAsync(cancellationToken);
+        var runKey = link ?? message.MessageId;
         var followUp = new FollowUps();
         await Parallel.ForEachAsync(changes.Values,
             new ParallelOptions { MaxDegreeOfParallelism = options.Value.GroupParallelism, CancellationToken = cancellationToken },
-            async (change, token) => await ApplyAsync(message, change, full, baseline, index, followUp, token));
+            async (change, token) => await ApplyOrSplitOffAsync(message, change, full, baseline, runKey, index, followUp, token));
 
         await QueueFollowUpsAsync(followUp, message, cancellationToken);
         if (baseline)
@@ -187,13 +186,22 @@ internal sealed class GroupChangesHandler(
         }
     }
 
+    /// <summary>
+    /// One group read in full: a follow-up for members whose users were not provisioned yet, or a group split off a
+    /// delta run (its removals travel with the message: a full read cannot see them).
+    /// </summary>
     private async Task SyncOneGroupAsync(ChangeMessage message, CancellationToken cancellationToken)
     {
         var group = await directory.GetGroupAsync(message.SubjectId, cancellationToken);
         var change = new GroupChange(group ?? new DirectoryGroup { Id = message.SubjectId, Removed = RemovedReason.Deleted });
         if (group is not null)
         {
-            change.Merge(group with { MembersAdded = await directory.GetGroupMemberIdsAsync(group.Id, cancellationToken), MembersRemoved = [] });
+            change.Merge(group with
+            {
+                MembersAdded = await directory.GetGroupMemberIdsAsync(group.Id, cancellationToken),
+                MembersRemoved = GroupSplitOff.Ids(message, GroupSplitOff.RemovedMembers),
+                NestedGroupsRemoved = GroupSplitOff.Ids(message, GroupSplitOff.RemovedGroups),
+            });
         }
         else
         {
@@ -202,15 +210,30 @@ internal sealed class GroupChangesHandler(
 
         var followUp = new FollowUps();
         var index = new SysUserIndex(serviceNow, references, options.Value.ObjectIdField);
-        await ApplyAsync(message, change, full: true, await IsBaselineAsync(cancellationToken), index, followUp, cancellationToken);
+        var baseline = message.Property(GroupSplitOff.Baseline) is { } carried ? carried == "true" : await IsBaselineAsync(cancellationToken);
+        await ApplyAsync(message, change, full: true, baseline, message.MessageId, index, followUp, cancellationToken);
         await QueueFollowUpsAsync(followUp, message, cancellationToken);
+    }
+
+    /// <summary>Writes one group of a delta run; a group ServiceNow refuses (403, bad data) is queued as its own message.</summary>
+    private async Task ApplyOrSplitOffAsync(ChangeMessage message, GroupChange change, bool full, bool baseline, string runKey, SysUserIndex index, FollowUps followUp, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ApplyAsync(message, change, full, baseline, runKey, index, followUp, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && FailureTranslation.Translate(ex) is PermanentFailureException refused)
+        {
+            logger.LogWarning("Group {GroupId} could not be written ({Reason}); it is retried on its own and the run goes on", change.Group.Id, refused.Message);
+            await queue.SendAsync(QueueNames.GroupChanges, [GroupSplitOff.Message(message, change, baseline, DeltaSessionKey, clock.GetUtcNow())], cancellationToken);
+        }
     }
 
     /// <summary>Whether a full reading only sets where memberships stand: nothing was recorded before, and initial memberships are not wanted as changes.</summary>
     private async Task<bool> IsBaselineAsync(CancellationToken cancellationToken) =>
         !changeOptions.Value.RecordInitialMemberships && !await ledger.HasBaselineAsync(cancellationToken);
 
-    private async Task ApplyAsync(ChangeMessage message, GroupChange change, bool full, bool baseline, SysUserIndex index, FollowUps followUp, CancellationToken cancellationToken)
+    private async Task ApplyAsync(ChangeMessage message, GroupChange change, bool full, bool baseline, string runKey, SysUserIndex index, FollowUps followUp, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var group = change.Group;
@@ -223,8 +246,9 @@ internal sealed class GroupChangesHandler(
             return;
         }
 
+        await index.PrefetchAsync(change.Added.Concat(change.Removed), cancellationToken);
         var outcome = await mirror.MirrorAsync(change, full, index, followUp, cancellationToken);
-        var records = await changeRecords.RecordAsync(message, change, baseline, index, cancellationToken);
+        var records = await changeRecords.RecordAsync(message, change, baseline, runKey, index, cancellationToken);
         var reason = records == 0 ? outcome.Reason : string.Join("; ", new[] { outcome.Reason, $"{records} change records written" }.OfType<string>());
         await AppendAsync(message, group.Id, outcome.Action, outcome.Changed, reason, outcome.SysId, cancellationToken);
     }

@@ -27,13 +27,17 @@ internal sealed class MembershipChangeRecorder(
     // ServiceNow's change states (Authorize waits for the approvers).
     private const string AuthorizeState = "-3";
 
+    // How many members a summary record names; the rest are counted (a description holds about 4,000 characters).
+    private const int SummaryNames = 40;
+
     private sealed record Transition(string MemberId, bool IsGroup, MembershipState Next);
 
     /// <summary>
     /// Records the group's changes; with <paramref name="baseline"/> only the ledger is written (the first reading of a
     /// tenant is where things stand, not what changed). Returns how many records were created.
     /// </summary>
-    public async Task<int> RecordAsync(ChangeMessage message, GroupChange change, bool baseline, SysUserIndex index, CancellationToken cancellationToken)
+    /// <param name="runKey">What the run read from (its delta link, or its message id): a summary record's correlation id, stable when the run is replayed.</param>
+    public async Task<int> RecordAsync(ChangeMessage message, GroupChange change, bool baseline, string runKey, SysUserIndex index, CancellationToken cancellationToken)
     {
         if (!options.Value.RecordChanges)
         {
@@ -70,8 +74,13 @@ internal sealed class MembershipChangeRecorder(
         }
 
         var groupName = change.Group.DisplayName ?? (await directory.GetGroupAsync(groupId, cancellationToken))?.DisplayName ?? groupId;
-        var members = await MemberFactsAsync(transitions, index, cancellationToken);
         var assignment = await assignmentGroup.SysIdAsync(cancellationToken);
+        if (transitions.Count > options.Value.MaxRecordsPerGroupPerRun)
+        {
+            return await RecordSummaryAsync(message, groupId, groupName, transitions, runKey, index, assignment, cancellationToken);
+        }
+
+        var members = await MemberFactsAsync(transitions, index, cancellationToken);
         var created = 0;
         foreach (var transition in transitions)
         {
@@ -92,20 +101,55 @@ internal sealed class MembershipChangeRecorder(
         return created;
     }
 
+    /// <summary>
+    /// One record for a bulk change: the first members by name and how many more. Its correlation id names the group
+    /// and what the run read from, so a replayed run finds it; the ledger then takes every member's new state.
+    /// </summary>
+    private async Task<int> RecordSummaryAsync(ChangeMessage message, string groupId, string groupName, List<Transition> transitions, string runKey,
+        SysUserIndex index, string? assignment, CancellationToken cancellationToken)
+    {
+        var correlationId = $"{CorrelationPrefix}{groupId.ToLowerInvariant()}:bulk:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(runKey)))[..16]}";
+        var created = 0;
+        if (await serviceNow.FindAsync(Table, EncodedQuery.Where("correlation_id", correlationId), ["sys_id"], cancellationToken) is null)
+        {
+            var named = transitions.Take(SummaryNames).ToList();
+            var facts = await MemberFactsAsync(named, index, cancellationToken);
+            var lines = named.Select(t => $"{(t.Next.IsMember ? "added" : "removed")}: {facts[t.MemberId].Name ?? t.MemberId} ({t.MemberId})");
+            var added = transitions.Count(t => t.Next.IsMember);
+            var fields = Fields(message, groupId, groupName, null, added > 0, correlationId, assignment);
+            fields["short_description"] = ChangeRequestText.SummaryShortDescription(groupName, added, transitions.Count - added);
+            fields["description"] = ChangeRequestText.SummaryDescription(groupId, groupName, added, transitions.Count - added, lines, transitions.Count - named.Count,
+                clock.GetUtcNow(), Source(message));
+            var record = await serviceNow.CreateAsync(Table, fields, cancellationToken);
+            created = 1;
+            logger.LogInformation("Change {Number} records {Count} membership changes of group {GroupId} at once (correlation {CorrelationId})",
+                record["number"], transitions.Count, groupId, message.CorrelationId);
+        }
+
+        foreach (var transition in transitions)
+        {
+            await ledger.SetAsync(groupId, transition.MemberId, transition.Next, cancellationToken);
+        }
+
+        return created;
+    }
+
     public static string CorrelationId(string groupId, string memberId, MembershipState next) =>
         $"{CorrelationPrefix}{groupId.ToLowerInvariant()}:{memberId.ToLowerInvariant()}:{(next.IsMember ? "added" : "removed")}:{next.Transitions}";
 
-    private Dictionary<string, string?> Fields(ChangeMessage message, string groupId, string groupName, MemberFacts member, bool added, string correlationId, string? assignment)
+    private static string Source(ChangeMessage message) => $"Microsoft Entra ID groups delta, read by EntraSnow (message {message.MessageId})";
+
+    /// <summary>The record's fields; a summary (<paramref name="member"/> null) gets its words from the caller.</summary>
+    private Dictionary<string, string?> Fields(ChangeMessage message, string groupId, string groupName, MemberFacts? member, bool added, string correlationId, string? assignment)
     {
         var settings = options.Value;
         var approve = settings.PolicyOf(groupId) == SensitiveGroupPolicies.Approve;
-        var source = $"Microsoft Entra ID groups delta, read by EntraSnow (message {message.MessageId})";
         var fields = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             ["type"] = approve ? "normal" : settings.ChangeType,
             ["category"] = settings.Category,
-            ["short_description"] = ChangeRequestText.ShortDescription(member, added, groupName),
-            ["description"] = ChangeRequestText.Description(member, added, groupId, groupName, clock.GetUtcNow(), source, actor: null),
+            ["short_description"] = member is null ? null : ChangeRequestText.ShortDescription(member, added, groupName),
+            ["description"] = member is null ? null : ChangeRequestText.Description(member, added, groupId, groupName, clock.GetUtcNow(), Source(message), actor: null),
             ["correlation_id"] = correlationId,
             ["correlation_display"] = "EntraSnow",
         };
@@ -124,7 +168,7 @@ internal sealed class MembershipChangeRecorder(
     }
 
     /// <summary>Names for the members: users read from Graph in $batch calls of 20, nested groups one by one, sys_users from the index.</summary>
-    private async Task<Dictionary<string, MemberFacts>> MemberFactsAsync(List<Transition> transitions, SysUserIndex index, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, MemberFacts>> MemberFactsAsync(IReadOnlyList<Transition> transitions, SysUserIndex index, CancellationToken cancellationToken)
     {
         var userIds = transitions.Where(t => !t.IsGroup).Select(t => t.MemberId).ToList();
         var users = userIds.Count == 0

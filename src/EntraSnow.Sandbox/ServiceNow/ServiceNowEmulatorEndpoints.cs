@@ -74,7 +74,7 @@ internal sealed class ServiceNowEmulatorEndpoints(string prefix)
         }
 
         var table = http.Request.RouteValues["table"] as string ?? string.Empty;
-        if (faults.IsDenied(table))
+        if (faults.IsDenied(table) || services.GetRequiredService<ServiceNowRecordAcl>().Denies(http.Request))
         {
             return Json(StatusCodes.Status403Forbidden, ServiceNowRecordJson.Error(
                 "Operation Failed",

@@ -29,6 +29,7 @@ public static class ServiceNowEmulatorExtensions
             sp.GetRequiredService<IOptions<ServiceNowEmulatorOptions>>().Value.DatabasePath,
             sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<ServiceNowFaults>();
+        services.TryAddSingleton<ServiceNowRecordAcl>();
         services.TryAddSingleton<ServiceNowEmulatorCounters>();
         services.TryAddSingleton<ServiceNowTokenIssuer>();
         services.AddServiceNowEmulatorCatalog();

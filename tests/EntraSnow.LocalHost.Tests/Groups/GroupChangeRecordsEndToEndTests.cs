@@ -142,6 +142,28 @@ public sealed class GroupChangeRecordsEndToEndTests : IAsyncDisposable
         Assert.EndsWith(":removed:2", records[1]["correlation_id"]);
     }
 
+    [Fact]
+    public async Task A_group_ServiceNow_refuses_is_dead_lettered_alone_while_the_other_group_and_later_deltas_go_on()
+    {
+        var (_, userId) = await StartAsync();
+        var groups = ServiceNow.Query("sys_user_group", "u_entra_object_idISNOTEMPTY").Select(g => g["u_entra_object_id"]).ToList();
+        var (refused, open) = (groups[0], groups[1]);
+        _host!.Services.GetRequiredService<ServiceNowRecordAcl>().Deny(refused);
+
+        await Graph.AddGroupMemberAsync(refused, userId);
+        await Graph.AddGroupMemberAsync(open, userId);
+        await Eventually.AssertAsync(() => Records(open).Count == 1, "the record of the group ServiceNow accepts", Patience);
+        await Eventually.AssertAsync(async () => (await _host.Queues.GetStatsAsync()).Single(q => q.Queue == QueueNames.GroupChanges).DeadLettered == 1,
+            "the refused group dead-lettered", Patience);
+        await Graph.RemoveGroupMemberAsync(open, userId);
+        await Eventually.AssertAsync(() => Records(open).Count == 2, "the next delta's record", Patience);
+
+        var deadLetter = Assert.Single(await _host.Queues.ListDeadLettersAsync(QueueNames.GroupChanges));
+        Assert.Equal(refused, deadLetter.SubjectId);
+        Assert.Contains("403", deadLetter.Reason + deadLetter.Description);
+        Assert.Empty(Records(refused));
+    }
+
     [Theory]
     [InlineData("GroupChanges:SensitiveGroups:0:Policy", "ask-nicely")]
     [InlineData("GroupChanges:SensitiveGroups:0:GroupId", "Finance-Approvers")]

@@ -19,6 +19,12 @@ internal sealed class InMemoryServiceNow : IServiceNowTable, IServiceNowReferenc
     /// <summary>When set, every call throws it (an outage).</summary>
     public Exception? FailWith { get; set; }
 
+    /// <summary>Values an ACL forbids: an upsert keyed by one, or a query naming one, answers 403.</summary>
+    public HashSet<string> Refused { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Every query asked, as (table, encoded query).</summary>
+    public List<(string Table, string Query)> Queries { get; } = [];
+
     public IReadOnlyList<IReadOnlyDictionary<string, string?>> Records(string table) =>
         _tables.TryGetValue(table, out var rows) ? rows : [];
 
@@ -39,6 +45,7 @@ internal sealed class InMemoryServiceNow : IServiceNowTable, IServiceNowReferenc
     public async IAsyncEnumerable<ServiceNowRecord> QueryAsync(string table, EncodedQuery query, IReadOnlyList<string>? fields = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         Call();
+        Asked(table, query.ToString());
         await Task.Yield();
         foreach (var row in Rows(table).Where(r => Matches(r, query.ToString())).ToList())
         {
@@ -49,6 +56,7 @@ internal sealed class InMemoryServiceNow : IServiceNowTable, IServiceNowReferenc
     public Task<ServiceNowRecord?> FindAsync(string table, EncodedQuery query, IReadOnlyList<string>? fields = null, CancellationToken cancellationToken = default)
     {
         Call();
+        Asked(table, query.ToString());
         var row = Rows(table).FirstOrDefault(r => Matches(r, query.ToString()));
         return Task.FromResult(row is null ? null : new ServiceNowRecord(row));
     }
@@ -89,6 +97,7 @@ internal sealed class InMemoryServiceNow : IServiceNowTable, IServiceNowReferenc
         }
 
         Call();
+        Asked(table, $"{keyField}={keyValue}");
         var row = Rows(table).FirstOrDefault(r => r.TryGetValue(keyField, out var v) && v == keyValue);
         if (row is null)
         {
@@ -134,6 +143,19 @@ internal sealed class InMemoryServiceNow : IServiceNowTable, IServiceNowReferenc
 
     public void Forget(string table, string field, string value)
     {
+    }
+
+    private void Asked(string table, string query)
+    {
+        lock (Queries)
+        {
+            Queries.Add((table, query));
+        }
+
+        if (Refused.Any(value => query.Contains(value, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new ServiceNowForbiddenException("ACL Exception: Failed due to security constraints", "Operation Failed");
+        }
     }
 
     private void Call()
