@@ -58,6 +58,7 @@ internal static class DoctorCommand
 
             return "no users";
         });
+        await Check("Graph: sign-in activity for the inactive sweep (Entra ID P1, AuditLog.Read.All)", () => InactiveSweepDoctor.ProbeSignInActivityAsync(services.GetRequiredService<IDirectory>()));
         foreach (var status in await services.GetRequiredService<ConnectorProbe>().ProbeAsync(CancellationToken.None))
         {
             var what = status.Name == "graph" ? "Graph: list subscriptions (Subscription management)" : "ServiceNow: read sys_user";

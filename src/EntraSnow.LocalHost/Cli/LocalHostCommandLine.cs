@@ -23,6 +23,8 @@ public static class LocalHostCommandLine
                                          (from scratch; --from-link resumes from the stored delta link)
           log [--user ID] [--run ID] [--limit N] [--json]
                                          the provisioning log: every decision with its reason
+          sweep [--dry-run] [--json]     the inactive-account sweep now, with progress; --dry-run prints
+                                         what would be raised (a table and totals) and writes nothing
           doctor                         check configuration, credentials and permissions
         """;
 

@@ -14,6 +14,7 @@ internal static class LocalHostExtraCommands
         "log" => LogAsync,
         "sync" => SyncAsync,
         "doctor" => DoctorCommand.RunAsync,
+        "sweep" => SweepCommand.RunAsync,
         _ => null,
     };
 

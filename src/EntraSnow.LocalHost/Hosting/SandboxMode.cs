@@ -54,6 +54,8 @@ public sealed record SandboxMode(bool Graph, bool ServiceNow, string SelfUrl)
             values["ServiceNow:AuthMode"] = "Basic";
             values["ServiceNow:Username"] = configuration["Sandbox:ServiceNow:Username"] ?? "admin";
             values["ServiceNow:Password"] = configuration["Sandbox:ServiceNow:Password"] ?? "sandbox";
+            // A group the emulator is seeded with, so `sweep --dry-run` works out of the box (the timer stays off).
+            values["InactiveSweep:AssignmentGroup"] = configuration["InactiveSweep:AssignmentGroup"] ?? "Identity and Access Management";
             var signingSecret = configuration["ServiceNowWebhook:SigningSecret"] is { Length: > 0 } secret ? secret : SandboxWebhookSigningSecret;
             values["ServiceNowWebhook:SigningSecret"] = signingSecret;
             // The emulator plays the shipped ServiceNow app: it signs with the same secret and calls this process.

@@ -155,6 +155,11 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
         var select = Select(Q(r, "$select"));
         var signIn = filter?.Paths.Any(p => p.StartsWith("signInActivity", StringComparison.OrdinalIgnoreCase)) == true
             || select?.Contains("signInActivity", StringComparer.OrdinalIgnoreCase) == true;
+        if (signIn && !emulator.Options.SignInActivityAvailable)
+        {
+            return SignInActivityRefused();
+        }
+
         if (filter is not null && filter.Paths.Any(p => p.StartsWith("signInActivity", StringComparison.OrdinalIgnoreCase)) && filter.Paths.Count > 1)
         {
             return GraphResponse.Error(400, "Request_UnsupportedQuery", "Filter on signInActivity cannot be combined with other filter clauses.");

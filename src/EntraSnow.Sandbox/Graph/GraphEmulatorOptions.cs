@@ -26,6 +26,9 @@ public sealed class GraphEmulatorOptions
     /// <summary>Delta tokens older than this answer 410 syncStateNotFound, as Graph's do after about seven days.</summary>
     public TimeSpan DeltaTokenLifetime { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>False acts like a tenant without Entra ID P1 or an app without AuditLog.Read.All: signInActivity is refused (403).</summary>
+    public bool SignInActivityAvailable { get; set; } = true;
+
     /// <summary>Largest $top with a signInActivity filter: 500 today; set 120 to act like tenants that still refuse 500.</summary>
     public int SignInActivityMaxPageSize { get; set; } = 500;
 
