@@ -214,6 +214,19 @@ public sealed class UserProvisioningTests
     }
 
     [Fact]
+    public async Task Refused_ServiceNow_credentials_pause_the_connector_instead_of_failing_the_user()
+    {
+        _world.AddUser("u1", "ada@contoso.com");
+        _world.ServiceNow.FailWith = new ServiceNowUnauthorizedException("ServiceNow refused the OAuth client credentials.");
+
+        var paused = await Assert.ThrowsAsync<ConnectorUnavailableException>(() =>
+            _world.UserHandler().HandleAsync(ProvisioningWorld.Message(MessageKinds.UserUpdated, "u1", attempt: 14), CancellationToken.None));
+
+        Assert.Equal("serviceNow", paused.Connector);
+        Assert.DoesNotContain(_world.Log.Entries, e => e.Action == ProvisioningAction.Failed);
+    }
+
+    [Fact]
     public async Task A_manager_not_yet_provisioned_is_set_once_the_manager_exists()
     {
         _world.AddUser("boss", "boss@contoso.com");

@@ -20,6 +20,9 @@ public sealed class MessageProcessor(
 {
     public static readonly ActivitySource ActivitySource = new("EntraSnow.Messaging");
 
+    /// <summary>Connectors paused because their credentials failed (health shows them).</summary>
+    public ConnectorPauses Pauses { get; } = new();
+
     public async Task<MessageDisposition> ProcessAsync(IMessageHandler handler, ChangeMessage message, CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -36,6 +39,11 @@ public sealed class MessageProcessor(
             try
             {
                 await handler.HandleAsync(message, cancellationToken);
+                foreach (var lifted in Pauses.ResumeFrom(handler.Queue))
+                {
+                    logger.LogWarning("{Connector} works again: resuming its work (paused since {Since}: {Reason})", lifted.Connector, lifted.Since, lifted.Reason);
+                }
+
                 return new MessageDisposition.Complete();
             }
             catch (PermanentFailureException ex)
@@ -47,6 +55,10 @@ public sealed class MessageProcessor(
             {
                 logger.LogWarning("Dead-lettering malformed {Kind}: {Reason}", message.Kind, ex.Message);
                 return new MessageDisposition.DeadLetter("MalformedMessage", ex.Message);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && CredentialFailures.AsConnectorUnavailable(ex) is { } paused)
+            {
+                return Pause(handler.Queue, message, paused, settings);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -91,6 +103,22 @@ public sealed class MessageProcessor(
         logger.LogWarning("Rescheduling {Kind} for {SubjectId} in {Delay} (attempt {Attempt} of {Max}): {Reason}",
             message.Kind, message.SubjectId, wait, attempt, settings.MaxAttempts, reason);
         return new MessageDisposition.Reschedule(clock.GetUtcNow() + wait, attempt, reason);
+    }
+
+    /// <summary>
+    /// A credential failure is the connector's, not the message's: the message waits without counting an attempt (so a
+    /// rotation mid-sync dead-letters nothing), and the pause is logged once, when it starts.
+    /// </summary>
+    private MessageDisposition.Reschedule Pause(string queue, ChangeMessage message, ConnectorUnavailableException paused, MessagingOptions settings)
+    {
+        var now = clock.GetUtcNow();
+        if (Pauses.Pause(paused.Connector, paused.Reason, queue, now))
+        {
+            logger.LogError("{Connector} paused: {Reason}. Its work on {Queue} waits and resumes by itself once the credential works; `doctor` checks it",
+                paused.Connector, paused.Reason, queue);
+        }
+
+        return new MessageDisposition.Reschedule(now + settings.PausedRetryDelay, message.Attempt, paused.Message);
     }
 
     /// <summary>What is kept of a failure for the reschedule and the dead-letter description.</summary>

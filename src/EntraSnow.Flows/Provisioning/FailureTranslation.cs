@@ -11,6 +11,7 @@ internal static class FailureTranslation
     public static Exception? Translate(Exception ex) => ex switch
     {
         TransientFailureException or PermanentFailureException => ex,
+        _ when CredentialFailures.AsConnectorUnavailable(ex) is { } paused => paused,
         ServiceNowRateLimitedException rl => new TransientFailureException($"ServiceNow is throttling: {rl.Message}", rl, rl.RetryAfter),
         ServiceNowException { IsTransient: true } sn => new TransientFailureException($"ServiceNow is unavailable: {sn.Message}", sn),
         ServiceNowException sn => new PermanentFailureException(Describe(sn), sn),

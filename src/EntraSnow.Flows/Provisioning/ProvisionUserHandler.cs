@@ -245,7 +245,8 @@ internal sealed class ProvisionUserHandler(
     {
         // Transient failures are recorded only when this was the last attempt: the message dead-letters next.
         var lastAttempt = message.Attempt + 1 >= messaging.Value.MaxAttempts;
-        if (translated is TransientFailureException && !lastAttempt)
+        // A paused connector never dead-letters the message: nothing to record.
+        if (translated is ConnectorUnavailableException || (translated is TransientFailureException && !lastAttempt))
         {
             return;
         }

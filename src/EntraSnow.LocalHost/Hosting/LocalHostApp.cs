@@ -78,14 +78,16 @@ public static class LocalHostApp
         app.MapPost("/api/eventgrid/graph", (HttpRequest request, EventGridEndpoint endpoint, CancellationToken ct) => endpoint.HandleAsync(request, ct));
         app.MapPost("/api/servicenow/password-reset", (HttpRequest request, ServiceNowWebhookEndpoint endpoint, CancellationToken ct) => endpoint.PasswordResetAsync(request, ct));
         app.MapPost("/api/servicenow/access-request", (HttpRequest request, ServiceNowWebhookEndpoint endpoint, CancellationToken ct) => endpoint.AccessRequestAsync(request, ct));
-        app.MapGet("/api/health", async (SqliteQueueStore queues, SandboxMode sandbox, ConnectorProbe probe, CancellationToken ct) =>
+        app.MapGet("/api/health", async (SqliteQueueStore queues, SandboxMode sandbox, ConnectorProbe probe, MessageProcessor processor, CancellationToken ct) =>
         {
             var stats = await queues.GetStatsAsync(ct);
             var connectors = await probe.CachedAsync(ct);
+            var paused = processor.Pauses.Current;
             return Results.Ok(new
             {
                 // 200 either way: an operator reads the status; the process itself is up and queueing.
-                status = connectors.All(c => c.Ok) ? "healthy" : "degraded",
+                status = connectors.All(c => c.Ok) && paused.Count == 0 ? "healthy" : "degraded",
+                paused = paused.Select(p => new { connector = p.Connector, reason = p.Reason, since = p.Since }),
                 sandbox = new { graph = sandbox.Graph, serviceNow = sandbox.ServiceNow },
                 connectors = connectors.Select(c => new { name = c.Name, emulated = c.Emulated, ok = c.Ok, detail = c.Detail }),
                 queues = stats.Select(s => new { queue = s.Queue, depth = s.Depth, inFlight = s.InFlight, deadLettered = s.DeadLettered, scheduled = s.Scheduled }),

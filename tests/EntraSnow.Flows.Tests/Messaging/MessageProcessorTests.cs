@@ -121,6 +121,44 @@ public sealed class MessageProcessorTests
     }
 
     [Fact]
+    public async Task Refused_credentials_pause_the_connector_and_the_message_waits_without_using_an_attempt()
+    {
+        var processor = Processor();
+        _handler.Queue.Returns(QueueNames.UserChanges);
+        _handler.HandleAsync(default!, default).ReturnsForAnyArgs(Task.FromException(
+            new EntraSnow.Connectors.ServiceNow.ServiceNowUnauthorizedException("ServiceNow refused the OAuth client credentials.")));
+
+        // Even on what would be its last attempt, the message is not dead-lettered: the credential is at fault, not it.
+        var disposition = Assert.IsType<MessageDisposition.Reschedule>(await processor.ProcessAsync(_handler, Message(attempt: _options.MaxAttempts - 1), CancellationToken.None));
+
+        Assert.Equal(_options.MaxAttempts - 1, disposition.NextAttempt);
+        Assert.Equal(_clock.GetUtcNow() + _options.PausedRetryDelay, disposition.VisibleAt);
+        var pause = Assert.Single(processor.Pauses.Current);
+        Assert.Equal("serviceNow", pause.Connector);
+        Assert.Contains("401", pause.Reason, StringComparison.Ordinal);
+        await _handler.ReceivedWithAnyArgs(1).HandleAsync(default!, default);
+    }
+
+    [Fact]
+    public async Task A_paused_connector_resumes_by_itself_when_a_message_on_its_queue_succeeds()
+    {
+        var processor = Processor();
+        _handler.Queue.Returns(QueueNames.UserChanges);
+        var revoked = true;
+        _handler.HandleAsync(default!, default).ReturnsForAnyArgs(_ => revoked
+            ? Task.FromException(new EntraSnow.Connectors.Graph.GraphRequestException("GET user: Graph answered 401.", 401, "InvalidAuthenticationToken"))
+            : Task.CompletedTask);
+        await processor.ProcessAsync(_handler, Message(), CancellationToken.None);
+        Assert.Equal("graph", Assert.Single(processor.Pauses.Current).Connector);
+
+        revoked = false;
+        var disposition = await processor.ProcessAsync(_handler, Message(), CancellationToken.None);
+
+        Assert.IsType<MessageDisposition.Complete>(disposition);
+        Assert.Empty(processor.Pauses.Current);
+    }
+
+    [Fact]
     public async Task Server_asking_to_wait_longer_gets_its_wait_at_the_reschedule()
     {
         _options.InlineRetryDelay = TimeSpan.FromSeconds(1);
