@@ -1,6 +1,7 @@
 #!/usr/bin/env pwsh
 # azd postprovision hook (PowerShell): the same steps as postprovision.sh.
-#  1. Grant the managed identity the Microsoft Graph application permissions in infra/graph-permissions.json.
+#  1. Grant the managed identity the Microsoft Graph application permissions in infra/graph-permissions.json that its
+#     enabled flows need (a permission with grantedWhen only while that azd environment value is true).
 #  2. Give the Key Vault secrets their first values; existing secrets are never overwritten.
 # azd passes the Bicep outputs (AZURE_*) as environment variables. No secret is ever printed.
 $ErrorActionPreference = 'Stop'
@@ -29,7 +30,23 @@ $granted = @(az rest --method get --url "$graph/v1.0/servicePrincipals/$identity
     --query "value[?resourceId=='$($graphSp.id)'].appRoleId" -o tsv)
 if ($LASTEXITCODE -ne 0) { Fail "cannot read the identity's app role assignments" }
 
-foreach ($permission in $list.permissions.name) {
+# Least privilege: only the permissions of the flows this environment runs. A permission is needed when every azd
+# environment value in its grantedWhen has the given value (an unset one counts as its switch's default).
+function Test-Enabled($entry) {
+    $when = $entry.PSObject.Properties['grantedWhen']
+    if (-not $when) { return $true }
+    foreach ($condition in $when.Value.PSObject.Properties) {
+        $value = [Environment]::GetEnvironmentVariable($condition.Name)
+        if (-not $value) { $value = $list.switches.($condition.Name).default }
+        if ($value -ne $condition.Value) { return $false } # -ne ignores case
+    }
+    return $true
+}
+$needed = foreach ($entry in $list.permissions) {
+    if (Test-Enabled $entry) { $entry.name } else { Say "Graph $($entry.name): not needed by the enabled flows" }
+}
+
+foreach ($permission in $needed) {
     $role = $graphSp.appRoles | Where-Object { $_.value -eq $permission -and $_.allowedMemberTypes -contains 'Application' }
     if (-not $role) { Fail "Microsoft Graph has no application permission named $permission" }
     if ($granted -contains $role.id) { Say "Graph ${permission}: already granted"; continue }

@@ -1,7 +1,9 @@
 #!/bin/sh
 # azd postprovision hook (POSIX): what Bicep cannot do.
 #  1. Grant the Functions app's managed identity the Microsoft Graph application permissions listed in
-#     infra/graph-permissions.json (the one list). Needs a Privileged Role Administrator or Global Administrator.
+#     infra/graph-permissions.json (the one list) that its enabled flows need: a permission with a grantedWhen
+#     azd environment value is granted only while that value is true, so enabling a flow and running the hook again
+#     adds its permissions. Needs a Privileged Role Administrator or Global Administrator.
 #  2. Give the Key Vault secrets their first values: a generated Graph clientState and webhook signing secret,
 #     and the ServiceNow credential (from SERVICENOW_CLIENT_SECRET / SERVICENOW_PASSWORD, or asked for).
 #     Existing secrets are never overwritten; rotation is described in docs/deploy.md.
@@ -34,7 +36,19 @@ granted=$(az rest --method get \
   --url "$graph/v1.0/servicePrincipals/$AZURE_MANAGED_IDENTITY_PRINCIPAL_ID/appRoleAssignments" \
   --query "value[?resourceId=='$graph_sp_id'].appRoleId" -o tsv) || fail "cannot read the identity's app role assignments"
 
-for permission in $(jq -r '.permissions[].name' "$permissions_file"); do
+# Least privilege: only the permissions of the flows this environment runs. A permission is needed when every azd
+# environment value in its grantedWhen has the given value (an unset one counts as its switch's default).
+enabled_filter='.switches as $s | .permissions[] | [.name, ((.grantedWhen // {}) | to_entries | all(. as $e |
+  (($ENV[$e.key] // $s[$e.key].default // "") | ascii_downcase) == ($e.value | ascii_downcase)))] | @tsv'
+needed_by_enabled_flows() {
+  jq -r "$enabled_filter" "$permissions_file" |
+    while IFS="$(printf '\t')" read -r name enabled; do
+      if [ "$enabled" = true ]; then printf '%s\n' "$name"; else say "Graph $name: not needed by the enabled flows" >&2; fi
+    done
+}
+needed=$(needed_by_enabled_flows)
+
+for permission in $needed; do
   role_id=$(printf '%s' "$graph_sp" | jq -r --arg p "$permission" \
     '.appRoles[] | select(.value == $p and (.allowedMemberTypes | index("Application"))) | .id')
   [ -n "$role_id" ] || fail "Microsoft Graph has no application permission named $permission"

@@ -58,24 +58,45 @@ public sealed class HookScriptTests : IDisposable
         Assert.True(process.ExitCode == 0, error);
     }
 
+    private List<JsonNode> GrantedBodies() =>
+        _az.GrantBodies.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(b => JsonNode.Parse(b)!).ToList();
+
+    private IEnumerable<string> RoleIdsOf(IEnumerable<string> permissions) => permissions.Select(p => _roleIds[p].ToString()).Order();
+
     [Fact]
-    public async Task Postprovision_grants_each_missing_Graph_permission_to_the_identity_and_skips_granted_ones()
+    public async Task Postprovision_by_default_grants_only_the_permissions_of_the_flows_every_deployment_runs_and_skips_granted_ones()
     {
-        var alreadyGranted = _roleIds["User.Read.All"];
-        _az.Write("granted.tsv", alreadyGranted + "\n");
+        _az.Write("granted.tsv", _roleIds["User.Read.All"] + "\n");
         _az.SetSecret("servicenow-client-secret", "existing");
 
         var (exitCode, output, error) = await _az.RunAsync("infra/hooks/postprovision.sh", ProvisionedEnvironment());
 
         Assert.True(exitCode == 0, error);
-        var bodies = _az.GrantBodies.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(b => JsonNode.Parse(b)!).ToList();
-        Assert.Equal(_roleIds.Values.Where(id => id != alreadyGranted).Select(id => id.ToString()).Order(), bodies.Select(b => (string)b["appRoleId"]!).Order());
+        var bodies = GrantedBodies();
+        Assert.Equal(RoleIdsOf(GraphPermissionTests.EveryDeployment.Where(p => p != "User.Read.All")), bodies.Select(b => (string)b["appRoleId"]!).Order());
         Assert.All(bodies, b =>
         {
             Assert.Equal(IdentityId, (string?)b["principalId"]);
             Assert.Equal(GraphSpId, (string?)b["resourceId"]);
         });
         Assert.Contains("Graph User.Read.All: already granted", output);
+        Assert.Contains("Graph AuditLog.Read.All: not needed by the enabled flows", error);
+    }
+
+    [Fact]
+    public async Task Postprovision_run_again_after_enabling_a_flow_adds_exactly_that_flows_permissions()
+    {
+        _az.Write("granted.tsv", string.Join("\n", RoleIdsOf(GraphPermissionTests.EveryDeployment)) + "\n");
+        _az.SetSecret("servicenow-client-secret", "existing");
+
+        foreach (var (flowEnvironment, adds) in GraphPermissionTests.FlowSwitches)
+        {
+            var (exitCode, _, error) = await _az.RunAsync("infra/hooks/postprovision.sh", ProvisionedEnvironment([.. flowEnvironment.Select(e => (e.Key, e.Value))]));
+
+            Assert.True(exitCode == 0, error);
+            Assert.Equal(RoleIdsOf(adds), GrantedBodies().Select(b => (string)b["appRoleId"]!).Order());
+            _az.Write("granted-bodies.log", "");
+        }
     }
 
     [Fact]
