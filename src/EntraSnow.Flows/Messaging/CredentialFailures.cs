@@ -11,8 +11,8 @@ public static class CredentialFailures
     {
         ConnectorUnavailableException already => already,
         ServiceNowUnauthorizedException sn => new ConnectorUnavailableException("serviceNow", $"credentials refused (401): {sn.Message}", sn),
-        ServiceNowForbiddenException sn => new ConnectorUnavailableException("serviceNow", $"access denied (403): {sn.Message}", sn),
-        GraphRequestException { StatusCode: 401 or 403 } g => new ConnectorUnavailableException("graph", $"credentials refused ({g.StatusCode}): {g.Message}", g),
+        // A 403 is left to the flows: an ACL refusing one record (one group, say) is a fact about that item.
+        GraphRequestException { StatusCode: 401 } g => new ConnectorUnavailableException("graph", $"credentials refused ({g.StatusCode}): {g.Message}", g),
         // Azure.Identity's failures to get a token, named rather than referenced: flows do not depend on Azure.Identity.
         _ when ex.GetType().FullName is "Azure.Identity.AuthenticationFailedException" or "Azure.Identity.CredentialUnavailableException" =>
             new ConnectorUnavailableException("graph", $"no token: {ex.Message}", ex),
