@@ -33,6 +33,10 @@ param serviceNowAuthMode string = 'OAuth'
 @description('OAuth client id (OAuth) or user name (Basic) of the ServiceNow integration account. Its secret goes to Key Vault, never here.')
 param serviceNowAccount string
 
+@minLength(1)
+@description('The ServiceNow assignment group (name or sys_id) that risk detection incidents are assigned to.')
+param riskAssignmentGroup string = 'Security Operations'
+
 @description('True while the Graph clientState is being rotated: the previous value stays accepted (see docs/deploy.md).')
 param graphClientStateRotation bool = false
 
@@ -163,6 +167,7 @@ module functions 'app/functions.bicep' = {
     serviceNowInstanceUrl: serviceNowInstanceUrl
     serviceNowAuthMode: serviceNowAuthMode
     serviceNowAccount: serviceNowAccount
+    riskAssignmentGroup: riskAssignmentGroup
     graphClientStateRotation: graphClientStateRotation
   }
   // The app must not start before its identity may read its deployment package, secrets and queues.

@@ -28,6 +28,9 @@ param serviceNowAuthMode string
 @description('OAuth client id (OAuth) or user name (Basic) of the ServiceNow integration account; not a secret.')
 param serviceNowAccount string
 
+@description('The ServiceNow assignment group (name or sys_id) for risk detection incidents.')
+param riskAssignmentGroup string
+
 @description('While rotating the Graph clientState, the old value is still accepted from Key Vault secret graph-previous-client-state.')
 param graphClientStateRotation bool
 
@@ -197,6 +200,7 @@ var baseSettings = {
 
   // The risk detection poller's timer reads its CRON schedule from here (%Risk:PollSchedule%): every 5 minutes.
   Risk__PollSchedule: '0 */5 * * * *'
+  Risk__Incident__AssignmentGroup: riskAssignmentGroup
 
   // Checkpoints, delta links and the provisioning log, through the identity.
   AzureTables__Endpoint: storage.properties.primaryEndpoints.table

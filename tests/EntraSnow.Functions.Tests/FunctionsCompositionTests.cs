@@ -27,6 +27,7 @@ public sealed class FunctionsCompositionTests
         ["Subscriptions:NotificationUrl"] = "https://example.azurewebsites.net/api/graph/notifications",
         ["Subscriptions:LifecycleNotificationUrl"] = "https://example.azurewebsites.net/api/graph/lifecycle",
         ["AzureTables:Endpoint"] = "https://example.table.core.windows.net",
+        ["Risk:Incident:AssignmentGroup"] = "Security Operations",
         ["AZURE_CLIENT_ID"] = "00000000-0000-4000-8000-000000000003",
     };
 

@@ -1,3 +1,4 @@
+using EntraSnow.Flows.Messaging;
 using EntraSnow.Flows.Scheduling;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,8 +9,10 @@ namespace EntraSnow.Flows.Risk;
 public static class RiskServiceCollectionExtensions
 {
     /// <summary>
-    /// Risk detections to ServiceNow: the "risk-poll" <see cref="IScheduledJob"/> and the <c>Risk</c> options, validated at
-    /// start-up. Needs IDirectory (AddGraphConnector), IMessageQueue and ICheckpointStore from the host.
+    /// Risk detections to ServiceNow: the "risk-poll" <see cref="IScheduledJob"/>, the <see cref="IMessageHandler"/> of the
+    /// risk-detections queue that turns them into incidents, and the <c>Risk</c> and <c>Risk:Incident</c> options, validated
+    /// at start-up. Needs IDirectory (AddGraphConnector), IServiceNowTable and IServiceNowReferences (AddServiceNowConnector),
+    /// IMessageQueue and ICheckpointStore from the host.
     /// </summary>
     public static IServiceCollection AddRiskDetections(this IServiceCollection services, IConfiguration configuration)
     {
@@ -24,9 +27,14 @@ public static class RiskServiceCollectionExtensions
             })
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<RiskIncidentOptions>()
+            .Bind(configuration.GetSection(RiskIncidentOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RiskDetectionPoller>();
         services.AddSingleton<IScheduledJob, RiskPollJob>();
+        services.AddSingleton<IMessageHandler, RiskIncidentHandler>();
         return services;
     }
 }

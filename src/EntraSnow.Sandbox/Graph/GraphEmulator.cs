@@ -12,7 +12,7 @@ namespace EntraSnow.Sandbox.Graph;
 /// as change notifications to every matching subscription's notificationUrl. Tests drive it through these methods;
 /// the admin HTTP routes call the same ones.
 /// </summary>
-public sealed class GraphEmulator : IDisposable
+public sealed partial class GraphEmulator : IDisposable
 {
     public const string NotificationsHttpClient = "EntraSnow.Sandbox.Graph.Notifications";
 

@@ -113,6 +113,7 @@ public static class GraphEmulatorEndpoints
             emulator.ExpireDeltaTokens();
             return Results.NoContent();
         });
+        GraphRiskDetectionAdmin.Map(admin);
         admin.MapGet("/deliveries", (GraphEmulator emulator) => Results.Ok(emulator.Deliveries));
         admin.MapGet("/stats", (GraphEmulator emulator) =>
             Results.Ok(new { requests = emulator.RequestCount, users = emulator.UserCount, subscriptions = emulator.Subscriptions.Count }));

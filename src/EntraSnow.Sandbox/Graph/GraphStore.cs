@@ -239,6 +239,9 @@ internal sealed class GraphStore : IDisposable
             Run("INSERT INTO risk_detections (id, doc) VALUES ($id, $doc) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
                 ("$id", id), ("$doc", doc.ToJsonString()));
 
+        public JsonObject? GetRiskDetection(string id) =>
+            Query("SELECT doc FROM risk_detections WHERE id = $id", r => Doc(r, 0), ("$id", id)).FirstOrDefault();
+
         public IEnumerable<JsonObject> ScanRiskDetections(string? afterId)
         {
             using var command = Command("SELECT doc FROM risk_detections WHERE id > $after ORDER BY id", ("$after", afterId ?? ""));

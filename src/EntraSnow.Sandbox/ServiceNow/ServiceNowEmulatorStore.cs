@@ -99,6 +99,7 @@ public sealed partial class ServiceNowEmulatorStore : IDisposable
             values["sys_mod_count"] = "0";
             Derive(schema, values, fields);
             MoveToJournal(table, values, fields, user);
+            StampTaskState(table, values, fields, inserted: true, user);
             var record = new StoredRecord(++_sequence, values);
             Records(table)[sysId] = record;
             Index(table, record, add: true);
@@ -140,6 +141,7 @@ public sealed partial class ServiceNowEmulatorStore : IDisposable
                 // Like ServiceNow, an update that changes nothing does not touch sys_updated_on or sys_mod_count.
                 Derive(schema, record.Fields, fields);
                 MoveToJournal(table, record.Fields, fields, user);
+                StampTaskState(table, record.Fields, fields, inserted: false, user);
                 record.Fields["sys_updated_on"] = Now();
                 record.Fields["sys_updated_by"] = user;
                 record.Fields["sys_mod_count"] = (long.Parse(record.Fields.GetValueOrDefault("sys_mod_count", "0"), CultureInfo.InvariantCulture) + 1).ToString(CultureInfo.InvariantCulture);
