@@ -193,10 +193,11 @@ var baseSettings = {
   Graph__ClientState: '@Microsoft.KeyVault(SecretUri=${secretUri}/graph-client-state)'
 
   ServiceNow__InstanceUrl: serviceNowInstanceUrl
-  // The inactive-account sweep's timer (six-field CRON, UTC); the flow validates the same setting at start-up.
-  InactiveSweep__Schedule: '0 0 3 * * *'
   ServiceNow__AuthMode: serviceNowAuthMode
   ServiceNowWebhook__SigningSecret: '@Microsoft.KeyVault(SecretUri=${secretUri}/servicenow-webhook-signing-secret)'
+
+  // The inactive-account sweep's timer (six-field CRON, UTC); the flow validates the same setting at start-up.
+  InactiveSweep__Schedule: '0 0 3 * * *'
 
   // The risk detection poller's timer reads its CRON schedule from here (%Risk:PollSchedule%): every 5 minutes.
   Risk__PollSchedule: '0 */5 * * * *'
