@@ -1,3 +1,4 @@
+using EntraSnow.Tests.Shared;
 using System.Globalization;
 using EntraSnow.Connectors.Graph;
 using EntraSnow.Flows.Messaging;

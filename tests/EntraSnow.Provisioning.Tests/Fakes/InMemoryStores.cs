@@ -5,26 +5,6 @@ using EntraSnow.Flows.Stores;
 
 namespace EntraSnow.Provisioning.Tests.Fakes;
 
-internal sealed class InMemoryCheckpointStore : ICheckpointStore
-{
-    public ConcurrentDictionary<string, string> Values { get; } = new(StringComparer.Ordinal);
-
-    public Task<string?> GetAsync(string key, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Values.TryGetValue(key, out var v) ? v : null);
-
-    public Task SetAsync(string key, string value, CancellationToken cancellationToken = default)
-    {
-        Values[key] = value;
-        return Task.CompletedTask;
-    }
-
-    public Task DeleteAsync(string key, CancellationToken cancellationToken = default)
-    {
-        Values.TryRemove(key, out _);
-        return Task.CompletedTask;
-    }
-}
-
 internal sealed class InMemoryProvisioningLog : IProvisioningLog
 {
     private readonly List<ProvisioningLogEntry> _entries = [];

@@ -1,3 +1,4 @@
+using EntraSnow.Tests.Shared;
 using EntraSnow.Connectors.Graph;
 using EntraSnow.Flows.FullSync;
 using EntraSnow.Flows.Groups;
@@ -25,7 +26,7 @@ internal sealed class ProvisioningWorld
 
     public InMemoryQueue Queue { get; } = new();
 
-    public InMemoryCheckpointStore Checkpoints { get; } = new();
+    public InMemoryCheckpoints Checkpoints { get; } = new();
 
     public InMemoryProvisioningLog Log { get; } = new();
 

@@ -1,9 +1,12 @@
 using System.Collections.Concurrent;
 using EntraSnow.Flows.Stores;
 
-namespace EntraSnow.Flows.Tests.Support;
+namespace EntraSnow.Tests.Shared;
 
-/// <summary>A checkpoint store that keeps its values in memory, as the SQLite and Table stores keep them on disk.</summary>
+/// <summary>
+/// A checkpoint store that keeps its values in memory, as the SQLite and Table stores keep them on disk. One copy,
+/// compiled into each test project that drives flows without a store.
+/// </summary>
 internal sealed class InMemoryCheckpoints : ICheckpointStore
 {
     public ConcurrentDictionary<string, string> Values { get; } = new(StringComparer.Ordinal);
