@@ -42,8 +42,10 @@ function Test-Enabled($entry) {
     }
     return $true
 }
-$needed = foreach ($entry in $list.permissions) {
-    if (Test-Enabled $entry) { $entry.name } else { Say "Graph $($entry.name): not needed by the enabled flows" }
+# A permission listed for two flows (one entry each) is needed when either entry is enabled.
+$needed = foreach ($permission in ($list.permissions | Group-Object -Property name)) {
+    if (@($permission.Group | Where-Object { Test-Enabled $_ }).Count -gt 0) { $permission.Name }
+    else { Say "Graph $($permission.Name): not needed by the enabled flows" }
 }
 
 foreach ($permission in $needed) {

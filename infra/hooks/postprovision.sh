@@ -36,10 +36,12 @@ granted=$(az rest --method get \
   --url "$graph/v1.0/servicePrincipals/$AZURE_MANAGED_IDENTITY_PRINCIPAL_ID/appRoleAssignments" \
   --query "value[?resourceId=='$graph_sp_id'].appRoleId" -o tsv) || fail "cannot read the identity's app role assignments"
 
-# Least privilege: only the permissions of the flows this environment runs. A permission is needed when every azd
-# environment value in its grantedWhen has the given value (an unset one counts as its switch's default).
-enabled_filter='.switches as $s | .permissions[] | [.name, ((.grantedWhen // {}) | to_entries | all(. as $e |
-  (($ENV[$e.key] // $s[$e.key].default // "") | ascii_downcase) == ($e.value | ascii_downcase)))] | @tsv'
+# Least privilege: only the permissions of the flows this environment runs. An entry is enabled when every azd
+# environment value in its grantedWhen has the given value (an unset one counts as its switch's default); a permission
+# listed for two flows is needed when either entry is.
+enabled_filter='.switches as $s | [.permissions[] | {name, enabled: ((.grantedWhen // {}) | to_entries | all(. as $e |
+  (($ENV[$e.key] // $s[$e.key].default // "") | ascii_downcase) == ($e.value | ascii_downcase)))}]
+  | group_by(.name)[] | [.[0].name, (map(.enabled) | any)] | @tsv'
 needed_by_enabled_flows() {
   jq -r "$enabled_filter" "$permissions_file" |
     while IFS="$(printf '\t')" read -r name enabled; do

@@ -17,6 +17,9 @@ public sealed class GraphPermissionTests
         (new() { ["PASSWORD_RESET_ENABLED"] = "True", ["PASSWORD_RESET_METHOD"] = "Password" }, ["User-PasswordProfile.ReadWrite.All", "RoleManagement.Read.Directory", "Mail.Send"]),
         (new() { ["PASSWORD_RESET_ENABLED"] = "true", ["PASSWORD_RESET_REVOKE_SESSIONS"] = "true" }, ["UserAuthenticationMethod.ReadWrite.All", "RoleManagement.Read.Directory", "Mail.Send", "User.RevokeSessions.All"]),
         (new() { ["PASSWORD_RESET_REVOKE_SESSIONS"] = "true", ["PASSWORD_RESET_METHOD"] = "Password" }, []), // the flow itself is off
+        (new() { ["RISK_REVOKE_SESSIONS_ON_HIGH_RISK"] = "true" }, ["User.RevokeSessions.All"]),
+        (new() { ["RISK_REVOKE_SESSIONS_ON_HIGH_RISK"] = "true", ["PASSWORD_RESET_ENABLED"] = "true", ["PASSWORD_RESET_REVOKE_SESSIONS"] = "true" },
+            ["UserAuthenticationMethod.ReadWrite.All", "RoleManagement.Read.Directory", "Mail.Send", "User.RevokeSessions.All"]),
     ];
 
     private static readonly string[] Required = [.. EveryDeployment.Union(FlowSwitches.SelectMany(f => f.Adds))];
@@ -26,10 +29,12 @@ public sealed class GraphPermissionTests
     internal static IReadOnlyList<string> Names => List["permissions"]!.AsArray().Select(p => (string)p!["name"]!).ToList();
 
     [Fact]
-    public void The_list_names_every_permission_the_flows_use_once_each_with_its_reason()
+    public void The_list_names_every_permission_the_flows_use_once_per_flow_with_its_reason()
     {
         Assert.Equal("00000003-0000-0000-c000-000000000000", (string?)List["resourceAppId"]); // Microsoft Graph
-        Assert.Equal(Required.Order(), Names.Order());
+        Assert.Equal(Required.Order(), Names.Distinct().Order());
+        var entries = List["permissions"]!.AsArray().Select(p => ((string)p!["name"]!, (string)p["flow"]!)).ToList();
+        Assert.Equal(entries.Count, entries.Distinct().Count());
         Assert.All(List["permissions"]!.AsArray(), p => Assert.False(string.IsNullOrWhiteSpace((string?)p!["usedFor"])));
     }
 

@@ -13,7 +13,7 @@ public sealed class HookScriptTests : IDisposable
 
     public HookScriptTests()
     {
-        _roleIds = GraphPermissionTests.Names.ToDictionary(n => n, _ => Guid.NewGuid());
+        _roleIds = GraphPermissionTests.Names.Distinct().ToDictionary(n => n, _ => Guid.NewGuid());
         var appRoles = new JsonArray(_roleIds.Select(r => (JsonNode)new JsonObject
         {
             ["id"] = r.Value.ToString(),

@@ -18,6 +18,7 @@ namespace EntraSnow.Flows.Risk;
 internal sealed class RiskIncidentHandler(
     IServiceNowTable serviceNow,
     IServiceNowReferences references,
+    RiskAssignmentGroup assignmentGroup,
     IDirectory directory,
     IMessageQueue queue,
     IOptions<RiskIncidentOptions> options,
@@ -26,8 +27,6 @@ internal sealed class RiskIncidentHandler(
 {
     private const string JournalTable = "sys_journal_field";
     private static readonly string[] IncidentFields = ["sys_id", "number", "sys_created_on", "impact", "urgency", "state", "active"];
-
-    private string? _assignmentGroup;
 
     public string Queue => QueueNames.RiskDetections;
 
@@ -92,7 +91,7 @@ internal sealed class RiskIncidentHandler(
             ["impact"] = levels.Impact,
             ["urgency"] = levels.Urgency,
             ["category"] = settings.Category,
-            ["assignment_group"] = await AssignmentGroupAsync(settings, cancellationToken),
+            ["assignment_group"] = await AssignmentGroupAsync(cancellationToken),
             ["correlation_id"] = RiskIncidentText.CorrelationId(detection),
             ["correlation_display"] = "Entra ID Protection",
             ["work_notes"] = RiskIncidentText.OpeningNote(detection, response),
@@ -200,24 +199,18 @@ internal sealed class RiskIncidentHandler(
             : null;
     }
 
-    /// <summary>The group's sys_id, looked up once per process (a group that is not found is looked up again next time).</summary>
-    private async Task<string> AssignmentGroupAsync(RiskIncidentOptions settings, CancellationToken cancellationToken)
+    /// <summary>The group's sys_id, resolved once per process (normally at start-up).</summary>
+    private async Task<string> AssignmentGroupAsync(CancellationToken cancellationToken)
     {
-        if (_assignmentGroup is { } known)
+        try
         {
-            return known;
+            return await assignmentGroup.SysIdAsync(cancellationToken);
         }
-
-        var group = settings.AssignmentGroup;
-        var sysId = IsSysId(group) ? group : await references.FindAsync("sys_user_group", "name", group, cancellationToken);
-        if (!string.IsNullOrEmpty(sysId))
+        catch (RiskAssignmentGroupMissingException ex)
         {
-            return _assignmentGroup = sysId;
+            logger.LogError("{Problem} Risk detections are dead-lettered until it is fixed; then replay the dead-letters", ex.Message);
+            throw;
         }
-
-        logger.LogError("{Setting} '{Group}' is not a sys_user_group in ServiceNow: risk detections are dead-lettered until it is set to an existing group", RiskIncidentOptions.Section + ":AssignmentGroup", group);
-        throw new PermanentFailureException(
-            $"{RiskIncidentOptions.Section}:AssignmentGroup '{group}' is not a sys_user_group in ServiceNow; set it to an existing group's name or sys_id, then replay the dead-letters.");
     }
 
     private async Task<List<JournalMarker>> MarkersAsync(EncodedQuery scope, string containing, CancellationToken cancellationToken)
@@ -237,8 +230,6 @@ internal sealed class RiskIncidentHandler(
         incident["active"] != "false" && !table.DoneStates.Contains(incident["state"] ?? "");
 
     private static string Min(string a, string? b) => b is null || string.CompareOrdinal(a, b) < 0 ? a : b;
-
-    private static bool IsSysId(string value) => value.Length == 32 && value.All(char.IsAsciiHexDigit);
 
     private sealed record JournalMarker(string IncidentSysId, string DetectionId, string State, string UpdatedAt);
 }

@@ -13,7 +13,10 @@ public sealed class RiskIncidentOptions : IValidatableObject
 
     public string Category { get; set; } = "security";
 
-    /// <summary>The <c>sys_user_group</c> (name or sys_id) the incidents are assigned to; resolved once, on the first incident.</summary>
+    /// <summary>
+    /// The <c>sys_user_group</c> (name or sys_id) the incidents are assigned to; resolved once, when the host has started
+    /// (<see cref="RiskSettingsCheck"/>): a group ServiceNow does not have stops the start naming this setting.
+    /// </summary>
     public string AssignmentGroup { get; set; } = "Security Operations";
 
     /// <summary>
@@ -44,7 +47,17 @@ public sealed class RiskIncidentOptions : IValidatableObject
     /// <summary>For a high-risk detection, revoke the user's sign-in sessions and say so in the incident (needs User.RevokeSessions.All).</summary>
     public bool RevokeSessionsOnHighRisk { get; set; }
 
-    /// <summary>The analyst's link to the user's risk in the Entra admin center; <c>{userId}</c> is replaced with the object id.</summary>
+    /// <summary>
+    /// The analyst's link to the user's risk in the Entra admin center; <c>{userId}</c> is replaced with the object id.
+    /// What it is based on: Microsoft's documentation (learn.microsoft.com, "Risky user report" in Entra ID Protection)
+    /// names the report and its place in the admin center (Entra admin center, ID Protection, Risky users, where
+    /// selecting a user opens their risk details and history) but publishes no URL format for it. The admin center
+    /// serves that report as the view <c>#view/Microsoft_AAD_IAM/RiskyUsersBlade</c> of https://entra.microsoft.com; the
+    /// trailing <c>/userId/{id}</c> view parameter is the form integrations use to open it on one user, undocumented.
+    /// Hence a setting (a portal change, or a sovereign cloud's admin center, is a configuration change), and the
+    /// description also gives the report's path and the user's object id and UPN, which still find the user if the
+    /// admin center ignores the parameter.
+    /// </summary>
     public string UserRiskUrl { get; set; } = "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/RiskyUsersBlade/userId/{userId}";
 
     /// <summary>The configured map, or the default one when none is configured.</summary>

@@ -56,6 +56,7 @@ internal static partial class RiskIncidentText
 
         text.Append('\n').Append(Details(d));
         text.Append(CultureInfo.InvariantCulture, $"\nThe user's risk in the Entra admin center: {riskUrl.Replace("{userId}", Uri.EscapeDataString(d.UserId ?? ""), StringComparison.Ordinal)}\n");
+        text.Append("(Entra admin center > ID Protection > Risky users; search for the user's UPN or object id.)\n");
         text.Append("Later detections for this user are added as work notes; state changes (dismissed, remediated, confirmed safe) too.");
         return text.ToString();
     }

@@ -37,9 +37,25 @@ internal sealed class SandboxFirstRun(
 {
     private const string SeededKey = "sandbox:seeded";
 
+    /// <summary>
+    /// ServiceNow's reference data goes in before the host has started (straight into the emulator's store): the
+    /// flows' start-up checks look up their assignment groups as soon as it has, and must find the seeded ones.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (sandbox.ServiceNow && await checkpoints.GetAsync(SeededKey, cancellationToken) is null)
+        {
+            var seeded = ServiceNowSeed.SeedReferenceData(services.GetRequiredService<ServiceNowEmulatorStore>());
+            logger.LogInformation("Sandbox ServiceNow seeded: {Departments} departments, {Locations} locations, {Groups} groups",
+                seeded.Departments, seeded.Locations, seeded.Groups);
+        }
+
+        await base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // The emulators are served by this process: wait until it listens.
+        // The Graph emulator is served by this process: wait until it listens.
         await WaitForStartAsync(lifetime, stoppingToken);
         if (await checkpoints.GetAsync(SeededKey, stoppingToken) is not null)
         {
@@ -47,12 +63,6 @@ internal sealed class SandboxFirstRun(
         }
 
         var settings = options.Value;
-        if (sandbox.ServiceNow)
-        {
-            var seeded = ServiceNowSeed.SeedReferenceData(services.GetRequiredService<ServiceNowEmulatorStore>());
-            logger.LogInformation("Sandbox ServiceNow seeded: {Departments} departments, {Locations} locations, {Groups} groups",
-                seeded.Departments, seeded.Locations, seeded.Groups);
-        }
 
         if (sandbox.Graph && settings.Users > 0)
         {

@@ -18,8 +18,11 @@ public sealed class RiskIncidentHandlerTests
     private readonly RecordingQueue _queue = new();
     private readonly RiskIncidentOptions _options = new() { AssignmentGroup = "Security Operations" };
 
+    private readonly RiskAssignmentGroup _assignmentGroup;
+
     public RiskIncidentHandlerTests()
     {
+        _assignmentGroup = new RiskAssignmentGroup(_references, Options.Create(_options));
         _serviceNow.QueryAsync(default!, default!, (IReadOnlyList<string>?)default, default).ReturnsForAnyArgs(AsyncEnumerable.Empty<ServiceNowRecord>());
         // Like the reference cache: null when ServiceNow has no such record.
         _references.FindAsync(default!, default!, default!, default).ReturnsForAnyArgs((string?)null);
@@ -27,7 +30,7 @@ public sealed class RiskIncidentHandlerTests
         _serviceNow.CreateAsync(default!, default!, default).ReturnsForAnyArgs(new ServiceNowRecord(new Dictionary<string, string?> { ["sys_id"] = "i1", ["number"] = "INC0010001" }));
     }
 
-    private RiskIncidentHandler Handler() => new(_serviceNow, _references, _directory, _queue, Options.Create(_options),
+    private RiskIncidentHandler Handler() => new(_serviceNow, _references, _assignmentGroup, _directory, _queue, Options.Create(_options),
         new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero)), NullLogger<RiskIncidentHandler>.Instance);
 
     private static ChangeMessage Message(string level, int attempt = 0) => RiskDetectionMessage.From(new RiskDetection
@@ -78,13 +81,92 @@ public sealed class RiskIncidentHandlerTests
             Arg.Is<IReadOnlyDictionary<string, string?>>(f => f["affected_user"] == "user-1" && f["impact"] == "2" && f["urgency"] == "2"), Arg.Any<CancellationToken>());
     }
 
+    [Theory]
+    [InlineData(23, false)]
+    [InlineData(25, true)]
+    public async Task A_detection_joins_the_users_open_incident_only_within_the_grouping_window(int incidentAgeHours, bool opensAnother)
+    {
+        // The clock says 2026-12-01 12:00 UTC; ServiceNow answers sys_created_on in UTC as "yyyy-MM-dd HH:mm:ss".
+        var opened = new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero).AddHours(-incidentAgeHours);
+        _serviceNow.FindAsync("incident", Arg.Any<EncodedQuery>(), Arg.Any<IReadOnlyList<string>?>(), Arg.Any<CancellationToken>())
+            .Returns(new ServiceNowRecord(new Dictionary<string, string?>
+            {
+                ["sys_id"] = "open-1", ["number"] = "INC0010007", ["impact"] = "2", ["urgency"] = "2", ["state"] = "2", ["active"] = "true",
+                ["sys_created_on"] = opened.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
+            }));
+
+        await Handler().HandleAsync(Message("medium"), default);
+
+        if (opensAnother)
+        {
+            await _serviceNow.Received(1).CreateAsync("incident", Arg.Any<IReadOnlyDictionary<string, string?>>(), Arg.Any<CancellationToken>());
+            await _serviceNow.DidNotReceiveWithAnyArgs().UpdateAsync(default!, default!, default!, default);
+        }
+        else
+        {
+            await _serviceNow.Received(1).UpdateAsync("incident", "open-1",
+                Arg.Is<IReadOnlyDictionary<string, string?>>(f => f["work_notes"]!.Contains("Another risk detection for this user") && f["work_notes"]!.Contains("[entra-risk d1 atRisk ")),
+                Arg.Any<CancellationToken>());
+            await _serviceNow.DidNotReceiveWithAnyArgs().CreateAsync(default!, default!, default);
+        }
+    }
+
     [Fact]
-    public async Task An_assignment_group_ServiceNow_does_not_have_dead_letters_naming_the_setting()
+    public async Task The_assignment_group_is_looked_up_once_for_every_incident_of_the_process()
+    {
+        await Handler().HandleAsync(Message("high"), default);
+        await Handler().HandleAsync(Message("medium") with { SessionKey = "u2", SubjectId = "d2" }, default);
+
+        await _serviceNow.Received(2).CreateAsync("incident", Arg.Is<IReadOnlyDictionary<string, string?>>(f => f["assignment_group"] == "group-1"), Arg.Any<CancellationToken>());
+        await _references.Received(1).FindAsync("sys_user_group", Arg.Any<string>(), Arg.Any<string>(), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task An_assignment_group_given_as_a_sys_id_must_exist_too()
+    {
+        _options.AssignmentGroup = "0123456789abcdef0123456789abcdef";
+        _references.FindAsync("sys_user_group", "sys_id", "0123456789abcdef0123456789abcdef", Arg.Any<CancellationToken>()).Returns("0123456789abcdef0123456789abcdef");
+
+        await Handler().HandleAsync(Message("low"), default);
+
+        await _serviceNow.Received(1).CreateAsync("incident",
+            Arg.Is<IReadOnlyDictionary<string, string?>>(f => f["assignment_group"] == "0123456789abcdef0123456789abcdef"), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task An_assignment_group_ServiceNow_does_not_have_stops_the_start_naming_the_setting()
     {
         _options.AssignmentGroup = "Nobody";
 
-        var failure = await Assert.ThrowsAsync<PermanentFailureException>(() => Handler().HandleAsync(Message("low"), default));
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => Check().StartedAsync(default));
 
-        Assert.Contains("Risk:Incident:AssignmentGroup", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("Risk:Incident:AssignmentGroup 'Nobody' names no sys_user_group", Assert.Single(error.Failures), StringComparison.Ordinal);
+        Assert.Empty(_serviceNow.ReceivedCalls());
     }
+
+    [Fact]
+    public async Task A_ServiceNow_that_cannot_be_reached_at_start_up_does_not_stop_the_host_and_the_first_incident_resolves_the_group()
+    {
+        _references.FindAsync("sys_user_group", "name", "Security Operations", Arg.Any<CancellationToken>())
+            .Returns(_ => throw new HttpRequestException("Connection refused"), _ => Task.FromResult<string?>("group-1"));
+
+        await Check().StartedAsync(default);
+        await Handler().HandleAsync(Message("high"), default);
+
+        await _serviceNow.Received(1).CreateAsync("incident", Arg.Is<IReadOnlyDictionary<string, string?>>(f => f["assignment_group"] == "group-1"), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task A_missing_assignment_group_first_met_by_the_consumer_dead_letters_the_detection_naming_the_setting()
+    {
+        _options.AssignmentGroup = "Nobody";
+
+        var failure = await Assert.ThrowsAsync<RiskAssignmentGroupMissingException>(() => Handler().HandleAsync(Message("low"), default));
+
+        Assert.IsAssignableFrom<PermanentFailureException>(failure);
+        Assert.Contains("Risk:Incident:AssignmentGroup", failure.Message, StringComparison.Ordinal);
+        await _serviceNow.DidNotReceiveWithAnyArgs().CreateAsync(default!, default!, default);
+    }
+
+    private RiskSettingsCheck Check() => new(_assignmentGroup, NullLogger<RiskSettingsCheck>.Instance);
 }

@@ -1,4 +1,6 @@
+using EntraSnow.LocalHost.Tests.Support;
 using EntraSnow.Sandbox.Graph;
+using Microsoft.Extensions.Options;
 
 namespace EntraSnow.LocalHost.Tests.Risk;
 
@@ -143,5 +145,16 @@ public sealed class RiskIncidentEndToEndTests
         Assert.Equal(0, risk.Graph.Faults.Pending);
         Assert.Equal(5, risk.Incidents().Count);
         Assert.Equal(20, risk.DetectionsInIncidents().Count);
+    }
+
+    [Fact]
+    public async Task An_assignment_group_the_ServiceNow_emulator_does_not_have_stops_the_local_host_naming_the_setting()
+    {
+        var settings = LocalHostHarness.IntakeOnly("a-client-state-long-enough-for-graph");
+        settings["Risk:Incident:AssignmentGroup"] = "No Such Team";
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => LocalHostHarness.StartAsync(settings));
+
+        Assert.Contains("Risk:Incident:AssignmentGroup 'No Such Team' names no sys_user_group in ServiceNow", Assert.Single(error.Failures), StringComparison.Ordinal);
     }
 }
