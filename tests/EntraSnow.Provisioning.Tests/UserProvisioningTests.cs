@@ -78,6 +78,28 @@ public sealed class UserProvisioningTests
     }
 
     [Fact]
+    public async Task A_user_replayed_right_after_its_missing_department_was_created_is_provisioned_with_it()
+    {
+        _world.Options.Mappings["department"] = new AttributeMapping { OnMissingReference = MissingReferencePolicy.Fail };
+        _world.AddUser("u2", "bob@contoso.com", department: "Research");
+        var mapper = _world.Mapper();
+        var handler = _world.UserHandler(mapper);
+        var message = ProvisioningWorld.Message(MessageKinds.UserUpdated, "u2");
+        await Assert.ThrowsAsync<PermanentFailureException>(() => handler.HandleAsync(message, CancellationToken.None));
+
+        // The operator creates the department a few seconds later: the miss is still remembered (10,000 users of one
+        // missing department ask once a minute, not 10,000 times), so only the replay's forgetting lets the user through.
+        var research = _world.AddDepartment("Research");
+        _world.Clock.Advance(TimeSpan.FromSeconds(5));
+        await Assert.ThrowsAsync<PermanentFailureException>(() => handler.HandleAsync(message, CancellationToken.None));
+        ((IForgetFailuresOnReplay)mapper).ForgetFailures();
+        await handler.HandleAsync(message with { Attempt = 0 }, CancellationToken.None);
+
+        Assert.Equal(research, _world.SysUser("u2")["department"]);
+        Assert.Equal(ProvisioningAction.Created, _world.Log.Entries[^1].Action);
+    }
+
+    [Fact]
     public async Task A_department_missing_under_the_leave_empty_policy_provisions_the_user_without_it()
     {
         _world.Options.Mappings["department"] = new AttributeMapping { OnMissingReference = MissingReferencePolicy.LeaveEmpty };

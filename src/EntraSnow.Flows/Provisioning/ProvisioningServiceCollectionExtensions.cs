@@ -35,6 +35,7 @@ public static class ProvisioningServiceCollectionExtensions
 
         services.TryAddSingleton<ProvisionedUserIds>();
         services.TryAddSingleton<UserAttributeMapper>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IForgetFailuresOnReplay, UserAttributeMapper>(sp => sp.GetRequiredService<UserAttributeMapper>()));
         services.TryAddSingleton<UserScope>();
         services.TryAddSingleton<FullSyncRunner>();
         services.AddSingleton<IMessageHandler, ProvisionUserHandler>();

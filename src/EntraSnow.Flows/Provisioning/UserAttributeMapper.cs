@@ -1,5 +1,6 @@
 using EntraSnow.Connectors.Graph;
 using EntraSnow.Connectors.ServiceNow;
+using EntraSnow.Flows.Messaging;
 using Microsoft.Extensions.Options;
 
 namespace EntraSnow.Flows.Provisioning;
@@ -18,6 +19,7 @@ internal sealed record MappedUser(Dictionary<string, string?> Fields, IReadOnlyD
 
 /// <summary>Turns a Graph user into sys_user fields with the configured mappings and reference policies.</summary>
 internal sealed class UserAttributeMapper(IServiceNowReferences references, ProvisionedUserIds provisioned, IOptions<ProvisioningOptions> options, TimeProvider clock)
+    : IForgetFailuresOnReplay
 {
     /// <summary>How long "ServiceNow has no such department/location" is believed without asking again.</summary>
     private static readonly TimeSpan MissTimeToLive = TimeSpan.FromMinutes(1);
@@ -88,6 +90,9 @@ internal sealed class UserAttributeMapper(IServiceNowReferences references, Prov
 
         return new MappedUser(fields, pending, notes);
     }
+
+    /// <summary>A replay follows a fix (the department created): the replayed users look the reference up again.</summary>
+    public void ForgetFailures() => _misses.Clear();
 
     private bool KnownMissing(string table, string field, string value, MissingReferencePolicy policy) =>
         policy is MissingReferencePolicy.Fail or MissingReferencePolicy.LeaveEmpty &&

@@ -101,6 +101,14 @@ public static class LocalHostCommandLine
             long? id = Option(args, "--id") is { } text ? long.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : null;
             var count = await scope.Queues.ReplayDeadLettersAsync(queue, id);
             await output.WriteLineAsync($"Replayed {count} dead-lettered message(s){(queue is null ? "" : $" on {queue}")}.");
+            if (count > 0)
+            {
+                var url = scope.App.Services.GetRequiredService<IOptions<LocalHostOptions>>().Value.Url;
+                await output.WriteLineAsync(await RunningLocalHost.NotifyDeadLettersReplayedAsync(url)
+                    ? $"The local host serving at {url} is processing them now."
+                    : $"No local host answers at {url}: they are processed when one starts (`dotnet run --project src/EntraSnow.LocalHost`).");
+            }
+
             return 0;
         }
 

@@ -5,6 +5,7 @@ using EntraSnow.Flows.Stores;
 using EntraSnow.Http;
 using EntraSnow.LocalHost.Queueing;
 using EntraSnow.LocalHost.Stores;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace EntraSnow.LocalHost.Hosting;
@@ -40,7 +41,8 @@ public static class LocalHostApp
         services.AddOptions<LocalHostOptions>().Bind(builder.Configuration.GetSection(LocalHostOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<SqliteQueueOptions>().Bind(builder.Configuration.GetSection(SqliteQueueOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<MessagingOptions>().Bind(builder.Configuration.GetSection(MessagingOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton(TimeProvider.System);
+        // A test may bring its own clock (a FakeTimeProvider) through configure.
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new SqliteQueueStore(
             sp.GetRequiredService<IOptions<LocalHostOptions>>().Value.QueueDatabase,
             sp.GetRequiredService<IOptions<SqliteQueueOptions>>(),
@@ -51,6 +53,7 @@ public static class LocalHostApp
         services.AddHostedService<DataFolderOwnership>();
         services.AddSingleton<ICheckpointStore>(sp => new SqliteCheckpointStore(sp.GetRequiredService<IOptions<LocalHostOptions>>().Value.CheckpointDatabase));
         services.AddSingleton<MessageProcessor>();
+        services.AddSingleton<ReplayedDeadLetters>();
         services.AddGraphIntake(builder.Configuration);
         services.AddSingleton<GraphNotificationEndpoint>();
         services.AddSingleton<EventGridEndpoint>();
@@ -78,6 +81,7 @@ public static class LocalHostApp
         app.MapPost("/api/eventgrid/graph", (HttpRequest request, EventGridEndpoint endpoint, CancellationToken ct) => endpoint.HandleAsync(request, ct));
         app.MapPost("/api/servicenow/password-reset", (HttpRequest request, ServiceNowWebhookEndpoint endpoint, CancellationToken ct) => endpoint.PasswordResetAsync(request, ct));
         app.MapPost("/api/servicenow/access-request", (HttpRequest request, ServiceNowWebhookEndpoint endpoint, CancellationToken ct) => endpoint.AccessRequestAsync(request, ct));
+        app.MapPost(ReplayedDeadLetters.Route, (HttpContext context, ReplayedDeadLetters replayed) => replayed.Accept(context.Connection.RemoteIpAddress));
         app.MapGet("/api/health", async (SqliteQueueStore queues, SandboxMode sandbox, ConnectorProbe probe, MessageProcessor processor, CancellationToken ct) =>
         {
             var stats = await queues.GetStatsAsync(ct);

@@ -87,10 +87,12 @@ internal sealed class ProvisioningWorld
     public string AddDepartment(string name) =>
         ServiceNow.Seed("cmn_department", new Dictionary<string, string?> { ["name"] = name });
 
-    public ProvisionUserHandler UserHandler()
+    internal UserAttributeMapper Mapper() => new(ServiceNow, ProvisionedIds, Microsoft.Extensions.Options.Options.Create(Options), Clock);
+
+    internal ProvisionUserHandler UserHandler(UserAttributeMapper? mapper = null)
     {
         var options = Microsoft.Extensions.Options.Options.Create(Options);
-        return new ProvisionUserHandler(Directory, ServiceNow, new UserAttributeMapper(ServiceNow, ProvisionedIds, options, Clock), ProvisionedIds,
+        return new ProvisionUserHandler(Directory, ServiceNow, mapper ?? Mapper(), ProvisionedIds,
             new UserScope(Directory, options), Queue, Checkpoints, Log, options,
             Microsoft.Extensions.Options.Options.Create(Messaging), Clock, NullLogger<ProvisionUserHandler>.Instance);
     }
