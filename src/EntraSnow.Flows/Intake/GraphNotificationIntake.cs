@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using EntraSnow.Flows.Messaging;
 using Microsoft.Extensions.Logging;
@@ -44,6 +45,10 @@ public sealed class GraphNotificationIntake(
 
     private async Task<IntakeResult> AcceptAsync(IReadOnlyList<ChangeNotification> notifications, string correlationId, int alreadyDropped, CancellationToken cancellationToken)
     {
+        // A span of the request's trace (the correlation id is that trace's id unless the caller sent its own).
+        using var activity = IntakeMetrics.ActivitySource.StartActivity("intake graph notifications");
+        activity?.SetTag(MessagingTelemetry.CorrelationIdTag, correlationId);
+        activity?.SetTag("entrasnow.intake.items", notifications.Count + alreadyDropped);
         var receivedAt = clock.GetUtcNow();
         var byQueue = new Dictionary<string, List<ChangeMessage>>(StringComparer.Ordinal);
         int rejected = 0, dropped = alreadyDropped;
@@ -86,14 +91,22 @@ public sealed class GraphNotificationIntake(
             metrics.Queued(queueName, messages.Count);
         }
 
+        activity?.SetTag("entrasnow.intake.queued", queued);
+        activity?.SetTag("entrasnow.intake.client_state_rejected", rejected);
+        activity?.SetTag("entrasnow.intake.dropped", dropped);
         return new IntakeResult(queued, rejected, dropped);
     }
 }
 
-/// <summary>Intake counters (OpenTelemetry meter <c>EntraSnow.Intake</c>): queued per queue, clientState mismatches, dropped items.</summary>
+/// <summary>
+/// Intake counters (OpenTelemetry meter <c>EntraSnow.Intake</c>): queued per queue, clientState mismatches, dropped
+/// items; and the intake's span (ActivitySource of the same name).
+/// </summary>
 public sealed class IntakeMetrics : IDisposable
 {
     public const string MeterName = "EntraSnow.Intake";
+
+    public static readonly ActivitySource ActivitySource = new(MeterName);
 
     private readonly Meter _meter;
     private readonly Counter<long> _queued;

@@ -18,17 +18,21 @@ public sealed class MessageProcessor(
     TimeProvider clock,
     ILogger<MessageProcessor> logger)
 {
-    public static readonly ActivitySource ActivitySource = new("EntraSnow.Messaging");
-
     /// <summary>Connectors paused because their credentials failed (health shows them).</summary>
     public ConnectorPauses Pauses { get; } = new();
 
-    public async Task<MessageDisposition> ProcessAsync(IMessageHandler handler, ChangeMessage message, CancellationToken cancellationToken)
+    /// <param name="sentFrom">The producer span the message carried, when its queue carries one: the delivery continues that trace.</param>
+    public async Task<MessageDisposition> ProcessAsync(IMessageHandler handler, ChangeMessage message, CancellationToken cancellationToken, ActivityContext sentFrom = default)
+    {
+        using var activity = MessagingTelemetry.StartProcess(handler.Queue, message, sentFrom);
+        var disposition = await DecideAsync(handler, message, cancellationToken);
+        MessagingTelemetry.Outcome(handler.Queue, disposition, activity);
+        return disposition;
+    }
+
+    private async Task<MessageDisposition> DecideAsync(IMessageHandler handler, ChangeMessage message, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        using var activity = ActivitySource.StartActivity($"process {handler.Queue}", ActivityKind.Consumer);
-        activity?.SetTag("messaging.destination.name", handler.Queue);
-        activity?.SetTag("messaging.message.id", message.MessageId);
         // A message template scope: structured providers get the values as properties, the console gets a readable line.
         using var scope = logger.BeginScope("{Queue} {Kind} {SubjectId} correlation {CorrelationId} message {MessageId}",
             handler.Queue, message.Kind, message.SubjectId, message.CorrelationId, message.MessageId);

@@ -1,5 +1,6 @@
 using Azure.Messaging.ServiceBus;
 using EntraSnow.Flows.Messaging;
+using EntraSnow.Functions.Messaging;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
 
@@ -33,7 +34,7 @@ internal sealed class ServiceBusDelivery(IEnumerable<IMessageHandler> handlers, 
             return;
         }
 
-        var disposition = await processor.ProcessAsync(handler, message, cancellationToken);
+        var disposition = await processor.ProcessAsync(handler, message, cancellationToken, ServiceBusQueue.SentFrom(delivery));
         switch (disposition)
         {
             case MessageDisposition.Complete:

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Azure.Messaging.ServiceBus;
 using EntraSnow.Flows.Messaging;
 using Microsoft.Extensions.Options;
@@ -10,15 +11,19 @@ namespace EntraSnow.Functions.Messaging;
 /// as few batches as fit, retries scheduled. Every message carries its dedupe key as MessageId (the queues' duplicate
 /// detection drops a resend) and its object as SessionId (one object's messages are processed one at a time). A send
 /// that has not succeeded within ServiceBus:SendTimeout throws a TimeoutException, so the HTTP intake answers 503 and
-/// Graph retries, instead of Graph's request waiting on the SDK's own retries. It owns the client (and so its
+/// Graph retries, instead of Graph's request waiting on the SDK's own retries. Each write is a producer span whose id
+/// every message carries as its Diagnostic-Id, so the consumer continues the same trace. It owns the client (and so its
 /// connection and senders) and closes it when the host stops.
 /// </summary>
 internal sealed class ServiceBusQueue(ServiceBusClient client, IOptions<ServiceBusOptions> options, TimeProvider clock) : IMessageQueue, IAsyncDisposable, IDisposable
 {
+    /// <summary>The application property Service Bus tooling and the Functions trigger read a message's trace parent from (W3C traceparent).</summary>
+    public const string DiagnosticIdProperty = "Diagnostic-Id";
+
     private readonly ConcurrentDictionary<string, ServiceBusSender> _senders = new(StringComparer.Ordinal);
 
     public Task SendAsync(string queue, IReadOnlyList<ChangeMessage> messages, CancellationToken cancellationToken = default) =>
-        WithinBudgetAsync(queue, async (sender, token) =>
+        WithinBudgetAsync(queue, messages, async (sender, token) =>
         {
             var pending = messages.Select(ToServiceBus).ToList();
             while (pending.Count > 0)
@@ -36,20 +41,38 @@ internal sealed class ServiceBusQueue(ServiceBusClient client, IOptions<ServiceB
         }, cancellationToken);
 
     public Task ScheduleAsync(string queue, ChangeMessage message, DateTimeOffset visibleAt, CancellationToken cancellationToken = default) =>
-        WithinBudgetAsync(queue, (sender, token) => sender.ScheduleMessageAsync(ToServiceBus(message), visibleAt, token), cancellationToken);
+        WithinBudgetAsync(queue, [message], (sender, token) => sender.ScheduleMessageAsync(ToServiceBus(message), visibleAt, token), cancellationToken);
 
-    internal static ServiceBusMessage ToServiceBus(ChangeMessage message) => new(ChangeMessageJson.Serialize(message))
+    /// <summary>The message as Service Bus carries it; called inside the write's span, whose id becomes its Diagnostic-Id.</summary>
+    internal static ServiceBusMessage ToServiceBus(ChangeMessage message)
     {
-        MessageId = message.MessageId,
-        SessionId = message.SessionKey,
-        CorrelationId = message.CorrelationId,
-        Subject = message.Kind,
-        ContentType = "application/json",
-        ApplicationProperties = { ["kind"] = message.Kind, ["subjectId"] = message.SubjectId },
-    };
+        var sent = new ServiceBusMessage(ChangeMessageJson.Serialize(message))
+        {
+            MessageId = message.MessageId,
+            SessionId = message.SessionKey,
+            CorrelationId = message.CorrelationId,
+            Subject = message.Kind,
+            ContentType = "application/json",
+            ApplicationProperties = { ["kind"] = message.Kind, ["subjectId"] = message.SubjectId },
+        };
+        if (Activity.Current is { IdFormat: ActivityIdFormat.W3C } current)
+        {
+            sent.ApplicationProperties[DiagnosticIdProperty] = current.Id;
+        }
 
-    private async Task WithinBudgetAsync(string queue, Func<ServiceBusSender, CancellationToken, Task> send, CancellationToken cancellationToken)
+        return sent;
+    }
+
+    /// <summary>The producer span a delivered message carries, or none.</summary>
+    internal static ActivityContext SentFrom(ServiceBusReceivedMessage delivery) =>
+        delivery.ApplicationProperties.TryGetValue(DiagnosticIdProperty, out var id) && id is string traceParent
+        && ActivityContext.TryParse(traceParent, null, out var context)
+            ? context
+            : default;
+
+    private async Task WithinBudgetAsync(string queue, IReadOnlyList<ChangeMessage> messages, Func<ServiceBusSender, CancellationToken, Task> send, CancellationToken cancellationToken)
     {
+        using var activity = MessagingTelemetry.StartSend(queue, messages);
         var budget = options.Value.SendTimeout;
         using var timeout = new CancellationTokenSource(budget, clock);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
@@ -57,11 +80,18 @@ internal sealed class ServiceBusQueue(ServiceBusClient client, IOptions<ServiceB
         {
             await send(_senders.GetOrAdd(queue, client.CreateSender), linked.Token);
         }
-        catch (Exception ex) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested
+        catch (Exception ex) when (Failed(activity, ex) && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested
                                    && ex is OperationCanceledException or ServiceBusException { Reason: ServiceBusFailureReason.ServiceTimeout })
         {
             throw new TimeoutException($"Service Bus did not accept the write to '{queue}' within {budget.TotalSeconds:0.#} s (ServiceBus:SendTimeout).", ex);
         }
+    }
+
+    /// <summary>Marks the write's span failed (an exception filter, so it sees every failure and catches none).</summary>
+    private static bool Failed(Activity? activity, Exception ex)
+    {
+        activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+        return true;
     }
 
     public ValueTask DisposeAsync() => client.DisposeAsync();
