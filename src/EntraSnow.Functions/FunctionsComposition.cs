@@ -10,6 +10,7 @@ using EntraSnow.Functions.Sweep;
 using EntraSnow.Functions.Timers;
 using EntraSnow.Connectors.Graph;
 using EntraSnow.Connectors.ServiceNow;
+using EntraSnow.Flows.AccessRequests;
 using EntraSnow.Flows.InactiveSweep;
 using EntraSnow.Flows.PasswordReset;
 using EntraSnow.Flows.Provisioning;
@@ -56,12 +57,14 @@ public static class FunctionsComposition
         services.AddProvisioning(configuration);
         services.AddSubscriptionUpkeep(configuration);
         services.AddPasswordResets(configuration);
+        services.AddAccessRequests(configuration);
         services.AddRiskDetections(configuration);
         services.AddInactiveSweep(configuration);
 
         services.AddTransient<GraphNotificationFunctions>();
         services.AddTransient<ServiceNowWebhookFunctions>();
         services.AddTransient<CatalogConsumerFunctions>();
+        services.AddTransient<AccessRequestFunctions>();
         services.AddTransient<QueueConsumerFunctions>();
         services.AddTransient<ScheduledJobFunctions>();
         services.AddTransient<RiskFunctions>();

@@ -3,6 +3,7 @@ using EntraSnow.Connectors.ServiceNow;
 using EntraSnow.Flows.Messaging;
 using EntraSnow.Flows.Provisioning;
 using EntraSnow.Flows.ServiceNowWebhooks;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace EntraSnow.Flows.CatalogTickets;
@@ -11,12 +12,55 @@ namespace EntraSnow.Flows.CatalogTickets;
 /// Reads catalog tickets back from ServiceNow, resolves their people to Entra users, and writes outcomes: a work note
 /// and a closed state on the ticket (and, for a requested item, its open fulfilment tasks).
 /// </summary>
-public sealed class CatalogTicketStore(IServiceNowTable serviceNow, IDirectory directory, IOptions<ProvisioningOptions> provisioning)
+public sealed class CatalogTicketStore(IServiceNowTable serviceNow, IDirectory directory, IOptions<ProvisioningOptions> provisioning, ILogger<CatalogTicketStore> logger)
 {
     public const string UserTable = "sys_user";
     public const string TaskTable = "sc_task";
+    public const string GroupTable = "sys_user_group";
 
     private static readonly string[] TicketFields = ["sys_id", "number", "state", "active", "approval", "requested_for", "opened_by", "request_item"];
+
+    /// <summary>
+    /// What every catalog consumer does around its own work: reads the ticket back (one that does not exist fails the
+    /// message for good), leaves a closed one alone (a redelivery after the outcome was written), runs
+    /// <paramref name="carryOut"/>, and closes the ticket complete with the work note it returns, or incomplete with
+    /// <paramref name="refusal"/> and the reason when it refused (<see cref="RequestRefusedException"/>, a
+    /// <see cref="CatalogTicket.Discrepancy"/> included). Connector failures become transient or permanent ones.
+    /// </summary>
+    /// <param name="what">What is asked, for the log (e.g. "password reset").</param>
+    public async Task FulfilAsync(ChangeMessage message, IReadOnlyList<string> extraFields, string what, string refusal,
+        Func<CatalogTicket, Task<string>> carryOut, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var ticket = await ReadAsync(message, extraFields, cancellationToken)
+                ?? throw new PermanentFailureException($"Ticket {message.Property("number")} ({message.SubjectId}) does not exist in ServiceNow.");
+            if (ticket.Closed)
+            {
+                logger.LogInformation("{What} {Number} is already closed {CorrelationId}", what, ticket.Number, message.CorrelationId);
+                return;
+            }
+
+            string outcome;
+            try
+            {
+                outcome = ticket.Discrepancy is { } discrepancy ? throw new RequestRefusedException(discrepancy) : await carryOut(ticket);
+            }
+            catch (RequestRefusedException refused)
+            {
+                logger.LogWarning("Refused {What} {Number}: {Reason} {CorrelationId}", what, ticket.Number, refused.Reason, message.CorrelationId);
+                await CloseAsync(ticket, complete: false, $"{refusal}: {refused.Reason}", cancellationToken);
+                return;
+            }
+
+            await CloseAsync(ticket, complete: true, outcome, cancellationToken);
+            logger.LogInformation("{What} {Number} done {CorrelationId}", what, ticket.Number, message.CorrelationId);
+        }
+        catch (Exception ex) when (FailureTranslation.Translate(ex) is { } translated && translated != ex)
+        {
+            throw translated;
+        }
+    }
 
     /// <summary>
     /// The ticket a queued request points at, checked against it (same number, same person, same requester; any
@@ -83,6 +127,15 @@ public sealed class CatalogTicketStore(IServiceNowTable serviceNow, IDirectory d
 
         return user["user_name"] is { Length: > 0 } userName && userName.Contains('@', StringComparison.Ordinal)
             ? await directory.GetUserAsync(userName, cancellationToken)
+            : null;
+    }
+
+    /// <summary>The Entra object id stored on a sys_user_group (the group an access request names); null when it has none.</summary>
+    public async Task<string?> EntraGroupIdAsync(string sysUserGroupId, CancellationToken cancellationToken)
+    {
+        var field = provisioning.Value.ObjectIdField;
+        return await serviceNow.GetAsync(GroupTable, sysUserGroupId, ["sys_id", field], cancellationToken) is { } group && group[field] is { Length: > 0 } objectId
+            ? objectId
             : null;
     }
 

@@ -21,10 +21,21 @@ public static class GroupChangesServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GroupChangeOptions>, GroupChangeOptionsValidator>());
         services.TryAddSingleton<GroupMembershipMirror>();
-        services.TryAddSingleton<MembershipLedger>();
+        services.AddMembershipFulfilment();
         services.TryAddSingleton<ChangeAssignmentGroup>();
         services.TryAddSingleton<MembershipChangeRecorder>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ChangeSettingsCheck>());
+        return services;
+    }
+
+    /// <summary>
+    /// Changing group memberships in Entra on behalf of a ticket (<see cref="MembershipFulfilment"/>), noted in the
+    /// ledger so the change records recognise EntraSnow's own changes. The host supplies IDirectory and ICheckpointStore.
+    /// </summary>
+    public static IServiceCollection AddMembershipFulfilment(this IServiceCollection services)
+    {
+        services.TryAddSingleton<MembershipLedger>();
+        services.TryAddSingleton<MembershipFulfilment>();
         return services;
     }
 }

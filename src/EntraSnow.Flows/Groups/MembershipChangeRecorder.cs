@@ -30,7 +30,12 @@ internal sealed class MembershipChangeRecorder(
     // How many members a summary record names; the rest are counted (a description holds about 4,000 characters).
     private const int SummaryNames = 40;
 
-    private sealed record Transition(string MemberId, bool IsGroup, MembershipState Next);
+    // A change EntraSnow made itself is done, for the ticket that asked: recorded closed.
+    private const string ClosedState = "3";
+
+    /// <param name="OwnTicket">The ticket EntraSnow made this change for (<see cref="MembershipFulfilment"/>); null for anyone else's change.</param>
+    /// <param name="Noted">Whether the ledger held a note of an own change for the pair, to forget once recorded.</param>
+    private sealed record Transition(string MemberId, bool IsGroup, MembershipState Next, string? OwnTicket = null, bool Noted = false);
 
     /// <summary>
     /// Records the group's changes; with <paramref name="baseline"/> only the ledger is written (the first reading of a
@@ -65,7 +70,9 @@ internal sealed class MembershipChangeRecorder(
                 continue; // Already recorded: a replayed delta, a redelivered message, a full re-read.
             }
 
-            transitions.Add(new Transition(memberId, isGroup, new MembershipState(isMember, (state?.Transitions ?? 0) + 1)));
+            var own = isGroup ? null : await ledger.GetOwnChangeAsync(groupId, memberId, cancellationToken);
+            transitions.Add(new Transition(memberId, isGroup, new MembershipState(isMember, (state?.Transitions ?? 0) + 1),
+                own?.IsMember == isMember ? own.Ticket : null, own is not null));
         }
 
         if (transitions.Count == 0)
@@ -88,14 +95,15 @@ internal sealed class MembershipChangeRecorder(
             var existing = await serviceNow.FindAsync(Table, EncodedQuery.Where("correlation_id", correlationId), ["sys_id", "number"], cancellationToken);
             if (existing is null)
             {
-                var fields = Fields(message, groupId, groupName, members[transition.MemberId], transition.Next.IsMember, correlationId, assignment);
+                var fields = Fields(message, groupId, groupName, members[transition.MemberId], transition.Next.IsMember, correlationId, assignment, transition.OwnTicket);
                 var record = await serviceNow.CreateAsync(Table, fields, cancellationToken);
                 created++;
-                logger.LogInformation("Change {Number} records {Member} {Direction} group {GroupId} (correlation {CorrelationId})",
-                    record["number"], transition.MemberId, transition.Next.IsMember ? "added to" : "removed from", groupId, message.CorrelationId);
+                logger.LogInformation("Change {Number} records {Member} {Direction} group {GroupId}{Own} (correlation {CorrelationId})",
+                    record["number"], transition.MemberId, transition.Next.IsMember ? "added to" : "removed from", groupId,
+                    transition.OwnTicket is null ? string.Empty : $" by EntraSnow for {transition.OwnTicket}", message.CorrelationId);
             }
 
-            await ledger.SetAsync(groupId, transition.MemberId, transition.Next, cancellationToken);
+            await SetAsync(groupId, transition, cancellationToken);
         }
 
         return created;
@@ -128,10 +136,19 @@ internal sealed class MembershipChangeRecorder(
 
         foreach (var transition in transitions)
         {
-            await ledger.SetAsync(groupId, transition.MemberId, transition.Next, cancellationToken);
+            await SetAsync(groupId, transition, cancellationToken);
         }
 
         return created;
+    }
+
+    private async Task SetAsync(string groupId, Transition transition, CancellationToken cancellationToken)
+    {
+        await ledger.SetAsync(groupId, transition.MemberId, transition.Next, cancellationToken);
+        if (transition.Noted)
+        {
+            await ledger.ClearOwnChangeAsync(groupId, transition.MemberId, cancellationToken);
+        }
     }
 
     public static string CorrelationId(string groupId, string memberId, MembershipState next) =>
@@ -140,22 +157,31 @@ internal sealed class MembershipChangeRecorder(
     private static string Source(ChangeMessage message) => $"Microsoft Entra ID groups delta, read by EntraSnow (message {message.MessageId})";
 
     /// <summary>The record's fields; a summary (<paramref name="member"/> null) gets its words from the caller.</summary>
-    private Dictionary<string, string?> Fields(ChangeMessage message, string groupId, string groupName, MemberFacts? member, bool added, string correlationId, string? assignment)
+    /// <param name="ownTicket">Set for a change EntraSnow made for a ticket: an ordinary record, closed, naming the ticket; no approval asked.</param>
+    private Dictionary<string, string?> Fields(ChangeMessage message, string groupId, string groupName, MemberFacts? member, bool added, string correlationId, string? assignment,
+        string? ownTicket = null)
     {
         var settings = options.Value;
-        var approve = settings.PolicyOf(groupId) == SensitiveGroupPolicies.Approve;
+        var approve = ownTicket is null && settings.PolicyOf(groupId) == SensitiveGroupPolicies.Approve;
         var fields = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             ["type"] = approve ? "normal" : settings.ChangeType,
             ["category"] = settings.Category,
             ["short_description"] = member is null ? null : ChangeRequestText.ShortDescription(member, added, groupName),
-            ["description"] = member is null ? null : ChangeRequestText.Description(member, added, groupId, groupName, clock.GetUtcNow(), Source(message), actor: null),
+            ["description"] = member is null ? null : ChangeRequestText.Description(member, added, groupId, groupName, clock.GetUtcNow(), Source(message), actor: ownTicket is null ? null : $"EntraSnow, for {ownTicket}"),
             ["correlation_id"] = correlationId,
             ["correlation_display"] = "EntraSnow",
         };
         if (assignment is not null)
         {
             fields["assignment_group"] = assignment;
+        }
+
+        if (ownTicket is not null)
+        {
+            fields["state"] = ClosedState;
+            fields["close_code"] = "successful";
+            fields["close_notes"] = $"Carried out by EntraSnow for {ownTicket}.";
         }
 
         if (approve)

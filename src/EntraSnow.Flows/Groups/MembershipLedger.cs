@@ -6,6 +6,9 @@ namespace EntraSnow.Flows.Groups;
 /// <summary>The last recorded state of one (group, member) pair and how many transitions it has had.</summary>
 internal readonly record struct MembershipState(bool IsMember, int Transitions);
 
+/// <summary>A membership change EntraSnow is making itself (<paramref name="IsMember"/>: the state it moves to), and the ticket it does it for.</summary>
+internal sealed record OwnChange(bool IsMember, string Ticket);
+
 /// <summary>
 /// The last membership state EntraSnow recorded per (group, member), kept in the checkpoint store. A change record is
 /// written only when the observed state differs from the recorded one, so replayed deltas, redelivered messages and a
@@ -27,6 +30,30 @@ internal sealed class MembershipLedger(ICheckpointStore checkpoints)
 
     public Task SetBaselineAsync(DateTimeOffset at, CancellationToken cancellationToken) =>
         checkpoints.SetAsync(BaselineKey, at.ToString("O", CultureInfo.InvariantCulture), cancellationToken);
+
+    /// <summary>
+    /// Notes, before EntraSnow writes to Entra, that the coming change of this pair is its own, done for
+    /// <paramref name="change"/>'s ticket: the delta that reports it then links it to the ticket instead of recording it
+    /// as unexplained (or, in a sensitive group, removing the member again).
+    /// </summary>
+    public Task MarkOwnChangeAsync(string groupId, string memberId, OwnChange change, CancellationToken cancellationToken) =>
+        checkpoints.SetAsync(OwnKey(groupId, memberId), $"{(change.IsMember ? "in" : "out")}:{change.Ticket}", cancellationToken);
+
+    /// <summary>The change EntraSnow noted it is making to this pair, if any.</summary>
+    public async Task<OwnChange?> GetOwnChangeAsync(string groupId, string memberId, CancellationToken cancellationToken) =>
+        await checkpoints.GetAsync(OwnKey(groupId, memberId), cancellationToken) is { } value && value.Split(':', 2) is [var state and ("in" or "out"), { Length: > 0 } ticket]
+            ? new OwnChange(state == "in", ticket)
+            : null;
+
+    /// <summary>
+    /// Forgets the note once a transition of the pair was recorded, matching or not: a note left behind by a change that
+    /// never happened (the member was already there) must not explain a later change made by someone else.
+    /// </summary>
+    public Task ClearOwnChangeAsync(string groupId, string memberId, CancellationToken cancellationToken) =>
+        checkpoints.DeleteAsync(OwnKey(groupId, memberId), cancellationToken);
+
+    internal static string OwnKey(string groupId, string memberId) =>
+        $"groupmember-own:{groupId.ToLowerInvariant()}:{memberId.ToLowerInvariant()}";
 
     internal static string Key(string groupId, string memberId) =>
         $"groupmember:{groupId.ToLowerInvariant()}:{memberId.ToLowerInvariant()}";

@@ -24,53 +24,13 @@ public sealed class PasswordResetHandler(
 {
     public string Queue => QueueNames.PasswordResets;
 
-    public async Task HandleAsync(ChangeMessage message, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await ResetAsync(message, cancellationToken);
-        }
-        catch (Exception ex) when (FailureTranslation.Translate(ex) is { } translated && translated != ex)
-        {
-            throw translated;
-        }
-    }
-
-    private async Task ResetAsync(ChangeMessage message, CancellationToken cancellationToken)
-    {
-        var ticket = await tickets.ReadAsync(message, [], cancellationToken)
-            ?? throw new PermanentFailureException($"Ticket {message.Property("number")} ({message.SubjectId}) does not exist in ServiceNow.");
-        if (ticket.Closed)
-        {
-            // A redelivery after the outcome was written: the work is done.
-            logger.LogInformation("Password reset {Number} is already closed {CorrelationId}", ticket.Number, message.CorrelationId);
-            return;
-        }
-
-        string outcome;
-        try
-        {
-            outcome = await CarryOutAsync(ticket, message, cancellationToken);
-        }
-        catch (RequestRefusedException refused)
-        {
-            logger.LogWarning("Refused password reset {Number}: {Reason} {CorrelationId}", ticket.Number, refused.Reason, message.CorrelationId);
-            await tickets.CloseAsync(ticket, complete: false, $"EntraSnow did not reset the password: {refused.Reason}", cancellationToken);
-            return;
-        }
-
-        await tickets.CloseAsync(ticket, complete: true, outcome, cancellationToken);
-        logger.LogInformation("Password reset {Number} done {CorrelationId}", ticket.Number, message.CorrelationId);
-    }
+    public Task HandleAsync(ChangeMessage message, CancellationToken cancellationToken) =>
+        tickets.FulfilAsync(message, [], "password reset", "EntraSnow did not reset the password",
+            ticket => CarryOutAsync(ticket, message, cancellationToken), cancellationToken);
 
     /// <returns>The work note saying what was done and where the secret went.</returns>
     private async Task<string> CarryOutAsync(CatalogTicket ticket, ChangeMessage message, CancellationToken cancellationToken)
     {
-        if (ticket.Discrepancy is { } discrepancy)
-        {
-            throw new RequestRefusedException(discrepancy);
-        }
-
         var settings = options.Value;
         if (string.IsNullOrEmpty(settings.SendFrom))
         {

@@ -1,5 +1,6 @@
 using EntraSnow.Connectors.Graph;
 using EntraSnow.Connectors.ServiceNow;
+using EntraSnow.Flows.AccessRequests;
 using EntraSnow.Flows.InactiveSweep;
 using EntraSnow.Flows.PasswordReset;
 using EntraSnow.Flows.Provisioning;
@@ -25,6 +26,7 @@ internal static class LocalHostComposition
         services.AddProvisioning(configuration);
         services.AddSubscriptionUpkeep(configuration);
         services.AddPasswordResets(configuration);
+        services.AddAccessRequests(configuration);
         services.AddRiskDetections(configuration);
         services.AddInactiveSweep(configuration);
         services.AddSingleton<IProvisioningLog>(sp => new SqliteProvisioningLog(sp.GetRequiredService<IOptions<LocalHostOptions>>().Value.ProvisioningLogDatabase));

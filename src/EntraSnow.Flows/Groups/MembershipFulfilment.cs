@@ -1,0 +1,36 @@
+using EntraSnow.Connectors.Graph;
+using Microsoft.Extensions.Logging;
+
+namespace EntraSnow.Flows.Groups;
+
+/// <summary>
+/// The one way EntraSnow itself changes who is in an Entra group: on behalf of a ticket (an approved access request,
+/// a change whose approval a sensitive group waited for). The change is noted in the <see cref="MembershipLedger"/>
+/// before Graph is called, so the group delta that reports it records it as EntraSnow's, for that ticket, instead of as
+/// an unexplained change (which a sensitive group's policy would undo). Idempotent: adding a member already there or
+/// removing one already gone succeeds, so a redelivered request changes nothing twice.
+/// </summary>
+internal sealed class MembershipFulfilment(IDirectory directory, MembershipLedger ledger, ILogger<MembershipFulfilment> logger)
+{
+    public Task AddAsync(string groupId, string userId, string ticket, CancellationToken cancellationToken) =>
+        ChangeAsync(groupId, userId, add: true, ticket, cancellationToken);
+
+    public Task RemoveAsync(string groupId, string userId, string ticket, CancellationToken cancellationToken) =>
+        ChangeAsync(groupId, userId, add: false, ticket, cancellationToken);
+
+    private async Task ChangeAsync(string groupId, string userId, bool add, string ticket, CancellationToken cancellationToken)
+    {
+        await ledger.MarkOwnChangeAsync(groupId, userId, new OwnChange(add, ticket), cancellationToken);
+        if (add)
+        {
+            await directory.AddGroupMemberAsync(groupId, userId, cancellationToken);
+        }
+        else
+        {
+            await directory.RemoveGroupMemberAsync(groupId, userId, cancellationToken);
+        }
+
+        logger.LogInformation("{Direction} {UserId} {Preposition} group {GroupId} for {Ticket}",
+            add ? "Added" : "Removed", userId, add ? "to" : "from", groupId, ticket);
+    }
+}
