@@ -83,6 +83,17 @@ public sealed class InactiveSweepOptions
     /// <summary>Open review tasks whose account signed in again are closed with a note.</summary>
     public bool CloseWhenSignedInAgain { get; set; } = true;
 
+    /// <summary>
+    /// Disable an account in Entra once its review task is approved (the task's <c>approval</c> is <c>approved</c>) or, with
+    /// <see cref="GraceDays"/>, left unanswered that long; never a break-glass account, never one that signed in again.
+    /// Off by default: it changes the directory, not only ServiceNow.
+    /// </summary>
+    public bool DisableAccounts { get; set; }
+
+    /// <summary>With <see cref="DisableAccounts"/>: an open review task neither approved nor rejected this many days after it was opened disables the account too. Unset: only an approval does.</summary>
+    [Range(1, 365)]
+    public int? GraceDays { get; set; }
+
     /// <summary>Review tasks created at once.</summary>
     [Range(1, 64)]
     public int MaxConcurrency { get; set; } = 8;

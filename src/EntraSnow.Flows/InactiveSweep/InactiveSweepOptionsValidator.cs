@@ -19,6 +19,16 @@ internal sealed class InactiveSweepOptionsValidator : IValidateOptions<InactiveS
             failures.Add("InactiveSweep:ServiceAccountAttribute and InactiveSweep:ServiceAccountValue are set together or not at all.");
         }
 
+        if (options.GraceDays is not null && !options.DisableAccounts)
+        {
+            failures.Add("InactiveSweep:GraceDays is set but InactiveSweep:DisableAccounts is not: set both, or neither.");
+        }
+
+        if (options.DisableAccounts && options.Mode != ReviewMode.TaskPerAccount)
+        {
+            failures.Add("InactiveSweep:DisableAccounts needs InactiveSweep:Mode=TaskPerAccount: a single review request cannot approve accounts one by one.");
+        }
+
         if (!CronSchedule.TryParse(options.Schedule, out _, out var scheduleError))
         {
             failures.Add($"InactiveSweep:Schedule: {scheduleError}");

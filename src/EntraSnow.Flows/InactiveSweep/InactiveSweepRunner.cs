@@ -11,7 +11,8 @@ namespace EntraSnow.Flows.InactiveSweep;
 /// One sweep: pages of candidates from Graph (never the whole directory in memory), the rules, a lookup of the cycle's
 /// existing reviews before anything is written, then the new reviews; the page's continuation is checkpointed after its
 /// reviews are written, so a run cut off anywhere resumes at the page it was on and the lookup skips what that page had
-/// already raised. Afterwards, open reviews whose account signed in again are closed with a note.
+/// already raised. Afterwards the open reviews are followed up (<see cref="OpenReviewFollowUp"/>): closed when the account
+/// signed in again; with <see cref="InactiveSweepOptions.DisableAccounts"/>, approved or expired ones disable the account.
 /// </summary>
 public sealed class InactiveSweepRunner(
     IDirectory directory,
@@ -23,9 +24,6 @@ public sealed class InactiveSweepRunner(
     ILogger<InactiveSweepRunner> logger)
 {
     public const string CheckpointKey = "inactive-sweep:current";
-
-    /// <summary>Graph's $batch holds 20 requests: sign-in states are read 20 accounts at a time.</summary>
-    private const int SignInStateChunk = 20;
 
     private sealed record Checkpoint(string RunId, string Cycle, DateTimeOffset StartedAt, string? Continuation);
 
@@ -51,6 +49,7 @@ public sealed class InactiveSweepRunner(
         var report = new SweepReport { RunId = run.RunId, Cycle = cycle, DryRun = request.DryRun, Resumed = resume is not null };
         var excluded = new Dictionary<SweepVerdict, int>();
         IReadOnlyDictionary<string, string>? skuNames = null;
+        var stillInactive = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 
         var query = new InactiveCandidateQuery(rules.SignedInBefore, rules.CreatedBefore) { ExtraSelect = rules.ExtraAttributes };
         await foreach (var page in directory.GetInactiveCandidatesAsync(query, run.Continuation, cancellationToken))
@@ -62,6 +61,7 @@ public sealed class InactiveSweepRunner(
                 if (verdict is SweepVerdict.NotSignedInSince or SweepVerdict.NeverSignedIn)
                 {
                     inactive.Add((user, verdict));
+                    stillInactive.Add(user.Id);
                 }
                 else if (verdict != SweepVerdict.Active)
                 {
@@ -118,19 +118,18 @@ public sealed class InactiveSweepRunner(
             request.OnProgress?.Invoke(report);
         }
 
-        if (settings.CloseWhenSignedInAgain && settings.Mode == ReviewMode.TaskPerAccount)
-        {
-            report = report with { Closed = await CloseSignedInAgainAsync(settings, rules, request.DryRun, cancellationToken) };
-            request.OnProgress?.Invoke(report);
-        }
+        var followUp = await new OpenReviewFollowUp(directory, serviceNow, settings, rules, clock.GetUtcNow(), logger)
+            .RunAsync(stillInactive, request.DryRun, cancellationToken);
+        report = report with { Closed = followUp.Closed, Disabled = followUp.Disabled, Refused = followUp.Refused, DisableFailed = followUp.Failed };
+        request.OnProgress?.Invoke(report);
 
         if (!request.DryRun)
         {
             await checkpoints.DeleteAsync(CheckpointKey, cancellationToken);
         }
 
-        logger.LogInformation("Inactive sweep {RunId}: {Raised} review(s) {Verb}, {Already} already raised this cycle, {Excluded} excluded, {Closed} closed after a new sign-in",
-            run.RunId, report.Raised, request.DryRun ? "would be raised" : "raised", report.AlreadyRaised, excluded.Values.Sum(), report.Closed);
+        logger.LogInformation("Inactive sweep {RunId}: {Raised} review(s) {Verb}, {Already} already raised this cycle, {Excluded} excluded, {Closed} closed after a new sign-in, {Disabled} account(s) disabled after review, {Refused} break-glass review(s) refused",
+            run.RunId, report.Raised, request.DryRun ? "would be raised" : "raised", report.AlreadyRaised, excluded.Values.Sum(), report.Closed, report.Disabled, report.Refused);
         return report;
     }
 
@@ -149,51 +148,6 @@ public sealed class InactiveSweepRunner(
         }
 
         return members;
-    }
-
-    /// <summary>Open account reviews (any cycle) whose account has signed in within its threshold since are closed with a note.</summary>
-    private async Task<int> CloseSignedInAgainAsync(InactiveSweepOptions settings, InactivityRules rules, bool dryRun, CancellationToken cancellationToken)
-    {
-        // Collected first: closing records while paging through "active=true" would shift the pages.
-        var open = new List<(string SysId, string UserId)>();
-        var query = EncodedQuery.Where("correlation_id", "STARTSWITH", ReviewCorrelation.Prefix).And("active", "true");
-        await foreach (var record in serviceNow.QueryAsync(settings.Table, query, ["sys_id", "correlation_id"], cancellationToken))
-        {
-            if (ReviewCorrelation.UserOf(record["correlation_id"]) is { } userId)
-            {
-                open.Add((record.SysId, userId));
-            }
-        }
-
-        var closed = 0;
-        foreach (var chunk in open.Chunk(SignInStateChunk))
-        {
-            var states = (await directory.GetSignInStatesAsync(chunk.Select(o => o.UserId).ToList(), cancellationToken))
-                .ToDictionary(u => u.Id, StringComparer.OrdinalIgnoreCase);
-            foreach (var (sysId, userId) in chunk)
-            {
-                if (!states.TryGetValue(userId, out var user) || !rules.SignedInAgain(user))
-                {
-                    continue;
-                }
-
-                closed++;
-                if (!dryRun)
-                {
-                    var note = $"{user.UserPrincipalName ?? userId} signed in again on {user.LastSuccessfulSignIn:yyyy-MM-dd HH:mm} UTC: no review needed. Closed by EntraSnow.";
-                    await serviceNow.UpdateAsync(settings.Table, sysId, new Dictionary<string, string?>
-                    {
-                        ["state"] = "3",
-                        ["active"] = "false",
-                        ["close_notes"] = note,
-                        ["work_notes"] = note,
-                    }, cancellationToken);
-                    logger.LogInformation("Closed review {SysId}: {UserId} signed in again", sysId, userId);
-                }
-            }
-        }
-
-        return closed;
     }
 
     private async Task<Checkpoint?> ReadCheckpointAsync(CancellationToken cancellationToken)

@@ -38,4 +38,13 @@ public sealed record SweepReport
 
     /// <summary>Open reviews closed (or, in a dry run, that would be) because the account signed in again.</summary>
     public int Closed { get; init; }
+
+    /// <summary>Accounts disabled (or, in a dry run, that would be) because their review was approved or unanswered past the grace period.</summary>
+    public int Disabled { get; init; }
+
+    /// <summary>Reviews due for disabling whose account is break-glass: closed without touching it.</summary>
+    public int Refused { get; init; }
+
+    /// <summary>Accounts Graph refused to disable (e.g. administrators the app may not manage): their reviews stay open.</summary>
+    public int DisableFailed { get; init; }
 }

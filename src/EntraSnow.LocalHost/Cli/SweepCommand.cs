@@ -107,7 +107,10 @@ internal static class SweepCommand
         return string.Create(CultureInfo.InvariantCulture,
             $"{(report.DryRun ? "Would raise" : "Raised")} {report.Raised} review(s) for cycle {report.Cycle}; {report.AlreadyRaised} already raised this cycle; " +
             $"{report.Candidates} candidate(s) read in {report.Pages} page(s); left out: {excluded}; " +
-            $"{report.Closed} open review(s) {(report.DryRun ? "would be " : "")}closed after a new sign-in.{(report.DryRun ? " Nothing was written." : "")}");
+            $"{report.Closed} open review(s) {(report.DryRun ? "would be " : "")}closed after a new sign-in; " +
+            $"{report.Disabled} account(s) {(report.DryRun ? "would be " : "")}disabled after review{(report.Refused > 0 ? $" ({report.Refused} break-glass review(s) refused)" : "")}" +
+            $"{(report.DisableFailed > 0 ? $"; Graph refused to disable {report.DisableFailed} (reviews left open, see the log)" : "")}." +
+            $"{(report.DryRun ? " Nothing was written." : "")}");
     }
 
     private static string Label(SweepVerdict verdict) => verdict switch
@@ -144,6 +147,9 @@ internal static class SweepCommand
             pages = report.Pages,
             excluded = report.Excluded.ToDictionary(e => JsonNamingPolicy.CamelCase.ConvertName(e.Key.ToString()), e => e.Value),
             closed = report.Closed,
+            disabled = report.Disabled,
+            refused = report.Refused,
+            disableFailed = report.DisableFailed,
         },
     };
 
@@ -154,6 +160,6 @@ internal static class SweepCommand
 
         public void Draw(SweepReport report) =>
             output.Write(string.Create(CultureInfo.InvariantCulture,
-                $"\r{Spinner[report.Pages % Spinner.Length]} pages {report.Pages}, candidates {report.Candidates}, raised {report.Raised}, already raised {report.AlreadyRaised}, closed {report.Closed}   "));
+                $"\r{Spinner[report.Pages % Spinner.Length]} pages {report.Pages}, candidates {report.Candidates}, raised {report.Raised}, already raised {report.AlreadyRaised}, closed {report.Closed}, disabled {report.Disabled}   "));
     }
 }

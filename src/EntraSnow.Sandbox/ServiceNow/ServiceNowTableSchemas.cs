@@ -53,7 +53,7 @@ internal static class ServiceNowTableSchemas
                 "requested_for", "request", "cat_item", "assignment_group", "assigned_to", "correlation_id"]),
         ["sc_task"] = Schema("sc_task", "number", "SCTASK",
             refs: new() { ["request_item"] = "sc_req_item", ["assignment_group"] = "sys_user_group", ["assigned_to"] = "sys_user" },
-            fields: ["number", "short_description", "description", "state=1", "active=true", "request_item", "assignment_group", "assigned_to", "correlation_id"]),
+            fields: ["number", "short_description", "description", "state=1", "active=true", "approval=not requested", "request_item", "assignment_group", "assigned_to", "correlation_id", "close_notes"]),
     };
 
     public static TableSchema For(string table) =>

@@ -107,6 +107,43 @@ public sealed class SweepCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sweep_with_disabling_on_disables_the_account_whose_review_was_approved_and_closes_the_task()
+    {
+        await StartGraphAsync(80);
+        string[] disabling = ["--InactiveSweep:DisableAccounts=true"];
+        await Run(["sweep", .. disabling]);
+        var task = _serviceNow.Store.Query("sc_task", "correlation_idSTARTSWITHentra-inactive:")[0];
+        var userId = task["correlation_id"].Split(':')[1];
+        _serviceNow.Store.Update("sc_task", task["sys_id"], new Dictionary<string, string> { ["approval"] = "approved" });
+
+        var (dryExit, dry) = await Run(["sweep", "--dry-run", .. disabling]);
+        var enabledAfterDryRun = _graph.Emulator.GetUser(userId)!["accountEnabled"]!.GetValue<bool>();
+        var (exit, output) = await Run(["sweep", .. disabling]);
+
+        Assert.Equal(0, dryExit);
+        Assert.Contains("1 account(s) would be disabled after review", dry, StringComparison.Ordinal);
+        Assert.True(enabledAfterDryRun);
+        Assert.Equal(0, exit);
+        Assert.Contains("1 account(s) disabled after review", output, StringComparison.Ordinal);
+        Assert.False(_graph.Emulator.GetUser(userId)!["accountEnabled"]!.GetValue<bool>());
+        Assert.Equal("false", _serviceNow.Store.Get("sc_task", task["sys_id"])!["active"]);
+        Assert.Contains(_serviceNow.Store.Journal("sc_task", task["sys_id"]), n => n.Contains("EntraSnow disabled", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_grace_period_without_disabling_stops_the_host_at_start_up()
+    {
+        await StartGraphAsync(5);
+
+        // The message naming both settings goes to standard error (DisableAfterReviewTests reads it).
+        var (exit, _) = await Run("sweep", "--InactiveSweep:GraceDays=14");
+
+        Assert.Equal(3, exit);
+        Assert.Equal(0, _serviceNow.Counters.Writes());
+        Assert.Equal(0, _serviceNow.Counters.Reads());
+    }
+
+    [Fact]
     public async Task Doctor_says_when_sign_in_activity_is_unavailable()
     {
         await StartGraphAsync(5, signInActivity: false);

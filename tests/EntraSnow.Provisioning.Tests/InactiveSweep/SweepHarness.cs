@@ -5,6 +5,7 @@ using EntraSnow.Connectors.ServiceNow;
 using EntraSnow.Flows.InactiveSweep;
 using EntraSnow.Flows.Stores;
 using EntraSnow.LocalHost.Stores;
+using EntraSnow.Provisioning.Tests.Integration;
 using EntraSnow.Sandbox.Graph;
 using EntraSnow.Sandbox.ServiceNow;
 using Microsoft.Extensions.Configuration;
@@ -12,7 +13,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace EntraSnow.Provisioning.Tests.InactiveSweep;
 
-/// <summary>A clock that reads a fixed instant (so the review cycle is known) and waits for real (waits are zero here).</summary>
+/// <summary>
+/// A clock that reads a fixed instant the test moves (so the review cycle and a review's age are known) and waits for real
+/// (retry waits are zero here, and the connectors' Retry-After waits must not hang on a clock nobody advances).
+/// </summary>
 internal sealed class FixedNow(DateTimeOffset now) : TimeProvider
 {
     public DateTimeOffset Now { get; set; } = now;
@@ -22,7 +26,7 @@ internal sealed class FixedNow(DateTimeOffset now) : TimeProvider
 
 /// <summary>
 /// Both emulators on loopback, the real connectors and the sweep, a SQLite checkpoint store in a temp folder that
-/// outlives <see cref="Restart"/> (a new process after a crash).
+/// outlives <see cref="RestartAsync"/> (a new process after a crash). ServiceNow stamps records with the sweep's clock.
 /// </summary>
 internal sealed class SweepHarness : IAsyncDisposable
 {
@@ -30,23 +34,22 @@ internal sealed class SweepHarness : IAsyncDisposable
 
     public const string ReviewGroup = "Identity and Access Management";
 
-    private readonly string _dataPath = Path.Combine(Path.GetTempPath(), "entrasnow-sweep-" + Guid.NewGuid().ToString("N"));
+    private readonly LoopbackEmulators _emulators;
     private readonly Dictionary<string, string?> _settings;
 
-    private SweepHarness(GraphEmulatorServer graph, ServiceNowEmulatorServer serviceNow, Dictionary<string, string?> settings)
+    private SweepHarness(LoopbackEmulators emulators, FixedNow clock, Dictionary<string, string?> settings)
     {
-        Graph = graph;
-        ServiceNow = serviceNow;
+        _emulators = emulators;
+        Clock = clock;
         _settings = settings;
-        Directory.CreateDirectory(_dataPath);
         Services = Build();
     }
 
-    public GraphEmulatorServer Graph { get; }
+    public GraphEmulatorServer Graph => _emulators.Graph;
 
-    public ServiceNowEmulatorServer ServiceNow { get; }
+    public ServiceNowEmulatorServer ServiceNow => _emulators.ServiceNow;
 
-    public FixedNow Clock { get; } = new(Now);
+    public FixedNow Clock { get; }
 
     public ServiceProvider Services { get; private set; }
 
@@ -56,25 +59,17 @@ internal sealed class SweepHarness : IAsyncDisposable
 
     public static async Task<SweepHarness> StartAsync(IDictionary<string, string?>? settings = null)
     {
-        var graph = await GraphEmulatorServer.StartAsync();
-        var serviceNow = await ServiceNowEmulatorServer.StartAsync(seed: true);
-        var values = new Dictionary<string, string?>(graph.ConnectorSettings)
+        var clock = new FixedNow(Now);
+        var emulators = await LoopbackEmulators.StartAsync("entrasnow-sweep-", clock);
+        var values = emulators.ConnectorSettings(new Dictionary<string, string?>
         {
-            ["ServiceNow:InstanceUrl"] = serviceNow.BaseUrl,
-            ["ServiceNow:ClientId"] = serviceNow.Options.ClientId,
-            ["ServiceNow:ClientSecret"] = serviceNow.Options.ClientSecret,
             ["ServiceNow:RetryBaseDelay"] = "00:00:00",
             ["ServiceNow:CircuitBreakerMinimumThroughput"] = "10000",
             ["Graph:BackoffBase"] = "00:00:00",
             ["InactiveSweep:Enabled"] = "true",
             ["InactiveSweep:AssignmentGroup"] = ReviewGroup,
-        };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
-        {
-            values[key] = value;
-        }
-
-        return new SweepHarness(graph, serviceNow, values);
+        }.Concat(settings ?? new Dictionary<string, string?>()));
+        return new SweepHarness(emulators, clock, values);
     }
 
     public GraphSeedResult Seed(int users, int neverSignedInPercent = 10) =>
@@ -101,7 +96,7 @@ internal sealed class SweepHarness : IAsyncDisposable
         services.AddGraphConnector(configuration);
         services.AddServiceNowConnector(configuration);
         services.AddInactiveSweep(configuration);
-        services.AddSingleton<ICheckpointStore>(new SqliteCheckpointStore(Path.Combine(_dataPath, "checkpoints.db")));
+        services.AddSingleton<ICheckpointStore>(new SqliteCheckpointStore(Path.Combine(_emulators.DataPath, "checkpoints.db")));
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
     }
 
@@ -129,15 +124,6 @@ internal sealed class SweepHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Services.DisposeAsync();
-        await Graph.DisposeAsync();
-        await ServiceNow.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_dataPath, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        await _emulators.DisposeAsync();
     }
 }

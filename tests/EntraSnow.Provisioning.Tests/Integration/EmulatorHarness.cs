@@ -22,17 +22,16 @@ namespace EntraSnow.Provisioning.Tests.Integration;
 /// </summary>
 internal sealed class EmulatorHarness : IAsyncDisposable
 {
-    private readonly string _dataPath = Path.Combine(Path.GetTempPath(), "entrasnow-prov-" + Guid.NewGuid().ToString("N"));
+    private readonly LoopbackEmulators _emulators;
 
-    private EmulatorHarness(GraphEmulatorServer graph, ServiceNowEmulatorServer serviceNow)
+    private EmulatorHarness(LoopbackEmulators emulators)
     {
-        Graph = graph;
-        ServiceNow = serviceNow;
+        _emulators = emulators;
     }
 
-    public GraphEmulatorServer Graph { get; }
+    public GraphEmulatorServer Graph => _emulators.Graph;
 
-    public ServiceNowEmulatorServer ServiceNow { get; }
+    public ServiceNowEmulatorServer ServiceNow => _emulators.ServiceNow;
 
     public InMemoryQueue Queue { get; } = new();
 
@@ -48,33 +47,24 @@ internal sealed class EmulatorHarness : IAsyncDisposable
 
     public static async Task<EmulatorHarness> StartAsync(GraphSeedSpec seed, IDictionary<string, string?>? settings = null)
     {
-        var graph = await GraphEmulatorServer.StartAsync();
-        var serviceNow = await ServiceNowEmulatorServer.StartAsync(seed: true);
-        var seeded = graph.Seed(seed);
-        var harness = new EmulatorHarness(graph, serviceNow) { Seeded = seeded };
+        var emulators = await LoopbackEmulators.StartAsync("entrasnow-prov-");
+        var seeded = emulators.Graph.Seed(seed);
+        var harness = new EmulatorHarness(emulators) { Seeded = seeded };
         harness.Build(settings ?? new Dictionary<string, string?>());
         return harness;
     }
 
     private void Build(IDictionary<string, string?> overrides)
     {
-        Directory.CreateDirectory(_dataPath);
-        var values = new Dictionary<string, string?>(Graph.ConnectorSettings)
+        var values = _emulators.ConnectorSettings(new Dictionary<string, string?>
         {
-            ["ServiceNow:InstanceUrl"] = ServiceNow.BaseUrl,
-            ["ServiceNow:ClientId"] = ServiceNow.Options.ClientId,
-            ["ServiceNow:ClientSecret"] = ServiceNow.Options.ClientSecret,
             // Waiting is the message processor's job here: one attempt per delivery, no breaker across tests.
             ["ServiceNow:MaxRetryAttempts"] = "0",
             ["ServiceNow:CircuitBreakerMinimumThroughput"] = "10000",
             ["Graph:MaxRetries"] = "0",
             ["Messaging:InlineRetries"] = "0",
             ["Provisioning:FollowUpDelay"] = "00:00:01",
-        };
-        foreach (var (key, value) in overrides)
-        {
-            values[key] = value;
-        }
+        }.Concat(overrides));
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var services = new ServiceCollection();
@@ -86,8 +76,8 @@ internal sealed class EmulatorHarness : IAsyncDisposable
         services.AddOptions<MessagingOptions>().Bind(configuration.GetSection(MessagingOptions.Section));
         services.AddSingleton<MessageProcessor>();
         services.AddSingleton<IMessageQueue>(Queue);
-        services.AddSingleton<ICheckpointStore>(new SqliteCheckpointStore(Path.Combine(_dataPath, "checkpoints.db")));
-        services.AddSingleton<IProvisioningLog>(new SqliteProvisioningLog(Path.Combine(_dataPath, "provisioning-log.db")));
+        services.AddSingleton<ICheckpointStore>(new SqliteCheckpointStore(Path.Combine(_emulators.DataPath, "checkpoints.db")));
+        services.AddSingleton<IProvisioningLog>(new SqliteProvisioningLog(Path.Combine(_emulators.DataPath, "provisioning-log.db")));
         Services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
     }
 
@@ -147,16 +137,6 @@ internal sealed class EmulatorHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Services.DisposeAsync();
-        await Graph.DisposeAsync();
-        await ServiceNow.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_dataPath, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A temp folder left behind is harmless.
-        }
+        await _emulators.DisposeAsync();
     }
 }
