@@ -49,6 +49,13 @@ public interface IDirectory
     Task<IReadOnlyList<DirectoryUser>> GetSignInStatesAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("This directory cannot read sign-in states.");
 
+    /// <summary>
+    /// Directory audit entries that name <see cref="DirectoryAuditQuery.TargetId"/> in a time window, newest first, capped
+    /// (AuditLog.Read.All; without it Graph answers 403, a <see cref="GraphRequestException"/>).
+    /// </summary>
+    Task<IReadOnlyList<DirectoryAuditEntry>> GetDirectoryAuditsAsync(DirectoryAuditQuery query, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This directory cannot read the audit log.");
+
     /// <summary>PATCH accountEnabled=false.</summary>
     Task DisableUserAsync(string userId, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("This directory cannot disable users.");

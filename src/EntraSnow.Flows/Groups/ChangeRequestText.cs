@@ -43,7 +43,8 @@ internal static class ChangeRequestText
         return Truncate($"Entra ID: {string.Join(" and ", parts)} {groupName}", 160);
     }
 
-    public static string SummaryDescription(string groupId, string groupName, int added, int removed, IEnumerable<string> named, int more, DateTimeOffset observedAt, string source)
+    public static string SummaryDescription(string groupId, string groupName, int added, int removed, IEnumerable<string> named, int more, DateTimeOffset observedAt, string source,
+        string? actors)
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"{added + removed} membership changes of the Entra ID group {groupName} were seen at once: {added} added, {removed} removed.");
@@ -62,7 +63,7 @@ internal static class ChangeRequestText
 
         text.AppendLine(CultureInfo.InvariantCulture, $"Observed: {observedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC");
         text.AppendLine(CultureInfo.InvariantCulture, $"Source: {source}");
-        text.Append(CultureInfo.InvariantCulture, $"Changed by: {ActorNotRead}");
+        text.Append(CultureInfo.InvariantCulture, $"Changed by: {actors ?? ActorNotRead}");
         return text.ToString();
     }
 

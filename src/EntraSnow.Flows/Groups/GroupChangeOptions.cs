@@ -55,6 +55,16 @@ public sealed class GroupChangeOptions
     [Range(1, 10_000)]
     public int MaxRecordsPerGroupPerRun { get; set; } = 100;
 
+    /// <summary>
+    /// Name who made each change from the directory audit log (AuditLog.Read.All, optional: without it, or when the log
+    /// has no matching entry yet, a record says "actor not read"). One read per group per run, never one per member.
+    /// </summary>
+    public bool ReadActors { get; set; } = true;
+
+    /// <summary>How far back from the run the audit log is searched for the change's entry (a delta may follow its change by hours).</summary>
+    [TimeSpanRange("00:01:00", "30.00:00:00")]
+    public TimeSpan ActorLookback { get; set; } = TimeSpan.FromDays(1);
+
     public List<SensitiveGroup> SensitiveGroups { get; set; } = [];
 
     /// <summary>The policy of a group, <see cref="SensitiveGroupPolicies.Record"/> for groups not listed.</summary>

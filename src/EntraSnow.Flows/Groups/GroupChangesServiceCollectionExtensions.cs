@@ -23,6 +23,7 @@ public static class GroupChangesServiceCollectionExtensions
         services.TryAddSingleton<GroupMembershipMirror>();
         services.AddMembershipFulfilment();
         services.TryAddSingleton<ChangeAssignmentGroup>();
+        services.TryAddSingleton<IMembershipActors, AuditLogMembershipActors>();
         services.TryAddSingleton<MembershipChangeRecorder>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ChangeSettingsCheck>());
         return services;

@@ -17,6 +17,7 @@ internal sealed class MembershipChangeRecorder(
     IServiceNowTable serviceNow,
     MembershipLedger ledger,
     ChangeAssignmentGroup assignmentGroup,
+    IMembershipActors actors,
     IOptions<GroupChangeOptions> options,
     TimeProvider clock,
     ILogger<MembershipChangeRecorder> logger)
@@ -82,9 +83,11 @@ internal sealed class MembershipChangeRecorder(
 
         var groupName = change.Group.DisplayName ?? (await directory.GetGroupAsync(groupId, cancellationToken))?.DisplayName ?? groupId;
         var assignment = await assignmentGroup.SysIdAsync(cancellationToken);
+        // One audit log read for the group's whole run, never one per member.
+        var actorLookup = await actors.ReadAsync(groupId, transitions.Count, cancellationToken);
         if (transitions.Count > options.Value.MaxRecordsPerGroupPerRun)
         {
-            return await RecordSummaryAsync(message, groupId, groupName, transitions, runKey, index, assignment, cancellationToken);
+            return await RecordSummaryAsync(message, groupId, groupName, transitions, runKey, index, assignment, actorLookup, cancellationToken);
         }
 
         var members = await MemberFactsAsync(transitions, index, cancellationToken);
@@ -95,7 +98,8 @@ internal sealed class MembershipChangeRecorder(
             var existing = await serviceNow.FindAsync(Table, EncodedQuery.Where("correlation_id", correlationId), ["sys_id", "number"], cancellationToken);
             if (existing is null)
             {
-                var fields = Fields(message, groupId, groupName, members[transition.MemberId], transition.Next.IsMember, correlationId, assignment, transition.OwnTicket);
+                var fields = Fields(message, groupId, groupName, members[transition.MemberId], transition.Next.IsMember, correlationId, assignment,
+                    actorLookup.ActorOf(transition.MemberId, transition.Next.IsMember), transition.OwnTicket);
                 var record = await serviceNow.CreateAsync(Table, fields, cancellationToken);
                 created++;
                 logger.LogInformation("Change {Number} records {Member} {Direction} group {GroupId}{Own} (correlation {CorrelationId})",
@@ -114,7 +118,7 @@ internal sealed class MembershipChangeRecorder(
     /// and what the run read from, so a replayed run finds it; the ledger then takes every member's new state.
     /// </summary>
     private async Task<int> RecordSummaryAsync(ChangeMessage message, string groupId, string groupName, List<Transition> transitions, string runKey,
-        SysUserIndex index, string? assignment, CancellationToken cancellationToken)
+        SysUserIndex index, string? assignment, MembershipActorLookup actorLookup, CancellationToken cancellationToken)
     {
         var correlationId = $"{CorrelationPrefix}{groupId.ToLowerInvariant()}:bulk:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(runKey)))[..16]}";
         var created = 0;
@@ -124,10 +128,13 @@ internal sealed class MembershipChangeRecorder(
             var facts = await MemberFactsAsync(named, index, cancellationToken);
             var lines = named.Select(t => $"{(t.Next.IsMember ? "added" : "removed")}: {facts[t.MemberId].Name ?? t.MemberId} ({t.MemberId})");
             var added = transitions.Count(t => t.Next.IsMember);
-            var fields = Fields(message, groupId, groupName, null, added > 0, correlationId, assignment);
+            var fields = Fields(message, groupId, groupName, null, added > 0, correlationId, assignment, actor: null);
             fields["short_description"] = ChangeRequestText.SummaryShortDescription(groupName, added, transitions.Count - added);
+            // The actors of the named members (a bulk change is mostly one person's or one sync engine's work).
+            var actorsNamed = named.Select(t => actorLookup.WhoOf(t.MemberId, t.Next.IsMember)).OfType<string>()
+                .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
             fields["description"] = ChangeRequestText.SummaryDescription(groupId, groupName, added, transitions.Count - added, lines, transitions.Count - named.Count,
-                clock.GetUtcNow(), Source(message));
+                clock.GetUtcNow(), Source(message), actorsNamed.Count == 0 ? null : string.Join(", ", actorsNamed));
             var record = await serviceNow.CreateAsync(Table, fields, cancellationToken);
             created = 1;
             logger.LogInformation("Change {Number} records {Count} membership changes of group {GroupId} at once (correlation {CorrelationId})",
@@ -157,9 +164,10 @@ internal sealed class MembershipChangeRecorder(
     private static string Source(ChangeMessage message) => $"Microsoft Entra ID groups delta, read by EntraSnow (message {message.MessageId})";
 
     /// <summary>The record's fields; a summary (<paramref name="member"/> null) gets its words from the caller.</summary>
+    /// <param name="actor">Who made the change, from the directory audit log; null: "actor not read".</param>
     /// <param name="ownTicket">Set for a change EntraSnow made for a ticket: an ordinary record, closed, naming the ticket; no approval asked.</param>
     private Dictionary<string, string?> Fields(ChangeMessage message, string groupId, string groupName, MemberFacts? member, bool added, string correlationId, string? assignment,
-        string? ownTicket = null)
+        string? actor, string? ownTicket = null)
     {
         var settings = options.Value;
         var approve = ownTicket is null && settings.PolicyOf(groupId) == SensitiveGroupPolicies.Approve;
@@ -168,7 +176,8 @@ internal sealed class MembershipChangeRecorder(
             ["type"] = approve ? "normal" : settings.ChangeType,
             ["category"] = settings.Category,
             ["short_description"] = member is null ? null : ChangeRequestText.ShortDescription(member, added, groupName),
-            ["description"] = member is null ? null : ChangeRequestText.Description(member, added, groupId, groupName, clock.GetUtcNow(), Source(message), actor: ownTicket is null ? null : $"EntraSnow, for {ownTicket}"),
+            ["description"] = member is null ? null : ChangeRequestText.Description(member, added, groupId, groupName, clock.GetUtcNow(), Source(message),
+                ownTicket is null ? actor : $"EntraSnow, for {ownTicket}"),
             ["correlation_id"] = correlationId,
             ["correlation_display"] = "EntraSnow",
         };

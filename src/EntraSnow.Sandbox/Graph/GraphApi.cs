@@ -71,7 +71,7 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
             ("PATCH", 2) when s[0] == "subscriptions" => await RenewSubscriptionAsync(r, s[1], ct),
             ("DELETE", 2) when s[0] == "subscriptions" => DeleteSubscription(s[1]),
             ("POST", 3) when s[0] == "subscriptions" && s[2] == "reauthorize" => Reauthorize(s[1]),
-            _ => RouteMailAndRoles(method, s, r) ?? GraphResponse.Error(400, "BadRequest", $"Resource not found for the segment '{r.Path}'."),
+            _ => RouteMailAndRoles(method, s, r) ?? RouteDirectoryAudits(method, s, r) ?? GraphResponse.Error(400, "BadRequest", $"Resource not found for the segment '{r.Path}'."),
         };
     }
 
@@ -564,7 +564,7 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
     {
         var reference = RequireBody(r)["@odata.id"]?.GetValue<string>() ?? throw new FormatException("@odata.id is required.");
         var userId = LastSegment(reference);
-        switch (emulator.ChangeMembership(groupId, userId, add: true))
+        switch (emulator.ChangeMembership(groupId, userId, add: true, emulator.CallingApp))
         {
             case null:
                 emulator.NotifyInBackground("Groups", groupId, "updated");
@@ -579,7 +579,7 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
 
     private GraphResponse RemoveMember(string groupId, string userId)
     {
-        if (emulator.ChangeMembership(groupId, userId, add: false) is not null)
+        if (emulator.ChangeMembership(groupId, userId, add: false, emulator.CallingApp) is not null)
         {
             return GraphResponse.NotFound("member", userId);
         }

@@ -146,15 +146,13 @@ public sealed partial class GraphEmulator : IDisposable
         return id;
     }
 
-    public async Task<IReadOnlyList<NotificationDelivery>> AddGroupMemberAsync(string groupId, string userId, CancellationToken cancellationToken = default) =>
-        ChangeMembership(groupId, userId, add: true) is null
-            ? await NotifyAsync("Groups", groupId, "updated", cancellationToken)
-            : throw new KeyNotFoundException($"No group {groupId} or user {userId} in the Graph emulator.");
+    /// <summary>Adds a member as the sandbox's administrator (<see cref="Administrator"/> in the audit log) and notifies.</summary>
+    public Task<IReadOnlyList<NotificationDelivery>> AddGroupMemberAsync(string groupId, string userId, CancellationToken cancellationToken = default) =>
+        AddGroupMemberAsync(groupId, userId, Administrator, cancellationToken);
 
-    public async Task<IReadOnlyList<NotificationDelivery>> RemoveGroupMemberAsync(string groupId, string userId, CancellationToken cancellationToken = default) =>
-        ChangeMembership(groupId, userId, add: false) is null
-            ? await NotifyAsync("Groups", groupId, "updated", cancellationToken)
-            : throw new KeyNotFoundException($"User {userId} is not a member of group {groupId} in the Graph emulator.");
+    /// <summary>Removes a member as the sandbox's administrator and notifies.</summary>
+    public Task<IReadOnlyList<NotificationDelivery>> RemoveGroupMemberAsync(string groupId, string userId, CancellationToken cancellationToken = default) =>
+        RemoveGroupMemberAsync(groupId, userId, Administrator, cancellationToken);
 
     public IReadOnlyList<string> GroupMemberIds(string groupId) => Store.Read(s => s.MemberIds(groupId, null, int.MaxValue));
 
@@ -307,10 +305,10 @@ public sealed partial class GraphEmulator : IDisposable
         return true;
     });
 
-    /// <summary>Null on success; otherwise why not ("notFound", "exists", "notMember").</summary>
-    internal string? ChangeMembership(string groupId, string userId, bool add) => Store.InTransaction(s =>
+    /// <summary>Null on success; otherwise why not ("notFound", "exists", "notMember"). A change is audited as made <paramref name="by"/>.</summary>
+    internal string? ChangeMembership(string groupId, string userId, bool add, AuditInitiator by) => Store.InTransaction(s =>
     {
-        if (s.GetGroup(groupId) is not { Removed: null })
+        if (s.GetGroup(groupId) is not { Removed: null } group)
         {
             return "notFound";
         }
@@ -329,6 +327,7 @@ public sealed partial class GraphEmulator : IDisposable
         }
 
         s.TouchGroup(groupId, version);
+        AuditMembership(s, group, userId, add, by);
         return null;
     });
 

@@ -70,10 +70,11 @@ public static class GraphEmulatorEndpoints
             await Deliveries(() => emulator.DisableUserAsync(id, ct)));
         admin.MapDelete("/users/{id}", async (string id, bool? permanent, GraphEmulator emulator, CancellationToken ct) =>
             await Deliveries(() => permanent == true ? emulator.HardDeleteUserAsync(id, ct) : emulator.SoftDeleteUserAsync(id, ct)));
-        admin.MapPost("/groups/{groupId}/members/{userId}", async (string groupId, string userId, GraphEmulator emulator, CancellationToken ct) =>
-            await Deliveries(() => emulator.AddGroupMemberAsync(groupId, userId, ct)));
-        admin.MapDelete("/groups/{groupId}/members/{userId}", async (string groupId, string userId, GraphEmulator emulator, CancellationToken ct) =>
-            await Deliveries(() => emulator.RemoveGroupMemberAsync(groupId, userId, ct)));
+        // ?actor={userPrincipalName} or ?app={displayName}: who the directory audit log says made the change.
+        admin.MapPost("/groups/{groupId}/members/{userId}", async (string groupId, string userId, string? actor, string? app, GraphEmulator emulator, CancellationToken ct) =>
+            await Deliveries(() => emulator.AddGroupMemberAsync(groupId, userId, Initiator(emulator, actor, app), ct)));
+        admin.MapDelete("/groups/{groupId}/members/{userId}", async (string groupId, string userId, string? actor, string? app, GraphEmulator emulator, CancellationToken ct) =>
+            await Deliveries(() => emulator.RemoveGroupMemberAsync(groupId, userId, Initiator(emulator, actor, app), ct)));
         admin.MapPost("/subscriptions/{id}/lifecycle", async (string id, LifecycleRequest request, GraphEmulator emulator, CancellationToken ct) =>
         {
             try
@@ -125,6 +126,9 @@ public static class GraphEmulatorEndpoints
     private sealed record LifecycleRequest(string LifecycleEvent);
 
     private sealed record FaultRequest(string Kind, int? Count, int? RetryAfterSeconds, int? LatencyMs, string? PathContains, bool? InsideBatch);
+
+    private static AuditInitiator Initiator(GraphEmulator emulator, string? actor, string? app) =>
+        !string.IsNullOrWhiteSpace(app) ? AuditInitiator.App(app) : !string.IsNullOrWhiteSpace(actor) ? AuditInitiator.User(actor) : emulator.Administrator;
 
     private static async Task<IResult> Deliveries(Func<Task<IReadOnlyList<NotificationDelivery>>> change)
     {

@@ -29,6 +29,15 @@ public sealed class GraphEmulatorOptions
     /// <summary>False acts like a tenant without Entra ID P1 or an app without AuditLog.Read.All: signInActivity is refused (403).</summary>
     public bool SignInActivityAvailable { get; set; } = true;
 
+    /// <summary>False acts like an app without AuditLog.Read.All: <c>auditLogs/directoryAudits</c> answers 403 Authorization_RequestDenied.</summary>
+    public bool DirectoryAuditsAvailable { get; set; } = true;
+
+    /// <summary>Who the audit log says made changes through the admin verbs (and admin routes) that name nobody.</summary>
+    public string AdministratorUserPrincipalName { get; set; } = "sandbox.admin@contoso.example";
+
+    /// <summary>The name the audit log gives the app that calls the API (the holder of <see cref="ClientId"/>'s tokens).</summary>
+    public string ClientDisplayName { get; set; } = "EntraSnow";
+
     /// <summary>Largest $top with a signInActivity filter: 500 today; set 120 to act like tenants that still refuse 500.</summary>
     public int SignInActivityMaxPageSize { get; set; } = 500;
 

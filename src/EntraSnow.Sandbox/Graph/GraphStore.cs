@@ -32,6 +32,7 @@ internal sealed class GraphStore : IDisposable
             CREATE TABLE IF NOT EXISTS access_passes (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, doc TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS subscriptions (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS directory_audits (seq INTEGER PRIMARY KEY AUTOINCREMENT, doc TEXT NOT NULL);
             """);
         using var command = _connection.CreateCommand();
         command.CommandText = "SELECT MAX(v) FROM (SELECT MAX(version) v FROM users UNION ALL SELECT MAX(version) FROM groups UNION ALL SELECT MAX(version) FROM members)";
@@ -272,6 +273,20 @@ internal sealed class GraphStore : IDisposable
                 ("$id", id), ("$doc", doc.ToJsonString()));
 
         public bool DeleteSubscription(string id) => Run("DELETE FROM subscriptions WHERE id = $id", ("$id", id)) == 1;
+
+        // Directory audit log, newest first (seq is the order entries were written)
+
+        public void AppendAudit(JsonObject doc) => Run("INSERT INTO directory_audits (doc) VALUES ($doc)", ("$doc", doc.ToJsonString()));
+
+        public IEnumerable<(long Seq, JsonObject Doc)> ScanAuditsNewestFirst(long? before)
+        {
+            using var command = Command("SELECT seq, doc FROM directory_audits WHERE seq < $before ORDER BY seq DESC", ("$before", before ?? long.MaxValue));
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                yield return (reader.GetInt64(0), Doc(reader, 1));
+            }
+        }
 
         // Settings that outlive a restart of a file-backed emulator
 

@@ -6,7 +6,8 @@ namespace EntraSnow.Sandbox.Graph;
 
 /// <summary>
 /// The part of OData <c>$filter</c> EntraSnow uses: comparisons (eq, ne, gt, ge, lt, le) of a property path with a
-/// literal, <c>startswith(path,'x')</c>, joined by <c>and</c> / <c>or</c> (and binds tighter), with parentheses.
+/// literal, <c>startswith(path,'x')</c>, a comparison inside a collection (<c>targetResources/any(t:t/id eq 'x')</c>),
+/// joined by <c>and</c> / <c>or</c> (and binds tighter), with parentheses.
 /// </summary>
 internal sealed class ODataFilter
 {
@@ -171,19 +172,38 @@ internal sealed class ODataFilter
                     && s.StartsWith(prefix, StringComparison.OrdinalIgnoreCase);
             }
 
-            Paths.Add(first);
-            var op = Next().ToLowerInvariant();
-            var literal = Literal(Next());
-            return op switch
+            if (first.EndsWith("/any", StringComparison.OrdinalIgnoreCase))
             {
-                "eq" => item => Compare(Resolve(item, first), literal) == 0,
-                "ne" => item => Compare(Resolve(item, first), literal) != 0,
-                "gt" => item => Compare(Resolve(item, first), literal) is > 0 and not NotComparable,
-                "ge" => item => Compare(Resolve(item, first), literal) is >= 0 and not NotComparable,
-                "lt" => item => Compare(Resolve(item, first), literal) is < 0 and not NullOrder,
-                "le" => item => Compare(Resolve(item, first), literal) is <= 0 and not NullOrder,
-                _ => throw new FormatException($"Operator '{op}' is not supported in $filter."),
-            };
+                return ParseAny(first[..^"/any".Length]);
+            }
+
+            Paths.Add(first);
+            return Comparison(first, Next(), Literal(Next()));
+        }
+
+        /// <summary><c>collection/any(t:t/path op literal)</c> (also with a space after the colon): some element matches.</summary>
+        private Func<JsonObject, bool> ParseAny(string collection)
+        {
+            Expect("(");
+            var lambda = Next();
+            var colon = lambda.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0)
+            {
+                throw new FormatException($"Expected a lambda like 't:t/id' in {collection}/any(…), found '{lambda}'.");
+            }
+
+            var variable = lambda[..colon];
+            var body = colon == lambda.Length - 1 ? Next() : lambda[(colon + 1)..];
+            if (!body.StartsWith(variable + "/", StringComparison.Ordinal))
+            {
+                throw new FormatException($"The lambda in {collection}/any(…) must compare a property of '{variable}', found '{body}'.");
+            }
+
+            var path = body[(variable.Length + 1)..];
+            var element = Comparison(path, Next(), Literal(Next()));
+            Expect(")");
+            Paths.Add($"{collection}/{path}");
+            return item => Resolve(item, collection) is JsonArray elements && elements.OfType<JsonObject>().Any(element);
         }
 
         private void Expect(string token)
@@ -194,6 +214,17 @@ internal sealed class ODataFilter
             }
         }
     }
+
+    private static Func<JsonObject, bool> Comparison(string path, string op, object? literal) => op.ToLowerInvariant() switch
+    {
+        "eq" => item => Compare(Resolve(item, path), literal) == 0,
+        "ne" => item => Compare(Resolve(item, path), literal) != 0,
+        "gt" => item => Compare(Resolve(item, path), literal) is > 0 and not NotComparable,
+        "ge" => item => Compare(Resolve(item, path), literal) is >= 0 and not NotComparable,
+        "lt" => item => Compare(Resolve(item, path), literal) is < 0 and not NullOrder,
+        "le" => item => Compare(Resolve(item, path), literal) is <= 0 and not NullOrder,
+        _ => throw new FormatException($"Operator '{op}' is not supported in $filter."),
+    };
 
     private const int NotComparable = int.MaxValue;
     private const int NullOrder = int.MinValue;

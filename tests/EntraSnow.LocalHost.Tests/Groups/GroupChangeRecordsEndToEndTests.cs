@@ -164,6 +164,24 @@ public sealed class GroupChangeRecordsEndToEndTests : IAsyncDisposable
         Assert.Empty(Records(refused));
     }
 
+    [Fact]
+    public async Task The_record_names_who_made_the_change_from_the_directory_audit_log_or_says_it_was_not_read()
+    {
+        var (groupId, userId) = await StartAsync();
+
+        await Graph.AddGroupMemberAsync(groupId, userId, AuditInitiator.User("it.admin@contoso.example"));
+        await Eventually.AssertAsync(() => Records(groupId).Count == 1, "the change record", Patience);
+        Graph.Options.DirectoryAuditsAvailable = false; // AuditLog.Read.All taken away
+        await Graph.RemoveGroupMemberAsync(groupId, userId, AuditInitiator.App("HR Sync"));
+        await Eventually.AssertAsync(() => Records(groupId).Count == 2, "the second change record", Patience);
+
+        var records = Records(groupId);
+        var audit = Graph.DirectoryAudits.Last(a => a["activityDisplayName"]!.GetValue<string>() == "Add member to group");
+        Assert.Contains($"Changed by: it.admin@contoso.example at ", records[0]["description"]);
+        Assert.Contains($"(directory audit entry {audit["id"]})", records[0]["description"]);
+        Assert.EndsWith("Changed by: actor not read", records[1]["description"]);
+    }
+
     [Theory]
     [InlineData("GroupChanges:SensitiveGroups:0:Policy", "ask-nicely")]
     [InlineData("GroupChanges:SensitiveGroups:0:GroupId", "Finance-Approvers")]

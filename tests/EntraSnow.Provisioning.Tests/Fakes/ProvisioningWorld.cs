@@ -20,6 +20,12 @@ internal sealed class ProvisioningWorld
 
     public List<DeltaPage<DirectoryGroup>> GroupDelta { get; } = [];
 
+    /// <summary>The directory audit log, as Graph filters it: entries naming the queried object, in the window, newest first.</summary>
+    public List<DirectoryAuditEntry> AuditLog { get; } = [];
+
+    /// <summary>The audit log queries Graph was sent.</summary>
+    public List<DirectoryAuditQuery> AuditQueries { get; } = [];
+
     public IDirectory Directory { get; } = Substitute.For<IDirectory>();
 
     public InMemoryServiceNow ServiceNow { get; } = new();
@@ -63,6 +69,14 @@ internal sealed class ProvisioningWorld
             (IReadOnlyList<string>)(UserGroups.TryGetValue(call.Arg<string>(), out var groups) ? groups : []));
         Directory.GetUsersDeltaAsync(Arg.Any<string?>(), Arg.Any<CancellationToken>()).Returns(_ => UsersDelta());
         Directory.GetGroupsDeltaAsync(Arg.Any<string?>(), Arg.Any<CancellationToken>()).Returns(_ => GroupsDelta());
+        Directory.GetDirectoryAuditsAsync(Arg.Any<DirectoryAuditQuery>(), Arg.Any<CancellationToken>()).Returns(call =>
+        {
+            var query = call.Arg<DirectoryAuditQuery>();
+            AuditQueries.Add(query);
+            return (IReadOnlyList<DirectoryAuditEntry>)AuditLog
+                .Where(e => e.ActivityDateTime >= query.From && e.ActivityDateTime <= query.To && e.Targets.Any(t => t.Id == query.TargetId))
+                .OrderByDescending(e => e.ActivityDateTime).Take(query.MaxEntries).ToList();
+        });
     }
 
     public DirectoryUser AddUser(string id, string upn, string? department = null, string? managerId = null, bool enabled = true)
@@ -102,11 +116,15 @@ internal sealed class ProvisioningWorld
         var options = Microsoft.Extensions.Options.Options.Create(Options);
         var changeOptions = Microsoft.Extensions.Options.Options.Create(GroupChanges);
         var ledger = new MembershipLedger(Checkpoints);
-        var recorder = new MembershipChangeRecorder(Directory, ServiceNow, ledger, new ChangeAssignmentGroup(ServiceNow, changeOptions), changeOptions, Clock,
+        var recorder = new MembershipChangeRecorder(Directory, ServiceNow, ledger, new ChangeAssignmentGroup(ServiceNow, changeOptions),
+            Actors ??= new AuditLogMembershipActors(Directory, changeOptions, Clock, NullLogger<AuditLogMembershipActors>.Instance), changeOptions, Clock,
             NullLogger<MembershipChangeRecorder>.Instance);
         return new(Directory, ServiceNow, ServiceNow, Queue, Checkpoints, Log, FullSync(), new GroupMembershipMirror(ServiceNow, options), recorder, ledger,
             options, changeOptions, Clock, NullLogger<GroupChangesHandler>.Instance);
     }
+
+    /// <summary>One reader of the audit log for the world's life, as the host's singleton (it remembers a refusal).</summary>
+    private AuditLogMembershipActors? Actors { get; set; }
 
     public IReadOnlyList<IReadOnlyDictionary<string, string?>> ChangeRequests => ServiceNow.Records(MembershipChangeRecorder.Table);
 
