@@ -73,6 +73,10 @@ public interface IDirectory
 
     Task<TemporaryAccessPass> CreateTemporaryAccessPassAsync(string userId, int lifetimeInMinutes, bool isUsableOnce, CancellationToken cancellationToken = default);
 
+    /// <summary>DELETE the user's Temporary Access Pass method <paramref name="methodId"/> (the pass stops working); already gone is not an error.</summary>
+    Task DeleteTemporaryAccessPassAsync(string userId, string methodId, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This directory cannot delete Temporary Access Passes.");
+
     Task RevokeSignInSessionsAsync(string userId, CancellationToken cancellationToken = default);
 
     /// <summary>Adds a member; already a member is not an error.</summary>

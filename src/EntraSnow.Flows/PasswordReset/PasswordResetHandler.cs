@@ -25,7 +25,7 @@ public sealed class PasswordResetHandler(
     public string Queue => QueueNames.PasswordResets;
 
     public Task HandleAsync(ChangeMessage message, CancellationToken cancellationToken) =>
-        tickets.FulfilAsync(message, [], "password reset", "EntraSnow did not reset the password",
+        tickets.FulfilAsync(message, [], "password reset", "EntraSnow did not complete the password reset",
             ticket => CarryOutAsync(ticket, message, cancellationToken), cancellationToken);
 
     /// <returns>The work note saying what was done and where the secret went.</returns>
@@ -45,9 +45,10 @@ public sealed class PasswordResetHandler(
 
         var name = user.DisplayName ?? user.UserPrincipalName ?? user.Id;
         string what, label, secret;
+        TemporaryAccessPass? pass = null;
         if (settings.Method == ResetMethod.TemporaryAccessPass)
         {
-            var pass = await directory.CreateTemporaryAccessPassAsync(user.Id, settings.TemporaryAccessPassLifetimeMinutes, settings.TemporaryAccessPassUsableOnce, cancellationToken);
+            pass = await directory.CreateTemporaryAccessPassAsync(user.Id, settings.TemporaryAccessPassLifetimeMinutes, settings.TemporaryAccessPassUsableOnce, cancellationToken);
             (what, label, secret) = ($"A Temporary Access Pass ({pass.LifetimeInMinutes} minutes{(pass.IsUsableOnce ? ", one use" : string.Empty)})", "Temporary Access Pass", pass.Pass);
         }
         else
@@ -57,9 +58,26 @@ public sealed class PasswordResetHandler(
             (what, label) = ("A new password (to be changed at next sign-in)", "Password");
         }
 
-        await mail.SendAsync(new MailMessage(settings.SendFrom, recipient, $"{label} for {name} ({ticket.Number})",
-            $"{what} was created for {name} ({user.UserPrincipalName}) as asked in {ticket.Number}.\n\n{label}: {secret}\n\n" +
-            $"Give it to {name} in person or by phone."), cancellationToken);
+        try
+        {
+            await mail.SendAsync(new MailMessage(settings.SendFrom, recipient, $"{label} for {name} ({ticket.Number})",
+                $"{what} was created for {name} ({user.UserPrincipalName}) as asked in {ticket.Number}.\n\n{label}: {secret}\n\n" +
+                $"Give it to {name} in person or by phone."), cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            // Not retried later: the connector already waited out throttling and 5xx inside the call, and a later attempt
+            // would need the secret kept somewhere until then (it never is) or a new one made each time. So nothing
+            // usable is left behind undelivered: the pass is deleted, and the ticket says delivery failed (the requester
+            // asks again). A host shutting down (cancellation) deletes it too; the redelivered request makes a new one.
+            var undelivered = await UndeliveredAsync(user, pass, recipient, ex, message);
+            if (ex is OperationCanceledException)
+            {
+                throw;
+            }
+
+            throw undelivered;
+        }
 
         var revoked = string.Empty;
         if (settings.RevokeSessions)
@@ -70,6 +88,38 @@ public sealed class PasswordResetHandler(
 
         logger.LogInformation("Reset {UserId} for {Number} by {Method}, sent to {Whose} {CorrelationId}", user.Id, ticket.Number, settings.Method, whose, message.CorrelationId);
         return $"EntraSnow: {what} was created for {name} and e-mailed to {recipient} ({whose}). It is not recorded anywhere else.{revoked}";
+    }
+
+    /// <summary>Deletes an undelivered pass and says why the reset did not complete; never mentions the secret.</summary>
+    private async Task<RequestRefusedException> UndeliveredAsync(DirectoryUser user, TemporaryAccessPass? pass, string recipient, Exception failure, ChangeMessage message)
+    {
+        var why = failure switch
+        {
+            GraphRequestException refused => $"Graph refused the e-mail ({refused.StatusCode} {refused.ErrorCode})",
+            GraphUnavailableException => "Graph could not send the e-mail (unavailable or throttling)",
+            OperationCanceledException => "EntraSnow was stopping",
+            _ => $"the e-mail failed ({failure.GetType().Name})",
+        };
+        logger.LogError("The new credential for {UserId} could not be e-mailed ({Why}: {Failure}) {CorrelationId}", user.Id, why, failure.Message, message.CorrelationId);
+        if (pass is null)
+        {
+            return new RequestRefusedException($"the new password was set but could not be e-mailed to {recipient}: {why}. Nobody has it: ask again for a reset.");
+        }
+
+        try
+        {
+            // Even when the request is being cancelled: the pass must not outlive its failed delivery.
+            using var deleting = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await directory.DeleteTemporaryAccessPassAsync(user.Id, pass.Id, deleting.Token);
+            logger.LogInformation("Deleted the undelivered Temporary Access Pass {MethodId} of {UserId} {CorrelationId}", pass.Id, user.Id, message.CorrelationId);
+            return new RequestRefusedException($"the Temporary Access Pass could not be e-mailed to {recipient}: {why}. It was deleted at once, so none is in effect: ask again.");
+        }
+        catch (Exception ex)
+        {
+            logger.LogError("Could not delete the undelivered Temporary Access Pass {MethodId} of {UserId} ({Failure}) {CorrelationId}", pass.Id, user.Id, ex.Message, message.CorrelationId);
+            return new RequestRefusedException($"the Temporary Access Pass could not be e-mailed to {recipient}: {why}, and could not be deleted either: " +
+                $"an administrator should delete it (Entra admin center, the user's authentication methods; method id {pass.Id}). Nobody has it, and it expires after {pass.LifetimeInMinutes} minutes.");
+        }
     }
 
     private async Task CheckEntitledAsync(CatalogTicket ticket, DirectoryUser user, PasswordResetOptions settings, CancellationToken cancellationToken)

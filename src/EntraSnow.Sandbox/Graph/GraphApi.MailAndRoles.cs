@@ -3,13 +3,17 @@ using System.Text.RegularExpressions;
 
 namespace EntraSnow.Sandbox.Graph;
 
-/// <summary><c>POST /users/{id}/sendMail</c> and <c>GET /roleManagement/directory/roleAssignments?$filter=principalId eq '…'</c>.</summary>
+/// <summary>
+/// <c>POST /users/{id}/sendMail</c>, <c>GET /roleManagement/directory/roleAssignments?$filter=principalId eq '…'</c> and
+/// <c>DELETE /users/{id}/authentication/temporaryAccessPassMethods/{methodId}</c>.
+/// </summary>
 internal sealed partial class GraphApi
 {
     private GraphResponse? RouteMailAndRoles(string method, string[] s, GraphRequest r) => (method, s.Length) switch
     {
         ("POST", 3) when s[0] == "users" && s[2] == "sendMail" => SendMail(r, s[1]),
         ("GET", 3) when s[0] == "roleManagement" && s[1] == "directory" && s[2] == "roleAssignments" => ListRoleAssignments(r),
+        ("DELETE", 5) when s[0] == "users" && s[2] == "authentication" && s[3] == "temporaryAccessPassMethods" => DeleteAccessPass(s[1], s[4]),
         _ => null,
     };
 
@@ -43,6 +47,12 @@ internal sealed partial class GraphApi
             emulator.Clock.GetUtcNow()));
         return new GraphResponse(202);
     }
+
+    /// <summary>As Graph: 204 once deleted, 404 for a pass the user does not have.</summary>
+    private GraphResponse DeleteAccessPass(string userId, string methodId) =>
+        Store.InTransaction(st => st.DeleteAccessPass(methodId, userId)) > 0
+            ? new GraphResponse(204)
+            : GraphResponse.NotFound("temporaryAccessPassMethod", methodId);
 
     private static JsonNode? Get(JsonNode? node, string name) =>
         node is JsonObject o ? o.FirstOrDefault(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase)).Value : null;

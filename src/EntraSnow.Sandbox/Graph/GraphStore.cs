@@ -258,6 +258,9 @@ internal sealed class GraphStore : IDisposable
         public void PutAccessPass(string id, string userId, JsonObject doc) =>
             Run("INSERT INTO access_passes (id, user_id, doc) VALUES ($id, $u, $doc)", ("$id", id), ("$u", userId), ("$doc", doc.ToJsonString()));
 
+        public int DeleteAccessPass(string id, string userId) =>
+            Run("DELETE FROM access_passes WHERE id = $id AND user_id = $u", ("$id", id), ("$u", userId));
+
         public int CountAccessPasses(string userId) =>
             Query("SELECT COUNT(*) FROM access_passes WHERE user_id = $u", r => r.GetInt32(0), ("$u", userId)).Single();
 

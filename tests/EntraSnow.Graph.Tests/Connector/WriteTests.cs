@@ -35,6 +35,19 @@ public sealed class WriteTests
     }
 
     [Fact]
+    public async Task A_deleted_temporary_access_pass_is_gone_and_deleting_it_again_is_not_an_error()
+    {
+        await using var graph = await ConnectorHarness.StartAsync();
+        var userId = graph.Server.Seed(new GraphSeedSpec { Users = 2, Groups = 0 }).UserIds[0];
+        var pass = await graph.Directory.CreateTemporaryAccessPassAsync(userId, 60, isUsableOnce: true);
+
+        await graph.Directory.DeleteTemporaryAccessPassAsync(userId, pass.Id);
+        await graph.Directory.DeleteTemporaryAccessPassAsync(userId, pass.Id);
+
+        Assert.Equal(0, graph.Emulator.AccessPassCount(userId));
+    }
+
+    [Fact]
     public async Task Revoking_sessions_stamps_the_user()
     {
         await using var graph = await ConnectorHarness.StartAsync();

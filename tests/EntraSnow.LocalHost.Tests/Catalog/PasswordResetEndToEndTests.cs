@@ -26,6 +26,9 @@ public sealed class PasswordResetEndToEndTests : IAsyncLifetime
             ["LocalHost:RunTimers"] = "false",
             ["Sandbox:Seed:Users"] = "0",
             ["Sandbox:Seed:InitialSync"] = "false",
+            // A Graph outage is given up on quickly (the mail failure test).
+            ["Graph:MaxRetries"] = "1",
+            ["Graph:BackoffBase"] = "00:00:00.050",
         },
         configure: builder =>
         {
@@ -158,6 +161,24 @@ public sealed class PasswordResetEndToEndTests : IAsyncLifetime
 
         Assert.Equal("3", ServiceNow.Get("sc_req_item", result.Ticket.SysId)!["state"]);
         Assert.Equal(1, Graph.AccessPassCount(userId));
+    }
+
+    [Fact]
+    public async Task A_pass_the_mail_service_cannot_deliver_is_deleted_in_Graph_and_the_ticket_says_delivery_failed()
+    {
+        var (userId, sysUserId, managerMail, _) = await PersonWithManagerAsync("edsger");
+        Graph.Faults.Add(new GraphFault { Kind = GraphFaultKind.Unavailable, Count = 10, PathContains = "sendMail" });
+
+        var result = await SubmitAsync(sysUserId);
+        await ClosedAsync(result);
+
+        Assert.Equal(0, Graph.AccessPassCount(userId));
+        Assert.Empty(Graph.MailboxAndRoles.Mail);
+        Assert.Equal("4", ServiceNow.Get("sc_req_item", result.Ticket.SysId)!["state"]);
+        Assert.Equal("4", ServiceNow.Get("sc_task", result.Task.SysId)!["state"]);
+        var note = Assert.Single(ServiceNow.Journal("sc_req_item", result.Ticket.SysId));
+        Assert.Contains($"could not be e-mailed to {managerMail}", note, StringComparison.Ordinal);
+        Assert.Contains("It was deleted at once, so none is in effect", note, StringComparison.Ordinal);
     }
 
     private static async Task<byte[]> ReadSharedAsync(string path)
