@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using EntraSnow.Flows.Messaging;
 using EntraSnow.Functions.Tests.WorkerProtocol;
 
 namespace EntraSnow.Functions.Tests;
@@ -72,23 +73,86 @@ public sealed class RealWorkerTests(FunctionsHostFixture host) : IClassFixture<F
     }
 
     [Fact]
-    public async Task A_notification_Service_Bus_does_not_accept_is_answered_503_so_Graph_retries()
+    public async Task A_notification_is_queued_to_Service_Bus_for_its_user_and_answered_202()
     {
-        // The fixture's Service Bus connection string points at a loopback port nothing listens on.
+        var userId = Guid.NewGuid().ToString();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/graph/notifications")
         {
-            Content = new StringContent(Notification(FunctionsCompositionTests.AzureSettings()["Graph:ClientState"]!), Encoding.UTF8, "application/json"),
+            Content = new StringContent(Notification(ClientState, userId), Encoding.UTF8, "application/json"),
         };
+        request.Headers.Add("client-request-id", "graph-request-42");
 
         var (http, invocation) = await host.SendHttpAsync("GraphNotifications", request);
 
         Assert.True(invocation.Result.Status == StatusResult.Types.Status.Success, host.Describe(invocation.Result));
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, http.StatusCode);
+        Assert.True(http.StatusCode == HttpStatusCode.Accepted, $"{http.StatusCode}\n{host.Describe(invocation.Result)}");
+        var queued = Assert.Single(host.Azure.ServiceBus.In(QueueNames.UserChanges), m => m.SessionId == userId);
+        Assert.Equal("graph-request-42", queued.CorrelationId);
+        Assert.False(string.IsNullOrEmpty(queued.MessageId));
     }
 
-    private static string Notification(string clientState) => $$"""
-        {"value":[{"changeType":"updated","clientState":"{{clientState}}","resource":"Users/8f1c2d3e-4b5a-4c6d-9e8f-0a1b2c3d4e5f",
-        "resourceData":{"@odata.type":"#Microsoft.Graph.User","id":"8f1c2d3e-4b5a-4c6d-9e8f-0a1b2c3d4e5f"},"subscriptionId":"s1","tenantId":"t1"}]}
+    [Fact]
+    public async Task A_notification_Service_Bus_does_not_accept_is_answered_503_so_Graph_retries()
+    {
+        var userId = Guid.NewGuid().ToString();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/graph/notifications")
+        {
+            Content = new StringContent(Notification(ClientState, userId), Encoding.UTF8, "application/json"),
+        };
+        host.Azure.ServiceBus.Refusing = true;
+        try
+        {
+            var (http, invocation) = await host.SendHttpAsync("GraphNotifications", request);
+
+            Assert.True(invocation.Result.Status == StatusResult.Types.Status.Success, host.Describe(invocation.Result));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, http.StatusCode);
+            Assert.DoesNotContain(host.Azure.ServiceBus.In(QueueNames.UserChanges), m => m.SessionId == userId);
+        }
+        finally
+        {
+            host.Azure.ServiceBus.Refusing = false;
+        }
+    }
+
+    [Fact]
+    public async Task The_subscription_timer_subscribes_Graph_to_users_and_groups_once_the_app_answers_the_handshake_through_the_host()
+    {
+        var notificationUrl = new Uri(host.LoopbackHttpUri, "api/graph/notifications").AbsoluteUri;
+
+        var invocation = await host.InvokeTimerAsync("SubscriptionUpkeep");
+
+        Assert.True(invocation.Result.Status == StatusResult.Types.Status.Success, host.Describe(invocation.Result));
+        var subscriptions = host.Azure.Graph.Emulator.Subscriptions;
+        Assert.Contains(subscriptions, s => (string?)s["resource"] == "/users" && (string?)s["notificationUrl"] == notificationUrl);
+        Assert.Contains(subscriptions, s => (string?)s["resource"] == "/groups" && (string?)s["notificationUrl"] == notificationUrl);
+        Assert.Contains(host.Azure.Graph.Emulator.Deliveries, d => d.Kind == "validation" && d.Url == notificationUrl && d.StatusCode == 200);
+    }
+
+    [Fact]
+    public async Task The_full_sync_timer_queues_every_user_in_Graph_for_provisioning()
+    {
+        var invocation = await host.InvokeTimerAsync("FullSync");
+
+        Assert.True(invocation.Result.Status == StatusResult.Types.Status.Success, host.Describe(invocation.Result));
+        var queuedUsers = host.Azure.ServiceBus.In(QueueNames.UserChanges).Select(m => m.SessionId).ToHashSet();
+        Assert.All(host.Azure.Seeded.UserIds, id => Assert.Contains(id, queuedUsers));
+    }
+
+    [Theory]
+    [InlineData("PollRiskDetections")]
+    [InlineData("InactiveSweep")]
+    public async Task The_other_timers_run_to_completion_in_the_worker(string function)
+    {
+        var invocation = await host.InvokeTimerAsync(function);
+
+        Assert.True(invocation.Result.Status == StatusResult.Types.Status.Success, host.Describe(invocation.Result));
+    }
+
+    private static string ClientState => FunctionsCompositionTests.AzureSettings()["Graph:ClientState"]!;
+
+    private static string Notification(string clientState, string userId = "8f1c2d3e-4b5a-4c6d-9e8f-0a1b2c3d4e5f") => $$"""
+        {"value":[{"changeType":"updated","clientState":"{{clientState}}","resource":"Users/{{userId}}",
+        "resourceData":{"@odata.type":"#Microsoft.Graph.User","id":"{{userId}}"},"subscriptionId":"s1","tenantId":"t1"}]}
         """;
 
     /// <summary>A binding as canonical JSON: properties in name order, names camel-cased as the SDK writes them.</summary>

@@ -82,6 +82,22 @@ public sealed class ServiceBusAmqpContractTests : IDisposable
         Assert.Empty(bus.In(QueueNames.UserChanges));
     }
 
+    [Fact]
+    public async Task A_write_the_namespace_refuses_fails_and_the_next_one_goes_through()
+    {
+        var (bus, queue) = Namespace();
+        bus.Refusing = true;
+
+        // amqp:not-allowed, as a namespace answers a write it will not take; the SDK raises it as InvalidOperationException.
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => queue.SendAsync(QueueNames.UserChanges, [Message("m1")]));
+        bus.Refusing = false;
+        await queue.SendAsync(QueueNames.UserChanges, [Message("m2")]);
+
+        Assert.Contains("does not accept", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(["m2"], bus.In(QueueNames.UserChanges).Select(m => m.MessageId));
+    }
+
     public void Dispose()
     {
         foreach (var owned in Enumerable.Reverse(_owned))

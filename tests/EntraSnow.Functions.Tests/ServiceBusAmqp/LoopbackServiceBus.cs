@@ -52,6 +52,9 @@ internal sealed class LoopbackServiceBus : IDisposable
     /// <summary>How many transfers each queue's sender link carried (a batch is one transfer).</summary>
     public ConcurrentDictionary<string, int> Transfers { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>While set, every transfer to a queue is rejected, as by a namespace that does not accept writes.</summary>
+    public bool Refusing { get; set; }
+
     /// <summary>The audiences the client put tokens on <c>$cbs</c> for.</summary>
     public ConcurrentQueue<string> TokenAudiences { get; } = new();
 
@@ -111,6 +114,12 @@ internal sealed class LoopbackServiceBus : IDisposable
         public void Process(MessageContext messageContext)
         {
             bus.Transfers.AddOrUpdate(queue, 1, (_, n) => n + 1);
+            if (bus.Refusing)
+            {
+                messageContext.Complete(new Error(ErrorCode.NotAllowed) { Description = $"'{queue}' does not accept messages now." });
+                return;
+            }
+
             foreach (var message in BatchedMessages.Unpack(messageContext.Message))
             {
                 bus.Hold(queue, message, scheduledFor: null);

@@ -8,6 +8,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -19,7 +20,9 @@ namespace EntraSnow.Functions.Tests.WorkerProtocol;
 /// the app as the host starts a worker (the same command-line arguments and FUNCTIONS_WORKER_DIRECTORY), then
 /// init → metadata → load. Tests invoke functions through it: timers by an InvocationRequest, HTTP functions by an
 /// InvocationRequest plus the HTTP request forwarded to the worker's own listener with the invocation id header, as the
-/// host does for the ASP.NET Core integration.
+/// host does for the ASP.NET Core integration. Like the host, it also takes HTTP requests for the app on its own
+/// listener (<c>/api/{route}</c>, where Graph's handshakes arrive). What the worker reaches is on loopback
+/// (<see cref="LoopbackAzure"/>).
 /// </summary>
 public sealed class FunctionsHostFixture : IAsyncLifetime
 {
@@ -29,6 +32,7 @@ public sealed class FunctionsHostFixture : IAsyncLifetime
     private readonly ConcurrentQueue<string> _workerOutput = new();
     private readonly TaskCompletionSource<StartStream> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private WebApplication _host = null!;
+    private LoopbackAzure? _azure;
     private Process? _worker;
     private Task _dispatch = Task.CompletedTask;
 
@@ -37,7 +41,10 @@ public sealed class FunctionsHostFixture : IAsyncLifetime
         .Single(a => a.Key == "FunctionsAppDirectory").Value!;
 
     /// <summary>Settings the worker gets as app settings (environment variables, <c>__</c> for <c>:</c>).</summary>
-    public Dictionary<string, string?> Settings { get; } = LoopbackSettings();
+    public Dictionary<string, string?> Settings { get; private set; } = [];
+
+    /// <summary>Service Bus, Table storage, Graph and ServiceNow as the worker reaches them.</summary>
+    internal LoopbackAzure Azure => _azure ?? throw new InvalidOperationException("The fixture has not started.");
 
     public string WorkerId { get; } = Guid.NewGuid().ToString();
 
@@ -55,7 +62,7 @@ public sealed class FunctionsHostFixture : IAsyncLifetime
 
     public string WorkerOutput => string.Join('\n', _workerOutput);
 
-    /// <summary>The fixture's HTTP/1.1 loopback listener, where a test can serve what the worker reaches.</summary>
+    /// <summary>The fixture's HTTP/1.1 loopback listener: the host's public side, where <c>/api/{route}</c> reaches the app.</summary>
     public Uri LoopbackHttpUri { get; private set; } = null!;
 
     public async Task InitializeAsync()
@@ -71,10 +78,13 @@ public sealed class FunctionsHostFixture : IAsyncLifetime
         builder.Services.AddSingleton(_stream);
         _host = builder.Build();
         _host.MapGrpcService<HostSideFunctionRpc>();
+        _host.Map("/api/{**route}", (HttpContext context, string route) => HostFrontDoor.ForwardAsync(this, context, route));
         await _host.StartAsync();
         var addresses = _host.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
         var grpcUri = new Uri(addresses[0]);
         LoopbackHttpUri = new Uri(addresses[1].TrimEnd('/') + "/");
+        _azure = await LoopbackAzure.StartAsync();
+        Settings = _azure.Settings(LoopbackHttpUri);
 
         _dispatch = Task.Run(DispatchAsync);
         StartWorker(grpcUri);
@@ -110,22 +120,6 @@ public sealed class FunctionsHostFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>
-    /// The settings azd provisions, with Service Bus at a loopback port where nothing listens (the Service Bus emulator's
-    /// connection string form): the worker reaches nothing outside this machine.
-    /// </summary>
-    private static Dictionary<string, string?> LoopbackSettings()
-    {
-        var settings = FunctionsCompositionTests.AzureSettings();
-        using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var unused = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        settings["ServiceBus:ConnectionString"] =
-            $"Endpoint=sb://127.0.0.1:{unused};SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=not-a-secret;UseDevelopmentEmulator=true";
-        return settings;
-    }
-
     public string FunctionId(string name) =>
         Metadata.FunctionMetadataResults.SingleOrDefault(f => f.Name == name)?.FunctionId
         ?? throw new InvalidOperationException($"The worker reported no function named '{name}'.");
@@ -137,6 +131,14 @@ public sealed class FunctionsHostFixture : IAsyncLifetime
         request.InputData.AddRange(inputs);
         return (await RequestAsync(new StreamingMessage { InvocationRequest = request }, $"the invocation response of {functionName}")).InvocationResponse;
     }
+
+    /// <summary>Invokes a timer function as the host does when its schedule fires: the timer's state as JSON.</summary>
+    public Task<InvocationResponse> InvokeTimerAsync(string functionName) =>
+        InvokeAsync(functionName, new ParameterBinding
+        {
+            Name = "timer",
+            Data = new TypedData { Json = """{"Schedule":{"AdjustForDST":true},"ScheduleStatus":null,"IsPastDue":false}""" },
+        });
 
     /// <summary>
     /// Invokes an HTTP function as the host does with the ASP.NET Core integration: an InvocationRequest for the function
@@ -325,6 +327,10 @@ public sealed class FunctionsHostFixture : IAsyncLifetime
         _stream.ToWorker.Writer.TryComplete();
         await _host.StopAsync();
         await _host.DisposeAsync();
+        if (_azure is not null)
+        {
+            await _azure.DisposeAsync();
+        }
     }
 
     internal static string Utf8(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes);

@@ -5,6 +5,7 @@ using EntraSnow.Stores.AzureTables;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using EntraSnow.Tests.Shared;
 
 namespace EntraSnow.Provisioning.Tests.AzureTables;
 

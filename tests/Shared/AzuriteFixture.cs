@@ -3,11 +3,12 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
 
-namespace EntraSnow.Provisioning.Tests.AzureTables;
+namespace EntraSnow.Tests.Shared;
 
 /// <summary>
 /// Azurite's table service on a free loopback port, in memory, for the duration of the test class. Installs
 /// azurite from npm into &lt;repo&gt;/.tools/azurite the first time (under a file lock, so parallel runs install once).
+/// One copy, compiled into each test project that needs Table storage (the project sets the RepoRoot assembly metadata).
 /// </summary>
 public sealed class AzuriteFixture : IAsyncLifetime
 {
