@@ -454,6 +454,7 @@ public sealed partial class GraphEmulator : IDisposable
 
         var delivery = new NotificationDelivery(subscriptionId, url, kind, resource, changeType, status, Clock.GetUtcNow());
         _deliveries.Enqueue(delivery);
+        RememberForRedelivery(delivery, payload);
         return delivery;
     }
 

@@ -115,6 +115,7 @@ public static class GraphEmulatorEndpoints
             return Results.NoContent();
         });
         GraphRiskDetectionAdmin.Map(admin);
+        GraphDeliveryAdmin.Map(admin);
         admin.MapGet("/deliveries", (GraphEmulator emulator) => Results.Ok(emulator.Deliveries));
         admin.MapGet("/stats", (GraphEmulator emulator) =>
             Results.Ok(new { requests = emulator.RequestCount, users = emulator.UserCount, subscriptions = emulator.Subscriptions.Count }));

@@ -30,6 +30,9 @@ internal sealed class WebhookReceiver : IAsyncDisposable
 
     public int ValidationRequests { get; private set; }
 
+    /// <summary>The status change notifications are answered with; anything but 2xx refuses them (they are not handed to the test).</summary>
+    public int NotificationStatus { get; set; } = StatusCodes.Status202Accepted;
+
     public static async Task<WebhookReceiver> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -45,10 +48,15 @@ internal sealed class WebhookReceiver : IAsyncDisposable
                 return Results.Text(receiver.EchoValidationToken ? token.ToString() : "nope", "text/plain");
             }
 
+            if (receiver.NotificationStatus is < 200 or > 299)
+            {
+                return Results.StatusCode(receiver.NotificationStatus);
+            }
+
             var body = await JsonNode.ParseAsync(context.Request.Body);
             var envelope = new JsonObject { ["endpoint"] = kind, ["payload"] = body };
             await receiver._notifications.Writer.WriteAsync(envelope);
-            return Results.Accepted();
+            return Results.StatusCode(receiver.NotificationStatus);
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
