@@ -36,7 +36,7 @@ internal sealed class ChildLocalHost : IAsyncDisposable
         return $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
     }
 
-    /// <summary>Starts <c>EntraSnow.LocalHost.dll {command}</c> in <paramref name="workingFolder"/>; for <c>serve</c>, returns once it is healthy.</summary>
+    /// <summary>Starts <c>EntraSnow.LocalHost.dll {command}</c> (<c>serve</c>, or <c>sync</c>, which serves too) in <paramref name="workingFolder"/>; returns once it is healthy.</summary>
     public static async Task<ChildLocalHost> StartAsync(IReadOnlyDictionary<string, string?> settings, string workingFolder, string logPath,
         string command = "serve", TimeSpan? healthyWithin = null)
     {
@@ -63,13 +63,13 @@ internal sealed class ChildLocalHost : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var host = new ChildLocalHost(process, log, baseUrl);
-        if (command == "serve" && !await Converge.UntilAsync(async () => host.HasExited || await HostHealth.ReadAsync(host.Client) is not null, healthyWithin ?? TimeSpan.FromSeconds(60)))
+        if (!await Converge.UntilAsync(async () => host.HasExited || await HostHealth.ReadAsync(host.Client) is not null, healthyWithin ?? TimeSpan.FromSeconds(60)))
         {
             await host.DisposeAsync();
             throw new TimeoutException($"The local host did not answer /api/health at {baseUrl}; see {logPath}.");
         }
 
-        if (command == "serve" && host.HasExited)
+        if (host.HasExited)
         {
             throw new InvalidOperationException($"The local host exited with code {process.ExitCode} at start; see {logPath}.");
         }

@@ -5,7 +5,7 @@ namespace EntraSnow.Prove.Scenarios;
 /// <summary>How large a run is: <c>--short</c> for CI (well under 90 s on two cores), <c>--full</c> for the figures.</summary>
 internal sealed record ProofScale(string Name, int BurstChanges, int BurstUsers, int SyncUsers)
 {
-    public static ProofScale Short { get; } = new("short", BurstChanges: 1_000, BurstUsers: 200, SyncUsers: 300);
+    public static ProofScale Short { get; } = new("short", BurstChanges: 600, BurstUsers: 150, SyncUsers: 300);
 
     public static ProofScale Full { get; } = new("full", BurstChanges: 2_000, BurstUsers: 500, SyncUsers: 2_000);
 }
