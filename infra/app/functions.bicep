@@ -199,6 +199,9 @@ var baseSettings = {
   // The inactive-account sweep's timer (six-field CRON, UTC); the flow validates the same setting at start-up.
   InactiveSweep__Schedule: '0 0 3 * * *'
 
+  // The retention timer (six-field CRON, UTC): old provisioning log rows, deleted objects' checkpoints, spent webhook ids.
+  Retention__Schedule: '0 30 3 * * *'
+
   // The risk detection poller's timer reads its CRON schedule from here (%Risk:PollSchedule%): every 5 minutes.
   Risk__PollSchedule: '0 */5 * * * *'
   Risk__Incident__AssignmentGroup: riskAssignmentGroup

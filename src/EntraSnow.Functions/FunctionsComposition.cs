@@ -5,6 +5,7 @@ using EntraSnow.Flows.Messaging;
 using EntraSnow.Functions.Consumers;
 using EntraSnow.Functions.Intake;
 using EntraSnow.Functions.Messaging;
+using EntraSnow.Functions.Retention;
 using EntraSnow.Functions.Risk;
 using EntraSnow.Functions.Sweep;
 using EntraSnow.Functions.Timers;
@@ -14,6 +15,7 @@ using EntraSnow.Flows.AccessRequests;
 using EntraSnow.Flows.InactiveSweep;
 using EntraSnow.Flows.PasswordReset;
 using EntraSnow.Flows.Provisioning;
+using EntraSnow.Flows.Retention;
 using EntraSnow.Flows.Risk;
 using EntraSnow.Flows.ServiceNowWebhooks;
 using EntraSnow.Functions.ServiceNow;
@@ -60,6 +62,7 @@ public static class FunctionsComposition
         services.AddAccessRequests(configuration);
         services.AddRiskDetections(configuration);
         services.AddInactiveSweep(configuration);
+        services.AddRetention(configuration);
 
         services.AddTransient<GraphNotificationFunctions>();
         services.AddTransient<ServiceNowWebhookFunctions>();
@@ -69,6 +72,7 @@ public static class FunctionsComposition
         services.AddTransient<ScheduledJobFunctions>();
         services.AddTransient<RiskFunctions>();
         services.AddTransient<InactiveSweepFunctions>();
+        services.AddTransient<RetentionFunctions>();
         return services;
     }
 }

@@ -38,7 +38,8 @@ public static class AzureTablesServiceCollectionExtensions
             return new TableServiceClient(options.Endpoint, credential);
         });
         services.TryAddSingleton<ICheckpointStore>(sp => new TableCheckpointStore(
-            sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<IOptions<AzureTablesOptions>>().Value.TablePrefix));
+            sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<IOptions<AzureTablesOptions>>().Value.TablePrefix,
+            sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IProvisioningLog>(sp => new TableProvisioningLog(
             sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<AzureTablesOptions>>().Value.TablePrefix));

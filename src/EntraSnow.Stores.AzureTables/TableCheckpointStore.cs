@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Data.Tables;
 using EntraSnow.Flows.Stores;
@@ -5,8 +6,10 @@ using EntraSnow.Flows.Stores;
 namespace EntraSnow.Stores.AzureTables;
 
 /// <summary>Checkpoints (delta links, sync runs, creation markers) as rows of one table.</summary>
-public sealed class TableCheckpointStore(TableServiceClient service, string tablePrefix = "EntraSnow") : ICheckpointStore
+public sealed class TableCheckpointStore(TableServiceClient service, string tablePrefix = "EntraSnow", TimeProvider? clock = null) : ICheckpointStore
 {
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
     private const string Partition = "checkpoint";
     private readonly LazyTable _table = new(service, tablePrefix + "Checkpoints");
 
@@ -20,8 +23,27 @@ public sealed class TableCheckpointStore(TableServiceClient service, string tabl
     public async Task SetAsync(string key, string value, CancellationToken cancellationToken = default)
     {
         var table = await _table.GetAsync(cancellationToken);
-        var entity = new TableEntity(Partition, TableKeys.Escape(key)) { ["Value"] = value };
+        var entity = new TableEntity(Partition, TableKeys.Escape(key)) { ["Value"] = value, ["UpdatedAt"] = _clock.GetUtcNow() };
         await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    public async IAsyncEnumerable<StoredCheckpoint> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var table = await _table.GetAsync(cancellationToken);
+        var start = TableKeys.Escape(prefix);
+        // Rows come in RowKey order and escaping keeps prefixes: read from the prefix on, stop at the first key past it.
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey ge {start}");
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            if (!row.RowKey.StartsWith(start, StringComparison.Ordinal))
+            {
+                yield break;
+            }
+
+            // Rows written before UpdatedAt was stored carry the service's own last-modified time.
+            yield return new StoredCheckpoint(TableKeys.Unescape(row.RowKey), row.GetString("Value") ?? string.Empty,
+                row.GetDateTimeOffset("UpdatedAt") ?? row.Timestamp ?? DateTimeOffset.MinValue);
+        }
     }
 
     public async Task DeleteAsync(string key, CancellationToken cancellationToken = default)

@@ -24,6 +24,26 @@ internal static class TableKeys
         return builder.ToString();
     }
 
+    /// <summary>The key <see cref="Escape"/> was given.</summary>
+    public static string Unescape(string escaped)
+    {
+        var builder = new StringBuilder(escaped.Length);
+        for (var i = 0; i < escaped.Length; i++)
+        {
+            if (escaped[i] == '%' && i + 2 < escaped.Length && int.TryParse(escaped.AsSpan(i + 1, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var code))
+            {
+                builder.Append((char)code);
+                i += 2;
+            }
+            else
+            {
+                builder.Append(escaped[i]);
+            }
+        }
+
+        return builder.ToString();
+    }
+
     /// <summary>Sorts oldest first as a string.</summary>
     public static string Ascending(DateTimeOffset time) => time.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
 

@@ -52,6 +52,18 @@ public sealed class TableProvisioningLog(TableServiceClient service, TimeProvide
     public async Task<ProvisioningSummary> GetSummaryAsync(string correlationId, CancellationToken cancellationToken = default) =>
         ProvisioningSummary.FromEntries(await GetByCorrelationAsync(correlationId, cancellationToken));
 
+    /// <summary>Deletes the entries written before <paramref name="cutoff"/> from the three tables; returns how many entries went.</summary>
+    public async Task<int> PurgeOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default)
+    {
+        var older = TableClient.CreateQueryFilter($"At lt {cutoff}");
+        var deleted = await TableDeletes.DeleteWhereAsync(await _byCorrelation.GetAsync(cancellationToken), older, cancellationToken);
+        await TableDeletes.DeleteWhereAsync(await _bySubject.GetAsync(cancellationToken), older, cancellationToken);
+        // Days are partitions: the range on PartitionKey keeps the scan to the old days.
+        await TableDeletes.DeleteWhereAsync(await _byDay.GetAsync(cancellationToken),
+            TableClient.CreateQueryFilter($"PartitionKey le {Day(cutoff)} and At lt {cutoff}"), cancellationToken);
+        return deleted;
+    }
+
     private static async Task<List<ProvisioningLogEntry>> ReadAsync(TableClient table, string partition, int limit, CancellationToken cancellationToken)
     {
         var entries = new List<ProvisioningLogEntry>();

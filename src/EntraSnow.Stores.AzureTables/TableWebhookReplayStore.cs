@@ -41,5 +41,13 @@ public sealed class TableWebhookReplayStore(TableServiceClient service, string t
         }
     }
 
+    public async Task<int> PurgeExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        // Signed before this, a request's timestamp is outside the window: its signature alone refuses it.
+        var expired = now - ServiceNowWebhookOptions.Window;
+        return await TableDeletes.DeleteWhereAsync(await _table.GetAsync(cancellationToken),
+            TableClient.CreateQueryFilter($"PartitionKey le {Day(expired)} and SignedAt lt {expired}"), cancellationToken);
+    }
+
     private static string Day(DateTimeOffset time) => time.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
 }

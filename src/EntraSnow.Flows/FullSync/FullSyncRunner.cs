@@ -35,7 +35,9 @@ public sealed class FullSyncRunner(
     // Small enough that a sys_user IN-query of object ids stays a short URL.
     private const int LookupChunk = 100;
 
-    internal static string RunKey(string runId) => $"fullsync:run:{runId}";
+    internal const string RunKeyPrefix = "fullsync:run:";
+
+    internal static string RunKey(string runId) => $"{RunKeyPrefix}{runId}";
 
     internal static string GroupsDoneKey(string runId) => $"fullsync:run:{runId}:groups";
 

@@ -5,6 +5,7 @@ using EntraSnow.Flows.FullSync;
 using EntraSnow.Flows.Messaging;
 using EntraSnow.Flows.Provisioning;
 using EntraSnow.Flows.ProvisioningLog;
+using EntraSnow.Flows.Retention;
 using EntraSnow.Flows.Stores;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -241,6 +242,11 @@ internal sealed class GroupChangesHandler(
         if (group.Removed is not null || !inScope)
         {
             var why = group.Removed is not null ? "deleted in Entra ID" : "out of scope: not a configured group";
+            if (group.Removed is not null)
+            {
+                await DeletedObjects.RecordAsync(checkpoints, DeletedObjects.Group, group.Id, clock.GetUtcNow(), cancellationToken);
+            }
+
             var gone = await mirror.DeactivateAsync(group.Id, why, cancellationToken);
             await AppendAsync(message, group.Id, gone.Action, gone.Changed, gone.Reason, gone.SysId, cancellationToken);
             return;

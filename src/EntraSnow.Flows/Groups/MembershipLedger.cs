@@ -52,11 +52,22 @@ internal sealed class MembershipLedger(ICheckpointStore checkpoints)
     public Task ClearOwnChangeAsync(string groupId, string memberId, CancellationToken cancellationToken) =>
         checkpoints.DeleteAsync(OwnKey(groupId, memberId), cancellationToken);
 
+    internal const string OwnKeyPrefix = "groupmember-own:";
+
     internal static string OwnKey(string groupId, string memberId) =>
-        $"groupmember-own:{groupId.ToLowerInvariant()}:{memberId.ToLowerInvariant()}";
+        $"{OwnKeyPrefix}{groupId.ToLowerInvariant()}:{memberId.ToLowerInvariant()}";
+
+    internal const string KeyPrefix = "groupmember:";
+
+    /// <summary>The prefixes of every key the ledger keeps about a (group, member) pair.</summary>
+    internal static IReadOnlyList<string> PairKeyPrefixes { get; } = [KeyPrefix, OwnKeyPrefix];
 
     internal static string Key(string groupId, string memberId) =>
-        $"groupmember:{groupId.ToLowerInvariant()}:{memberId.ToLowerInvariant()}";
+        $"{KeyPrefix}{groupId.ToLowerInvariant()}:{memberId.ToLowerInvariant()}";
+
+    /// <summary>The (group, member) a key of <paramref name="prefix"/> is about, or null for another key.</summary>
+    internal static (string GroupId, string MemberId)? Pair(string prefix, string key) =>
+        key.StartsWith(prefix, StringComparison.Ordinal) && key[prefix.Length..].Split(':') is [var group, var member] ? (group, member) : null;
 
     private static MembershipState? Parse(string value)
     {

@@ -2,6 +2,7 @@ using EntraSnow.Connectors.Graph;
 using EntraSnow.Connectors.ServiceNow;
 using EntraSnow.Flows.Messaging;
 using EntraSnow.Flows.ProvisioningLog;
+using EntraSnow.Flows.Retention;
 using EntraSnow.Flows.Stores;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -44,6 +45,7 @@ internal sealed class ProvisionUserHandler(
             var user = await directory.GetUserAsync(message.SubjectId, cancellationToken);
             if (user is null || user.Removed is not null)
             {
+                await DeletedObjects.RecordAsync(checkpoints, DeletedObjects.User, message.SubjectId, clock.GetUtcNow(), cancellationToken);
                 await DeactivateAsync(message, "deleted in Entra ID", cancellationToken);
                 return;
             }

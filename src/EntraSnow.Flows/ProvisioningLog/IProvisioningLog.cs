@@ -20,4 +20,7 @@ public interface IProvisioningLog
 
     /// <summary>What a correlation id (typically a sync run) did: one decisive action per object.</summary>
     Task<ProvisioningSummary> GetSummaryAsync(string correlationId, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the entries written before <paramref name="cutoff"/> (retention); returns how many went.</summary>
+    Task<int> PurgeOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default);
 }

@@ -7,4 +7,5 @@ public static class JobNames
     public const string FullSync = "full-sync";
     public const string RiskPoll = "risk-poll";
     public const string InactiveSweep = "inactive-sweep";
+    public const string Retention = "retention";
 }

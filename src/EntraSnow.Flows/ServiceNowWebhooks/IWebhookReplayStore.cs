@@ -15,4 +15,10 @@ public interface IWebhookReplayStore
 
     /// <summary>Forgets an id whose request could not be queued, so the sender's retry of it is not taken for a replay.</summary>
     Task ForgetAsync(string requestId, DateTimeOffset signedAt, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes the ids whose signature could no longer pass the time window at <paramref name="now"/>: their replay is
+    /// refused by its stale timestamp alone. Returns how many went.
+    /// </summary>
+    Task<int> PurgeExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
 }

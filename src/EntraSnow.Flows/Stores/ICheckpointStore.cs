@@ -11,4 +11,10 @@ public interface ICheckpointStore
     Task SetAsync(string key, string value, CancellationToken cancellationToken = default);
 
     Task DeleteAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Every checkpoint whose key starts with <paramref name="prefix"/>, in key order (retention reads them).</summary>
+    IAsyncEnumerable<StoredCheckpoint> ListAsync(string prefix, CancellationToken cancellationToken = default);
 }
+
+/// <summary>One checkpoint as stored, with when it was last written.</summary>
+public sealed record StoredCheckpoint(string Key, string Value, DateTimeOffset UpdatedAt);

@@ -1,5 +1,6 @@
 using EntraSnow.Flows.Intake;
 using EntraSnow.Flows.Messaging;
+using EntraSnow.Flows.Retention;
 using EntraSnow.Flows.ServiceNowWebhooks;
 using EntraSnow.Flows.Stores;
 using EntraSnow.Http;
@@ -51,7 +52,8 @@ public static class LocalHostApp
         services.AddSingleton<IMessageQueue>(sp => sp.GetRequiredService<SqliteQueueStore>());
         // First hosted service: it owns the data folder and frees a dead process's locks before any consumer starts.
         services.AddHostedService<DataFolderOwnership>();
-        services.AddSingleton<ICheckpointStore>(sp => new SqliteCheckpointStore(sp.GetRequiredService<IOptions<LocalHostOptions>>().Value.CheckpointDatabase));
+        services.AddSingleton<ICheckpointStore>(sp => new SqliteCheckpointStore(
+            sp.GetRequiredService<IOptions<LocalHostOptions>>().Value.CheckpointDatabase, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<MessageProcessor>();
         services.AddSingleton<ReplayedDeadLetters>();
         services.AddGraphIntake(builder.Configuration);
@@ -64,6 +66,8 @@ public static class LocalHostApp
         services.AddSingleton<ConnectorProbe>();
         LocalHostComposition.AddFlowsAndConnectors(builder, sandbox);
         services.AddHostedService<QueueConsumerService>();
+        services.AddHostedService<DuplicateDetectionExpiry>();
+        services.AddSingleton<IHostDataRetention, LocalDataRetention>();
         services.AddHostedService<ScheduledJobService>();
         services.AddHostedService<InterruptedSyncResumption>();
 

@@ -5,6 +5,7 @@ using EntraSnow.Flows.InactiveSweep;
 using EntraSnow.Flows.PasswordReset;
 using EntraSnow.Flows.Provisioning;
 using EntraSnow.Flows.ProvisioningLog;
+using EntraSnow.Flows.Retention;
 using EntraSnow.Flows.Risk;
 using EntraSnow.Flows.Subscriptions;
 using EntraSnow.LocalHost.ProvisioningLog;
@@ -29,6 +30,7 @@ internal static class LocalHostComposition
         services.AddAccessRequests(configuration);
         services.AddRiskDetections(configuration);
         services.AddInactiveSweep(configuration);
+        services.AddRetention(configuration);
         services.AddSingleton<IProvisioningLog>(sp => new SqliteProvisioningLog(sp.GetRequiredService<IOptions<LocalHostOptions>>().Value.ProvisioningLogDatabase));
 
         var sandboxPath = (configuration.GetSection(LocalHostOptions.Section).Get<LocalHostOptions>() ?? new LocalHostOptions()).SandboxPath;

@@ -47,7 +47,6 @@ internal sealed class QueueConsumerService(
             }
         }
 
-        workers.Add(Task.Run(() => PurgeDedupeAsync(stoppingToken), stoppingToken));
         logger.LogInformation("Consuming {Queues} with {Concurrency} workers each", string.Join(", ", byQueue.Select(g => g.Key)), options.Value.ConsumerConcurrency);
         return Task.WhenAll(workers);
     }
@@ -179,21 +178,6 @@ internal sealed class QueueConsumerService(
                     // Tried again at the next tick; if the lock lapses first, the handler's work is cancelled.
                     logger.LogWarning(ex, "Could not renew the lock on {MessageId} on {Queue}", received.Message.MessageId, received.Queue);
                 }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private async Task PurgeDedupeAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(5), clock);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                await queues.PurgeExpiredDedupeAsync(stoppingToken);
             }
         }
         catch (OperationCanceledException)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using EntraSnow.Flows.ProvisioningLog;
+using EntraSnow.LocalHost.Stores;
 using Microsoft.Data.Sqlite;
 
 namespace EntraSnow.LocalHost.ProvisioningLog;
@@ -12,9 +13,11 @@ public sealed class SqliteProvisioningLog : IProvisioningLog
     public SqliteProvisioningLog(string databasePath)
     {
         var full = Path.GetFullPath(databasePath);
+        DatabasePath = full;
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadWriteCreate, DefaultTimeout = 30 }.ToString();
         using var connection = Open();
+        SqliteSpace.UseIncrementalVacuum(connection);
         using var command = connection.CreateCommand();
         command.CommandText = """
             PRAGMA journal_mode = WAL;
@@ -31,9 +34,12 @@ public sealed class SqliteProvisioningLog : IProvisioningLog
                 target_sys_id TEXT NULL);
             CREATE INDEX IF NOT EXISTS ix_provisioning_log_correlation ON provisioning_log(correlation_id);
             CREATE INDEX IF NOT EXISTS ix_provisioning_log_subject ON provisioning_log(subject_id, id);
+            CREATE INDEX IF NOT EXISTS ix_provisioning_log_timestamp ON provisioning_log(timestamp);
             """;
         command.ExecuteNonQuery();
     }
+
+    public string DatabasePath { get; }
 
     public async Task AppendAsync(ProvisioningLogEntry entry, CancellationToken cancellationToken = default)
     {
@@ -66,6 +72,32 @@ public sealed class SqliteProvisioningLog : IProvisioningLog
 
     public async Task<ProvisioningSummary> GetSummaryAsync(string correlationId, CancellationToken cancellationToken = default) =>
         ProvisioningSummary.FromEntries(await GetByCorrelationAsync(correlationId, cancellationToken));
+
+    /// <summary>
+    /// Deletes entries older than <paramref name="cutoff"/> a few thousand at a time (each its own short write, so
+    /// consumers appending meanwhile wait milliseconds), then gives the space back to the disk.
+    /// </summary>
+    public async Task<int> PurgeOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default)
+    {
+        var total = 0;
+        await using (var connection = Open())
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM provisioning_log WHERE id IN (SELECT id FROM provisioning_log WHERE timestamp < $cutoff LIMIT 5000)";
+            command.Parameters.AddWithValue("$cutoff", cutoff.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+            while (await command.ExecuteNonQueryAsync(cancellationToken) is var deleted and > 0)
+            {
+                total += deleted;
+            }
+        }
+
+        if (total > 0)
+        {
+            await SqliteSpace.ReclaimAsync(DatabasePath, cancellationToken);
+        }
+
+        return total;
+    }
 
     private async Task<IReadOnlyList<ProvisioningLogEntry>> QueryAsync(string clause, (string Name, object Value)[] parameters, CancellationToken cancellationToken)
     {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using EntraSnow.Flows.Messaging;
+using EntraSnow.LocalHost.Stores;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,7 +16,7 @@ namespace EntraSnow.LocalHost.Queueing;
 /// A write's task completes only after its transaction committed; a write whose caller cancelled before it ran is not
 /// made (so a caller that saw its send cancelled knows nothing was stored), and one that ran reports its real outcome.
 /// </summary>
-public sealed class SqliteQueueStore : IMessageQueue, IAsyncDisposable
+public sealed partial class SqliteQueueStore : IMessageQueue, IAsyncDisposable
 {
     private readonly string _connectionString;
     private readonly SqliteQueueOptions _options;
@@ -43,6 +44,7 @@ public sealed class SqliteQueueStore : IMessageQueue, IAsyncDisposable
         _clock = clock;
         _logger = logger;
         _writer = Open();
+        SqliteSpace.UseIncrementalVacuum(_writer);
         CreateSchema(_writer);
         _writerLoop = Task.Run(RunWriterAsync);
     }
@@ -414,15 +416,6 @@ public sealed class SqliteQueueStore : IMessageQueue, IAsyncDisposable
 
         return replayed;
     }
-
-    /// <summary>Forgets expired duplicate-detection entries; the consumer host calls it now and then.</summary>
-    public Task<int> PurgeExpiredDedupeAsync(CancellationToken cancellationToken = default) =>
-        ExecuteAsync(connection =>
-        {
-            var command = Command(connection, "purge", "DELETE FROM dedupe WHERE expires_at <= $now");
-            Bind(command, ("$now", _clock.GetUtcNow().ToUnixTimeMilliseconds()));
-            return command.ExecuteNonQuery();
-        }, cancellationToken);
 
     // ---- The writer loop ---------------------------------------------------------------------------------------
 

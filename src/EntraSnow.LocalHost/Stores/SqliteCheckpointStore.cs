@@ -1,4 +1,6 @@
 using EntraSnow.Flows.Stores;
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 
 namespace EntraSnow.LocalHost.Stores;
@@ -7,13 +9,16 @@ namespace EntraSnow.LocalHost.Stores;
 public sealed class SqliteCheckpointStore : ICheckpointStore
 {
     private readonly string _connectionString;
+    private readonly TimeProvider _clock;
 
-    public SqliteCheckpointStore(string databasePath)
+    public SqliteCheckpointStore(string databasePath, TimeProvider? clock = null)
     {
+        _clock = clock ?? TimeProvider.System;
         var full = Path.GetFullPath(databasePath);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadWriteCreate, DefaultTimeout = 30 }.ToString();
         using var connection = Open();
+        SqliteSpace.UseIncrementalVacuum(connection);
         using var command = connection.CreateCommand();
         command.CommandText = "CREATE TABLE IF NOT EXISTS checkpoints (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL) WITHOUT ROWID";
         command.ExecuteNonQuery();
@@ -38,7 +43,7 @@ public sealed class SqliteCheckpointStore : ICheckpointStore
             """;
         command.Parameters.AddWithValue("$key", key);
         command.Parameters.AddWithValue("$value", value);
-        command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.ToString("O"));
+        command.Parameters.AddWithValue("$now", _clock.GetUtcNow().ToString("O", CultureInfo.InvariantCulture));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -49,6 +54,22 @@ public sealed class SqliteCheckpointStore : ICheckpointStore
         command.CommandText = "DELETE FROM checkpoints WHERE key = $key";
         command.Parameters.AddWithValue("$key", key);
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async IAsyncEnumerable<StoredCheckpoint> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        // A range on the primary key rather than LIKE: keys may hold % and _, and the range uses the index.
+        command.CommandText = "SELECT key, value, updated_at FROM checkpoints WHERE key >= $prefix AND key < $end ORDER BY key";
+        command.Parameters.AddWithValue("$prefix", prefix);
+        command.Parameters.AddWithValue("$end", prefix + '\uffff');
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return new StoredCheckpoint(reader.GetString(0), reader.GetString(1),
+                DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal));
+        }
     }
 
     private SqliteConnection Open()

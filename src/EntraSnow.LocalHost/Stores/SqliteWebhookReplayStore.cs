@@ -22,6 +22,7 @@ public sealed class SqliteWebhookReplayStore : IWebhookReplayStore
         _connectionString = new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadWriteCreate, DefaultTimeout = 30 }.ToString();
         using var connection = new SqliteConnection(_connectionString);
         connection.Open();
+        SqliteSpace.UseIncrementalVacuum(connection);
         using var command = connection.CreateCommand();
         command.CommandText = """
             PRAGMA journal_mode = WAL;
@@ -64,6 +65,15 @@ public sealed class SqliteWebhookReplayStore : IWebhookReplayStore
         command.CommandText = "DELETE FROM webhook_requests WHERE request_id = $id";
         command.Parameters.AddWithValue("$id", requestId);
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<int> PurgeExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM webhook_requests WHERE expires_at < $now";
+        command.Parameters.AddWithValue("$now", now.ToUnixTimeSeconds());
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Past this, the request's timestamp is out of the window, so its signature alone refuses it.</summary>

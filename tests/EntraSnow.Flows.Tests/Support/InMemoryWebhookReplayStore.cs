@@ -18,4 +18,10 @@ internal sealed class InMemoryWebhookReplayStore : IWebhookReplayStore
         _seen.TryRemove(requestId, out _);
         return Task.CompletedTask;
     }
+
+    public Task<int> PurgeExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        var expired = _seen.Where(s => s.Value + ServiceNowWebhookOptions.Window < now).Select(s => s.Key).ToList();
+        return Task.FromResult(expired.Count(id => _seen.TryRemove(id, out _)));
+    }
 }

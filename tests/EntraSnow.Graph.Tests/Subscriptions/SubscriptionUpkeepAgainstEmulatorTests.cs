@@ -39,6 +39,10 @@ public sealed class SubscriptionUpkeepAgainstEmulatorTests
             _values.TryRemove(key, out _);
             return Task.CompletedTask;
         }
+
+        public IAsyncEnumerable<StoredCheckpoint> ListAsync(string prefix, CancellationToken cancellationToken = default) =>
+            _values.Where(v => v.Key.StartsWith(prefix, StringComparison.Ordinal)).OrderBy(v => v.Key, StringComparer.Ordinal)
+                .Select(v => new StoredCheckpoint(v.Key, v.Value, DateTimeOffset.MinValue)).ToAsyncEnumerable();
     }
 
     private static ServiceProvider Host(GraphEmulatorServer graph, WebhookReceiver receiver, IMessageQueue queue,

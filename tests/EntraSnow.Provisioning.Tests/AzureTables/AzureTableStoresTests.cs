@@ -85,6 +85,61 @@ public sealed class AzureTableStoresTests(AzuriteFixture azurite) : IClassFixtur
         Assert.True(await stores[1].TryRememberAsync(id, signedAt));
     }
 
+    [Fact]
+    public async Task Retention_deletes_log_entries_older_than_the_cutoff_from_every_view_and_keeps_the_rest()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var log = new TableProvisioningLog(Service, new Microsoft.Extensions.Time.Testing.FakeTimeProvider(now), _prefix);
+        for (var i = 0; i < 105; i++)
+        {
+            // More than one transaction's worth (100) in one correlation partition.
+            await log.AppendAsync(Entry("old-run", $"u{i % 3}", ProvisioningAction.Created, now.AddDays(-100).AddSeconds(i), []));
+        }
+
+        await log.AppendAsync(Entry("new-run", "u1", ProvisioningAction.Updated, now.AddHours(-1), ["title"]));
+
+        var deleted = await log.PurgeOlderThanAsync(now.AddDays(-90));
+
+        Assert.Equal(105, deleted);
+        Assert.Empty(await log.GetByCorrelationAsync("old-run"));
+        Assert.Equal(["new-run"], (await log.GetBySubjectAsync("u1", 100)).Select(e => e.CorrelationId));
+        Assert.Single(await log.GetRecentAsync(100));
+        Assert.Single(await log.GetByCorrelationAsync("new-run"));
+    }
+
+    [Fact]
+    public async Task Webhook_request_ids_past_the_replay_window_are_deleted_and_recent_ones_still_refuse_a_replay()
+    {
+        var store = new TableWebhookReplayStore(Service, _prefix);
+        var now = DateTimeOffset.UtcNow;
+        Assert.True(await store.TryRememberAsync("old-1", now.AddDays(-2)));
+        Assert.True(await store.TryRememberAsync("old-2", now - ServiceNowWebhookOptions.Window - TimeSpan.FromSeconds(1)));
+        Assert.True(await store.TryRememberAsync("fresh", now.AddSeconds(-30)));
+
+        Assert.Equal(2, await store.PurgeExpiredAsync(now));
+
+        Assert.False(await store.TryRememberAsync("fresh", now.AddSeconds(-30)));
+        Assert.True(await store.TryRememberAsync("old-1", now.AddDays(-2)));
+    }
+
+    [Fact]
+    public async Task Checkpoints_are_listed_by_prefix_with_their_original_keys_and_when_they_were_written()
+    {
+        var written = new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
+        var store = new TableCheckpointStore(Service, _prefix, new Microsoft.Extensions.Time.Testing.FakeTimeProvider(written));
+        await store.SetAsync("deleted:user:a/1", "x");
+        await store.SetAsync("deleted:user:b#2", "y");
+        await store.SetAsync("deleted:group:g", "z");
+        await store.SetAsync("delta:users", "link");
+
+        var users = await store.ListAsync("deleted:user:").ToListAsync();
+
+        Assert.Equal(["deleted:user:a/1", "deleted:user:b#2"], users.Select(c => c.Key));
+        Assert.Equal(["x", "y"], users.Select(c => c.Value));
+        Assert.All(users, c => Assert.Equal(written, c.UpdatedAt));
+        Assert.Equal(3, await store.ListAsync("deleted:").CountAsync());
+    }
+
     private static ProvisioningLogEntry Entry(string correlation, string subject, ProvisioningAction action, DateTimeOffset at, string[] fields, string? reason = null) => new()
     {
         Timestamp = at,

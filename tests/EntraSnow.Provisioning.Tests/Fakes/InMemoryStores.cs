@@ -32,6 +32,11 @@ internal sealed class InMemoryProvisioningLog : IProvisioningLog
 
     public Task<ProvisioningSummary> GetSummaryAsync(string correlationId, CancellationToken cancellationToken = default) =>
         Task.FromResult(ProvisioningSummary.FromEntries(Entries.Where(e => e.CorrelationId == correlationId)));
+
+    public Task<int> PurgeOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default)
+    {
+        lock (_gate) { return Task.FromResult(_entries.RemoveAll(e => e.Timestamp < cutoff)); }
+    }
 }
 
 /// <summary>A queue that keeps what was sent, drops duplicate ids while queued, and delivers on demand.</summary>

@@ -32,7 +32,7 @@ internal sealed class ProvisioningWorld
 
     public InMemoryQueue Queue { get; } = new();
 
-    public InMemoryCheckpoints Checkpoints { get; } = new();
+    public InMemoryCheckpoints Checkpoints { get; }
 
     public InMemoryProvisioningLog Log { get; } = new();
 
@@ -54,6 +54,7 @@ internal sealed class ProvisioningWorld
 
     public ProvisioningWorld()
     {
+        Checkpoints = new InMemoryCheckpoints(Clock);
         Directory.GetUserAsync(Arg.Any<string>(), Arg.Any<CancellationToken>()).Returns(call =>
         {
             GraphUserReads++;

@@ -1,0 +1,150 @@
+using EntraSnow.Connectors.Graph;
+using EntraSnow.Flows.FullSync;
+using EntraSnow.Flows.Messaging;
+using EntraSnow.Flows.ProvisioningLog;
+using EntraSnow.Flows.Retention;
+using EntraSnow.Flows.ServiceNowWebhooks;
+using EntraSnow.Provisioning.Tests.Fakes;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using NSubstitute;
+
+namespace EntraSnow.Provisioning.Tests;
+
+/// <summary>The retention rule over the flows' own stores, in virtual time.</summary>
+public sealed class RetentionTests
+{
+    private readonly ProvisioningWorld _world = new();
+    private readonly IWebhookReplayStore _webhookRequests = Substitute.For<IWebhookReplayStore>();
+    private readonly IHostDataRetention _hostData = Substitute.For<IHostDataRetention>();
+    private readonly RetentionOptions _options = new();
+
+    private RetentionJob Job() => new(_world.Log, new DeletedObjects(_world.Checkpoints, _world.Directory), _webhookRequests, [_hostData],
+        Microsoft.Extensions.Options.Options.Create(_options), _world.Clock, NullLogger<RetentionJob>.Instance);
+
+    private async Task DeleteInEntraAsync(string userId)
+    {
+        _world.Users.Remove(userId);
+        await _world.Queue.SendAsync(QueueNames.UserChanges, [ProvisioningWorld.Message(MessageKinds.UserDeleted, userId)]);
+        await _world.DrainAsync();
+    }
+
+    [Fact]
+    public async Task A_deleted_users_checkpoints_go_once_the_retention_has_passed_and_a_restored_users_stay()
+    {
+        _world.AddUser("leaver", "leaver@contoso.com");
+        var returner = _world.AddUser("returner", "returner@contoso.com");
+        await _world.Queue.SendAsync(QueueNames.UserChanges, [ProvisioningWorld.Message(MessageKinds.UserUpdated, "leaver"), ProvisioningWorld.Message(MessageKinds.UserUpdated, "returner")]);
+        await _world.DrainAsync();
+        await _world.Checkpoints.SetAsync("groupmember:g1:leaver", "in:1");
+        await _world.Checkpoints.SetAsync("groupmember:g1:returner", "in:1");
+        await _world.Checkpoints.SetAsync("groupmember:g1:stayer", "in:1");
+        await DeleteInEntraAsync("leaver");
+        await DeleteInEntraAsync("returner");
+
+        _world.Clock.Advance(TimeSpan.FromDays(29));
+        var early = await Job().RunAsync(CancellationToken.None);
+
+        Assert.Equal(0, early.DeletedObjectCheckpoints);
+        Assert.Contains("sys_user:leaver", _world.Checkpoints.Values.Keys);
+
+        // Restored from the recycle bin within Entra's 30 days.
+        _world.Users[returner.Id] = returner;
+        _world.Clock.Advance(TimeSpan.FromDays(2));
+        var report = await Job().RunAsync(CancellationToken.None);
+
+        Assert.Equal(2, report.DeletedObjectCheckpoints);
+        Assert.DoesNotContain("sys_user:leaver", _world.Checkpoints.Values.Keys);
+        Assert.DoesNotContain("groupmember:g1:leaver", _world.Checkpoints.Values.Keys);
+        Assert.Contains("sys_user:returner", _world.Checkpoints.Values.Keys);
+        Assert.Contains("groupmember:g1:returner", _world.Checkpoints.Values.Keys);
+        Assert.Contains("groupmember:g1:stayer", _world.Checkpoints.Values.Keys);
+        Assert.DoesNotContain(_world.Checkpoints.Values.Keys, k => k.StartsWith("deleted:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_deleted_groups_ledger_rows_go_once_the_retention_has_passed()
+    {
+        _world.Directory.GetGroupAsync("g-gone", Arg.Any<CancellationToken>()).Returns((DirectoryGroup?)null);
+        await _world.Checkpoints.SetAsync("groupmember:g-gone:u1", "in:1");
+        await _world.Checkpoints.SetAsync("groupmember:g-gone:u2", "out:2");
+        await _world.Checkpoints.SetAsync("groupmember:g-kept:u1", "in:1");
+        await _world.Queue.SendAsync(QueueNames.GroupChanges, [ProvisioningWorld.Message(MessageKinds.GroupSync, "g-gone")]);
+        await _world.DrainAsync();
+        Assert.Contains("deleted:group:g-gone", _world.Checkpoints.Values.Keys);
+
+        _world.Clock.Advance(_options.DeletedObjects + TimeSpan.FromHours(1));
+        var report = await Job().RunAsync(CancellationToken.None);
+
+        Assert.Equal(2, report.DeletedObjectCheckpoints);
+        Assert.Equal(["groupmember:g-kept:u1"], _world.Checkpoints.Values.Keys.Where(k => k.StartsWith("groupmember:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Provisioning_log_entries_older_than_the_setting_are_deleted_and_newer_ones_kept()
+    {
+        _options.ProvisioningLog = TimeSpan.FromDays(90);
+        var now = _world.Clock.GetUtcNow();
+        foreach (var (subject, age) in new[] { ("old", 91), ("edge", 89), ("new", 1) })
+        {
+            await _world.Log.AppendAsync(new ProvisioningLogEntry
+            {
+                Timestamp = now.AddDays(-age), CorrelationId = "c", MessageId = subject, SubjectId = subject,
+                ObjectKind = ProvisioningObjectKinds.User, Action = ProvisioningAction.Updated,
+            });
+        }
+
+        var report = await Job().RunAsync(CancellationToken.None);
+
+        Assert.Equal(1, report.LogEntries);
+        Assert.Equal(["edge", "new"], _world.Log.Entries.Select(e => e.SubjectId));
+    }
+
+    [Fact]
+    public async Task Old_sync_run_records_go_and_the_run_in_progress_stays()
+    {
+        await _world.Checkpoints.SetAsync("fullsync:run:old", "{}");
+        await _world.Checkpoints.SetAsync("fullsync:run:old:groups", "5");
+        await _world.Checkpoints.SetAsync("fullsync:run:long", "{}");
+        await _world.Checkpoints.SetAsync(FullSyncRunner.CurrentRunKey, "long");
+        _world.Clock.Advance(TimeSpan.FromDays(31));
+        await _world.Checkpoints.SetAsync("fullsync:run:recent", "{}");
+
+        var report = await Job().RunAsync(CancellationToken.None);
+
+        Assert.Equal(2, report.SyncRuns);
+        Assert.Equal(["fullsync:run:long", "fullsync:run:recent"],
+            _world.Checkpoints.Values.Keys.Where(k => k.StartsWith("fullsync:run:", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Spent_webhook_ids_and_the_hosts_old_dead_letters_are_purged_with_the_configured_ages()
+    {
+        _options.DeadLetters = TimeSpan.FromDays(7);
+        _webhookRequests.PurgeExpiredAsync(default, default).ReturnsForAnyArgs(3);
+        _hostData.PurgeAsync(default, default).ReturnsForAnyArgs(4);
+
+        var report = await Job().RunAsync(CancellationToken.None);
+
+        Assert.Equal(3, report.WebhookRequestIds);
+        Assert.Equal(4, report.DeadLetters);
+        await _webhookRequests.Received(1).PurgeExpiredAsync(_world.Clock.GetUtcNow(), Arg.Any<CancellationToken>());
+        await _hostData.Received(1).PurgeAsync(_world.Clock.GetUtcNow() - TimeSpan.FromDays(7), Arg.Any<CancellationToken>());
+    }
+
+    [Theory]
+    [InlineData("Retention:ProvisioningLog", "0.01:00:00")]
+    [InlineData("Retention:DeletedObjects", "10.00:00:00")]
+    [InlineData("Retention:Schedule", "every night")]
+    public void A_bad_retention_setting_stops_the_start_naming_it(string setting, string value)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [setting] = value }).Build();
+        using var services = new ServiceCollection().AddRetention(configuration).BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<RetentionOptions>>().Value);
+
+        Assert.Contains(setting.Split(':')[1], error.Message, StringComparison.Ordinal);
+    }
+}
