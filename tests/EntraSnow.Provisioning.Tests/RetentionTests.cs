@@ -71,6 +71,7 @@ public sealed class RetentionTests
         await _world.Checkpoints.SetAsync("groupmember:g-gone:u1", "in:1");
         await _world.Checkpoints.SetAsync("groupmember:g-gone:u2", "out:2");
         await _world.Checkpoints.SetAsync("groupmember:g-kept:u1", "in:1");
+        await _world.Checkpoints.SetAsync("groupmember-own:g-gone:u3", "in:RITM0010001");
         await _world.Queue.SendAsync(QueueNames.GroupChanges, [ProvisioningWorld.Message(MessageKinds.GroupSync, "g-gone")]);
         await _world.DrainAsync();
         Assert.Contains("deleted:group:g-gone", _world.Checkpoints.Values.Keys);
@@ -78,8 +79,8 @@ public sealed class RetentionTests
         _world.Clock.Advance(_options.DeletedObjects + TimeSpan.FromHours(1));
         var report = await Job().RunAsync(CancellationToken.None);
 
-        Assert.Equal(2, report.DeletedObjectCheckpoints);
-        Assert.Equal(["groupmember:g-kept:u1"], _world.Checkpoints.Values.Keys.Where(k => k.StartsWith("groupmember:", StringComparison.Ordinal)));
+        Assert.Equal(3, report.DeletedObjectCheckpoints);
+        Assert.Equal(["groupmember:g-kept:u1"], _world.Checkpoints.Values.Keys.Where(k => k.StartsWith("groupmember", StringComparison.Ordinal)));
     }
 
     [Fact]
