@@ -74,7 +74,9 @@ internal static class ResultsTable
             return r.Settled ? "–" : "**did not recover**";
         }
 
-        var figure = string.Create(CultureInfo.InvariantCulture, $"{recovery.TotalSeconds:F1} s");
+        var figure = recovery > TimeSpan.FromMinutes(2)
+            ? string.Create(CultureInfo.InvariantCulture, $"{recovery.TotalMinutes:F1} min")
+            : string.Create(CultureInfo.InvariantCulture, $"{recovery.TotalSeconds:F1} s");
         var target = r.RecoveryTarget is { } t
             ? string.Create(CultureInfo.InvariantCulture, $"; target {t.TotalSeconds:F0} s{(recovery <= t ? "" : " **MISSED**")}")
             : "";

@@ -41,21 +41,7 @@ internal sealed class ChildLocalHost : IAsyncDisposable
         string command = "serve", TimeSpan? healthyWithin = null)
     {
         var baseUrl = settings["LocalHost:Url"] ?? throw new ArgumentException("LocalHost:Url is required.", nameof(settings));
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            // No appsettings.json from wherever the tool was started: the settings below are the whole configuration.
-            WorkingDirectory = workingFolder,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "EntraSnow.LocalHost.dll"));
-        info.ArgumentList.Add(command);
-        foreach (var (key, value) in settings)
-        {
-            info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
-
+        var info = StartInfo(settings, workingFolder, [command]);
         var log = TextWriter.Synchronized(new StreamWriter(logPath, append: true) { AutoFlush = true });
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the local host.");
         process.OutputDataReceived += (_, e) => Write(log, e.Data);
@@ -75,6 +61,31 @@ internal sealed class ChildLocalHost : IAsyncDisposable
         }
 
         return host;
+    }
+
+    /// <summary><c>dotnet EntraSnow.LocalHost.dll {command}</c>, output redirected, configured through environment variables only.</summary>
+    public static ProcessStartInfo StartInfo(IReadOnlyDictionary<string, string?> settings, string workingFolder, IEnumerable<string> command)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            // No appsettings.json from wherever the tool was started: the settings are the whole configuration.
+            WorkingDirectory = workingFolder,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "EntraSnow.LocalHost.dll"));
+        foreach (var word in command)
+        {
+            info.ArgumentList.Add(word);
+        }
+
+        foreach (var (key, value) in settings)
+        {
+            info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        return info;
     }
 
     /// <summary>SIGKILL: no shutdown code runs, nothing is flushed.</summary>
