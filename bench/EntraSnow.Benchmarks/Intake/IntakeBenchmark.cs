@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using EntraSnow.Flows.Messaging;
+using EntraSnow.Flows.ServiceNowWebhooks;
 using EntraSnow.LocalHost.Hosting;
 using EntraSnow.LocalHost.Queueing;
 using Spectre.Console;
@@ -11,16 +12,18 @@ namespace EntraSnow.Benchmarks.Intake;
 
 /// <summary>
 /// Drives POST /api/graph/notifications on the local host over loopback and, in the same run, a bare endpoint that
-/// answers 202 without doing anything, so the cost of validating and durably queueing is a ratio, not a guess.
-/// Checks at the end that every acknowledged notification is in the queue.
+/// answers 202 without doing anything, so the cost of validating and durably queueing is a ratio, not a guess; then the
+/// signed ServiceNow webhook (POST /api/servicenow/password-reset: HMAC check, time window, the request id remembered
+/// in the durable replay store, the queue write). Checks at the end that every acknowledged request is in its queue.
 /// </summary>
 internal sealed class IntakeBenchmark : IBenchmark
 {
     public string Name => "intake";
 
-    public string Description => "notifications/s and p50/p99 acknowledgement latency, local host vs a bare 202 endpoint [--seconds 30] [--concurrency 32]";
+    public string Description => "requests/s and p50/p99 acknowledgement latency, local host (Graph notifications, signed ServiceNow webhooks) vs a bare 202 endpoint [--seconds 30] [--concurrency 32]";
 
     private const string ClientState = "benchmark-client-state-value";
+    private const string SigningSecret = "benchmark-webhook-signing-secret-of-enough-length";
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
@@ -34,7 +37,7 @@ internal sealed class IntakeBenchmark : IBenchmark
         [
             $"--LocalHost:Url={hostUrl}", $"--LocalHost:DataPath={dataPath}", "--LocalHost:RunConsumers=false", "--LocalHost:RunTimers=false",
             "--Sandbox:Seed:Users=0", "--Sandbox:Seed:InitialSync=false",
-            $"--Graph:ClientState={ClientState}", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
+            $"--Graph:ClientState={ClientState}", $"--ServiceNowWebhook:SigningSecret={SigningSecret}", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
         ]);
         await host.StartAsync(cancellationToken);
 
@@ -52,34 +55,71 @@ internal sealed class IntakeBenchmark : IBenchmark
 
         AnsiConsole.MarkupLine($"[bold]intake[/]: {seconds} s per target, {concurrency} concurrent connections, {Environment.ProcessorCount} cores, load generated in-process");
         var warmup = TimeSpan.FromSeconds(Math.Min(3, seconds));
-        await LoadAsync(bareUrl, concurrency, warmup, 0, cancellationToken);
-        await LoadAsync(hostUrl, concurrency, warmup, 1, cancellationToken);
+        await LoadAsync(bareUrl, concurrency, warmup, 0, GraphNotification, cancellationToken);
+        await LoadAsync(hostUrl, concurrency, warmup, 1, GraphNotification, cancellationToken);
+        await LoadAsync(hostUrl, concurrency, warmup, 2, SignedWebhook, cancellationToken);
         var queues = host.Services.GetRequiredService<SqliteQueueStore>();
-        var before = (await queues.GetStatsAsync(cancellationToken)).Single(s => s.Queue == QueueNames.UserChanges).Depth;
+        async Task<long> DepthAsync(string queue) => (await queues.GetStatsAsync(cancellationToken)).Single(s => s.Queue == queue).Depth;
+        var before = await DepthAsync(QueueNames.UserChanges);
+        var resetsBefore = await DepthAsync(QueueNames.PasswordResets);
 
-        var bareResult = await LoadAsync(bareUrl, concurrency, TimeSpan.FromSeconds(seconds), 2, cancellationToken);
-        var hostResult = await LoadAsync(hostUrl, concurrency, TimeSpan.FromSeconds(seconds), 3, cancellationToken);
+        var bareResult = await LoadAsync(bareUrl, concurrency, TimeSpan.FromSeconds(seconds), 3, GraphNotification, cancellationToken);
+        var hostResult = await LoadAsync(hostUrl, concurrency, TimeSpan.FromSeconds(seconds), 4, GraphNotification, cancellationToken);
+        var signedResult = await LoadAsync(hostUrl, concurrency, TimeSpan.FromSeconds(seconds), 5, SignedWebhook, cancellationToken);
 
-        var queued = (await queues.GetStatsAsync(cancellationToken)).Single(s => s.Queue == QueueNames.UserChanges).Depth - before;
-        var table = new Table().AddColumns("target", "requests", "errors", "notifications/s", "p50 ms", "p90 ms", "p99 ms", "max ms");
-        foreach (var (label, r) in new[] { ("bare 202", bareResult), ("local host", hostResult) })
+        var queued = await DepthAsync(QueueNames.UserChanges) - before;
+        var resetsQueued = await DepthAsync(QueueNames.PasswordResets) - resetsBefore;
+        var table = new Table().AddColumns("target", "requests", "errors", "requests/s", "p50 ms", "p90 ms", "p99 ms", "max ms");
+        foreach (var (label, r) in new[] { ("bare 202", bareResult), ("local host, Graph notifications", hostResult), ("local host, signed ServiceNow webhook", signedResult) })
         {
             table.AddRow(label, r.Count.ToString(CultureInfo.InvariantCulture), r.Errors.ToString(CultureInfo.InvariantCulture), F(r.Throughput),
                 F(r.Percentile(50)), F(r.Percentile(90)), F(r.Percentile(99)), F(r.Percentile(100)));
         }
 
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"throughput ratio (local host / bare): [bold]{hostResult.Throughput / bareResult.Throughput:0.00}[/]; " +
-            $"p99 ratio: [bold]{hostResult.Percentile(99) / bareResult.Percentile(99):0.00}[/]");
-        AnsiConsole.MarkupLine($"acknowledged {hostResult.Count - hostResult.Errors}, durably queued {queued}: {(queued == hostResult.Count - hostResult.Errors ? "[green]all[/]" : "[red]MISSING[/]")}");
-        var met = hostResult.Throughput >= 5000 && hostResult.Percentile(99) < 20;
-        AnsiConsole.MarkupLine($"target (>= 5,000/s with p99 < 20 ms): {(met ? "[green]met[/]" : "[yellow]not met[/]")}");
+        foreach (var (label, r, durable) in new[] { ("Graph notifications", hostResult, queued), ("signed webhooks", signedResult, resetsQueued) })
+        {
+            var acknowledged = r.Count - r.Errors;
+            var met = r.Throughput >= 5000 && r.Percentile(99) < 20;
+            AnsiConsole.MarkupLine($"{label}: throughput ratio to bare [bold]{r.Throughput / bareResult.Throughput:0.00}[/], p99 ratio [bold]{r.Percentile(99) / bareResult.Percentile(99):0.00}[/]; " +
+                $"acknowledged {acknowledged}, durably queued {durable}: {(durable == acknowledged ? "[green]all[/]" : "[red]MISSING[/]")}; " +
+                $"target (>= 5,000/s with p99 < 20 ms): {(met ? "[green]met[/]" : "[yellow]not met[/]")}");
+        }
 
         await host.StopAsync(CancellationToken.None);
         await bare.StopAsync(CancellationToken.None);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         TryDelete(dataPath);
-        return queued == hostResult.Count - hostResult.Errors ? 0 : 1;
+        return queued == hostResult.Count - hostResult.Errors && resetsQueued == signedResult.Count - signedResult.Errors ? 0 : 1;
+    }
+
+    /// <summary>A Graph change notification about user <paramref name="id"/>, with the right clientState.</summary>
+    private static HttpRequestMessage GraphNotification(Guid id) => new(HttpMethod.Post, "/api/graph/notifications")
+    {
+        Content = Json(NotificationTemplate.Replace("{userId}", id.ToString(), StringComparison.Ordinal)),
+    };
+
+    /// <summary>
+    /// A password-reset webhook for ticket <paramref name="id"/>, signed as the ServiceNow app signs it (a fresh request
+    /// id each time, so the replay store remembers every one; a distinct ticket, so none is a duplicate).
+    /// </summary>
+    private static HttpRequestMessage SignedWebhook(Guid id)
+    {
+        var sysId = id.ToString("N");
+        var body = $"{{\"table\":\"sc_req_item\",\"sys_id\":\"{sysId}\",\"number\":\"RITM{sysId[..7]}\",\"requested_for\":\"{sysId}\",\"requested_by\":\"{sysId}\"}}";
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/servicenow/password-reset") { Content = Json(body) };
+        request.Headers.Add(WebhookSignature.TimestampHeader, timestamp.ToString(CultureInfo.InvariantCulture));
+        request.Headers.Add(WebhookSignature.RequestIdHeader, Guid.NewGuid().ToString());
+        request.Headers.Add(WebhookSignature.SignatureHeader, WebhookSignature.Compute(SigningSecret, timestamp, Encoding.UTF8.GetBytes(body)));
+        return request;
+    }
+
+    private static ByteArrayContent Json(string body)
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        return content;
     }
 
     private sealed record LoadResult(long Count, long Errors, double Seconds, double[] LatenciesMs)
@@ -99,11 +139,10 @@ internal sealed class IntakeBenchmark : IBenchmark
     }
 
     /// <summary>Closed loop: each connection posts its next notification as soon as the previous one is answered.</summary>
-    private static async Task<LoadResult> LoadAsync(string baseUrl, int concurrency, TimeSpan duration, int round, CancellationToken cancellationToken)
+    private static async Task<LoadResult> LoadAsync(string baseUrl, int concurrency, TimeSpan duration, int round, Func<Guid, HttpRequestMessage> request, CancellationToken cancellationToken)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, UseProxy = false, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
         using var client = new HttpClient(handler) { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(30) };
-        var template = NotificationTemplate();
         var stopwatch = Stopwatch.StartNew();
         var workers = Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
         {
@@ -112,15 +151,14 @@ internal sealed class IntakeBenchmark : IBenchmark
             var sequence = 0;
             while (stopwatch.Elapsed < duration && !cancellationToken.IsCancellationRequested)
             {
-                // A distinct user per request: every notification is a real queue write, none is a duplicate.
-                var userId = new Guid(round * 1_000_000 + worker, (short)(sequence >> 16), (short)sequence, new byte[8]).ToString();
+                // A distinct subject per request: every request is a real queue write, none is a duplicate.
+                var id = new Guid(round * 1_000_000 + worker, (short)(sequence >> 16), (short)sequence, new byte[8]);
                 sequence++;
-                using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(template.Replace("{userId}", userId, StringComparison.Ordinal)));
-                content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+                using var message = request(id);
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
-                    using var response = await client.PostAsync("/api/graph/notifications", content, cancellationToken);
+                    using var response = await client.SendAsync(message, cancellationToken);
                     if (response.StatusCode != HttpStatusCode.Accepted)
                     {
                         errors++;
@@ -143,7 +181,7 @@ internal sealed class IntakeBenchmark : IBenchmark
         return new LoadResult(all.Length, results.Sum(r => r.errors), elapsed, all);
     }
 
-    private static string NotificationTemplate() => $$"""
+    private static readonly string NotificationTemplate = $$"""
         {"value":[{"changeType":"updated","clientState":"{{ClientState}}","resource":"Users/{userId}",
         "resourceData":{"@odata.type":"#Microsoft.Graph.User","@odata.id":"Users/{userId}","id":"{userId}",
         "organizationId":"b7a9c1d2-3e4f-4a5b-8c6d-7e8f9a0b1c2d","eventTime":"2026-11-20T09:14:31.3062901Z","sequenceNumber":638678480202455800},

@@ -143,6 +143,20 @@ public sealed class SignedWebhookTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Concurrent_requests_share_commits_and_of_one_id_sent_at_once_exactly_one_is_accepted()
+    {
+        var store = new SqliteWebhookReplayStore(Path.Combine(_host.DataPath, "concurrent-requests.db"), TimeProvider.System);
+        var signedAt = DateTimeOffset.UtcNow;
+
+        var distinct = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Task.Run(() => store.TryRememberAsync($"id-{i}", signedAt))));
+        var same = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => store.TryRememberAsync("replayed", signedAt))));
+
+        Assert.All(distinct, Assert.True);
+        Assert.Single(same, accepted => accepted);
+        Assert.False(await new SqliteWebhookReplayStore(Path.Combine(_host.DataPath, "concurrent-requests.db"), TimeProvider.System).TryRememberAsync("id-199", signedAt));
+    }
+
+    [Fact]
     public void The_sandbox_signs_with_its_documented_default_secret()
     {
         Assert.Equal("entrasnow-sandbox-webhook-signing-secret", SandboxMode.SandboxWebhookSigningSecret);
