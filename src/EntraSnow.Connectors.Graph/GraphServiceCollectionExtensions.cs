@@ -77,11 +77,16 @@ public static class GraphServiceCollectionExtensions
         return services;
     }
 
+    /// <remarks>
+    /// With <c>ManagedIdentity</c>, a host that registers its own <see cref="TokenCredential"/> (the Functions app: its one
+    /// user-assigned identity, also used for Service Bus and Table storage) is used as it is, so the app has one token
+    /// cache and one identity; <c>Graph:ManagedIdentityClientId</c> then does not apply.
+    /// </remarks>
     private static TokenCredential CreateCredential(GraphOptions settings, IServiceProvider provider) => settings.Credential switch
     {
-        GraphCredentialKind.ManagedIdentity => string.IsNullOrEmpty(settings.ManagedIdentityClientId)
+        GraphCredentialKind.ManagedIdentity => provider.GetService<TokenCredential>() ?? (string.IsNullOrEmpty(settings.ManagedIdentityClientId)
             ? new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned)
-            : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(settings.ManagedIdentityClientId)),
+            : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(settings.ManagedIdentityClientId))),
         GraphCredentialKind.ClientSecret => new ClientSecretCredential(settings.TenantId, settings.ClientId, settings.ClientSecret),
         GraphCredentialKind.Certificate => string.IsNullOrEmpty(settings.CertificatePassword)
             ? new ClientCertificateCredential(settings.TenantId, settings.ClientId, settings.CertificatePath)

@@ -1,3 +1,4 @@
+using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Identity;
 using EntraSnow.Flows.ProvisioningLog;
@@ -31,7 +32,8 @@ public static class AzureTablesServiceCollectionExtensions
                 return new TableServiceClient(options.ConnectionString);
             }
 
-            var credential = new DefaultAzureCredential(new DefaultAzureCredentialOptions
+            // The host's one credential when it has one (the Functions app's identity, shared with Graph and Service Bus).
+            var credential = sp.GetService<TokenCredential>() ?? new DefaultAzureCredential(new DefaultAzureCredentialOptions
             {
                 ManagedIdentityClientId = string.IsNullOrEmpty(options.ManagedIdentityClientId) ? null : options.ManagedIdentityClientId,
             });
