@@ -37,6 +37,13 @@ public sealed class MessageProcessor(
         using var scope = logger.BeginScope("{Queue} {Kind} {SubjectId} correlation {CorrelationId} message {MessageId}",
             handler.Queue, message.Kind, message.SubjectId, message.CorrelationId, message.MessageId);
 
+        if (Pauses.Hold(handler.Queue, clock.GetUtcNow(), settings.PausedRetryDelay) is { } held)
+        {
+            // Not a call to the connector: the pause's one probe per interval tells whether the credential works again.
+            logger.LogDebug("{Connector} is paused: {Kind} for {SubjectId} waits for its next probe at {NextProbe}", held.Pause.Connector, message.Kind, message.SubjectId, held.Until);
+            return new MessageDisposition.Reschedule(held.Until, message.Attempt, $"{held.Pause.Connector} is paused: {held.Pause.Reason}");
+        }
+
         Failure? last = null;
         for (var inline = 0; inline <= settings.InlineRetries; inline++)
         {
@@ -111,15 +118,19 @@ public sealed class MessageProcessor(
 
     /// <summary>
     /// A credential failure is the connector's, not the message's: the message waits without counting an attempt (so a
-    /// rotation mid-sync dead-letters nothing), and the pause is logged once, when it starts.
+    /// rotation mid-sync dead-letters nothing), and the pause is logged as an error once, when it starts.
     /// </summary>
     private MessageDisposition.Reschedule Pause(string queue, ChangeMessage message, ConnectorUnavailableException paused, MessagingOptions settings)
     {
         var now = clock.GetUtcNow();
-        if (Pauses.Pause(paused.Connector, paused.Reason, queue, now))
+        if (Pauses.Pause(paused.Connector, paused.Reason, queue, now, now + settings.PausedRetryDelay))
         {
-            logger.LogError("{Connector} paused: {Reason}. Its work on {Queue} waits and resumes by itself once the credential works; `doctor` checks it",
-                paused.Connector, paused.Reason, queue);
+            logger.LogError("{Connector} paused: {Reason}. Its work on {Queue} waits, one message tries it every {Interval}, and resumes by itself once the credential works; `doctor` explains",
+                paused.Connector, paused.Reason, queue, settings.PausedRetryDelay);
+        }
+        else
+        {
+            logger.LogInformation("{Connector} still refuses ({Reason}); tried again in {Interval}", paused.Connector, paused.Reason, settings.PausedRetryDelay);
         }
 
         return new MessageDisposition.Reschedule(now + settings.PausedRetryDelay, message.Attempt, paused.Message);

@@ -26,7 +26,7 @@ public sealed class MessagingOptions
     [TimeSpanRange("00:00:01", "1.00:00:00")]
     public TimeSpan MaxRescheduleDelay { get; set; } = TimeSpan.FromMinutes(30);
 
-    /// <summary>How long a message waits while its connector is paused for a failed credential (its attempt is not counted).</summary>
+    /// <summary>While a connector is paused for a failed credential, one message tries it this often; the others wait (their attempts not counted).</summary>
     [TimeSpanRange("00:00:01", "01:00:00")]
     public TimeSpan PausedRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
 }

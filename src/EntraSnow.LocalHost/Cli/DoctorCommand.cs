@@ -6,7 +6,8 @@ namespace EntraSnow.LocalHost.Cli;
 
 /// <summary>
 /// <c>doctor</c>: checks, one line each, that the configuration is valid and that Graph and ServiceNow answer with the
-/// configured credentials and the permissions the flows need. Exits non-zero when anything fails.
+/// configured credentials and the permissions the flows need, and explains any connector the serving local host has
+/// paused. Exits non-zero when anything fails.
 /// </summary>
 internal static class DoctorCommand
 {
@@ -33,7 +34,8 @@ internal static class DoctorCommand
 
         await output.WriteLineAsync($"Sandbox: Graph {(sandbox.Graph ? "emulated" : "real tenant")}, ServiceNow {(sandbox.ServiceNow ? "emulated" : "real instance")}");
         // The emulators live inside the serving process: use the running one, or start this one for the checks.
-        var startHere = sandbox.Any && !await RunningLocalHost.IsServingAsync(services.GetRequiredService<IOptions<LocalHostOptions>>().Value.Url);
+        var url = services.GetRequiredService<IOptions<LocalHostOptions>>().Value.Url;
+        var startHere = sandbox.Any && !await RunningLocalHost.IsServingAsync(url);
         if (startHere)
         {
             await scope.App.StartAsync();
@@ -74,6 +76,14 @@ internal static class DoctorCommand
         if (startHere)
         {
             await scope.App.StopAsync();
+        }
+        else
+        {
+            foreach (var pause in await PausedConnectorsDoctor.ExplainAsync(url, DateTimeOffset.UtcNow))
+            {
+                failures++;
+                await output.WriteLineAsync($"  FAIL  {pause}");
+            }
         }
 
         await output.WriteLineAsync(failures == 0 ? "All checks passed." : $"{failures} check(s) failed.");

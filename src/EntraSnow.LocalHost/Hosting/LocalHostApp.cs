@@ -95,7 +95,7 @@ public static class LocalHostApp
             {
                 // 200 either way: an operator reads the status; the process itself is up and queueing.
                 status = connectors.All(c => c.Ok) && paused.Count == 0 ? "healthy" : "degraded",
-                paused = paused.Select(p => new { connector = p.Connector, reason = p.Reason, since = p.Since }),
+                paused = paused.Select(p => new { connector = p.Connector, reason = p.Reason, since = p.Since, queues = p.Queues, nextProbe = p.NextProbe }),
                 sandbox = new { graph = sandbox.Graph, serviceNow = sandbox.ServiceNow },
                 connectors = connectors.Select(c => new { name = c.Name, emulated = c.Emulated, ok = c.Ok, detail = c.Detail }),
                 queues = stats.Select(s => new { queue = s.Queue, depth = s.Depth, inFlight = s.InFlight, deadLettered = s.DeadLettered, scheduled = s.Scheduled }),

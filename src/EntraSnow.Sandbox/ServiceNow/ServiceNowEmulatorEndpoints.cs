@@ -66,7 +66,7 @@ internal sealed class ServiceNowEmulatorEndpoints(string prefix)
                 $"Rate limit of {options.RateLimitPerHour} requests per hour for Table API exceeded"));
         }
 
-        if (!IsAuthenticated(http, options, services.GetRequiredService<ServiceNowTokenIssuer>()))
+        if (services.GetRequiredService<ServiceNowCredentials>().Revoked || !IsAuthenticated(http, options, services.GetRequiredService<ServiceNowTokenIssuer>()))
         {
             counters.CountUnauthorized();
             http.Response.Headers.WWWAuthenticate = "BASIC realm=\"Service-now\"";
@@ -142,7 +142,7 @@ internal sealed class ServiceNowEmulatorEndpoints(string prefix)
             return Results.Json(new { error = "unsupported_grant_type", error_description = "access_denied" }, statusCode: 400);
         }
 
-        if (!accepted)
+        if (!accepted || services.GetRequiredService<ServiceNowCredentials>().Revoked)
         {
             services.GetRequiredService<ServiceNowEmulatorCounters>().CountUnauthorized();
             return Results.Json(new { error_description = "access_denied", error = "server_error" }, statusCode: 401);

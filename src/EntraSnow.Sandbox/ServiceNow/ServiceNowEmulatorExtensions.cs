@@ -32,6 +32,7 @@ public static class ServiceNowEmulatorExtensions
         services.TryAddSingleton<ServiceNowRecordAcl>();
         services.TryAddSingleton<ServiceNowEmulatorCounters>();
         services.TryAddSingleton<ServiceNowTokenIssuer>();
+        services.TryAddSingleton<ServiceNowCredentials>();
         services.AddServiceNowEmulatorCatalog();
         return services;
     }
@@ -87,6 +88,7 @@ public static class ServiceNowEmulatorExtensions
         });
         admin.MapPost("/seed", (ServiceNowEmulatorStore store) => Results.Json(ServiceNowSeed.SeedReferenceData(store)));
         ServiceNowCatalogEndpoints.MapCatalogAdmin(admin);
+        ServiceNowCredentials.MapAdmin(admin);
         admin.MapPost("/tokens/expire", (ServiceNowTokenIssuer tokens) =>
         {
             tokens.ExpireAll();

@@ -152,10 +152,71 @@ public sealed class MessageProcessorTests
         Assert.Equal("graph", Assert.Single(processor.Pauses.Current).Connector);
 
         revoked = false;
+        _clock.Advance(_options.PausedRetryDelay);
         var disposition = await processor.ProcessAsync(_handler, Message(), CancellationToken.None);
 
         Assert.IsType<MessageDisposition.Complete>(disposition);
         Assert.Empty(processor.Pauses.Current);
+    }
+
+    [Fact]
+    public async Task A_paused_connector_is_tried_by_one_message_per_interval_while_the_others_wait_without_calling_it()
+    {
+        var processor = Processor();
+        _handler.Queue.Returns(QueueNames.UserChanges);
+        var revoked = true;
+        var calls = 0;
+        _handler.HandleAsync(default!, default).ReturnsForAnyArgs(_ =>
+        {
+            calls++;
+            return revoked ? Task.FromException(new EntraSnow.Connectors.ServiceNow.ServiceNowUnauthorizedException("ServiceNow refused the OAuth client credentials.")) : Task.CompletedTask;
+        });
+        await processor.ProcessAsync(_handler, Message(), CancellationToken.None);
+
+        // 50 waiting users: none of them calls ServiceNow, each waits for the next probe with its attempt uncounted.
+        for (var i = 0; i < 50; i++)
+        {
+            var held = Assert.IsType<MessageDisposition.Reschedule>(await processor.ProcessAsync(_handler, Message(attempt: 3), CancellationToken.None));
+            Assert.Equal(_clock.GetUtcNow() + _options.PausedRetryDelay, held.VisibleAt);
+            Assert.Equal(3, held.NextAttempt);
+            Assert.Contains("serviceNow is paused", held.Reason, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(1, calls);
+
+        // At the probe time, the first of them tries it (refused again), the rest wait for the next probe.
+        _clock.Advance(_options.PausedRetryDelay);
+        for (var i = 0; i < 50; i++)
+        {
+            await processor.ProcessAsync(_handler, Message(), CancellationToken.None);
+        }
+
+        Assert.Equal(2, calls);
+        var pause = Assert.Single(processor.Pauses.Current);
+        Assert.Equal(_clock.GetUtcNow() + _options.PausedRetryDelay, pause.NextProbe);
+        Assert.Equal([QueueNames.UserChanges], pause.Queues);
+
+        // The secret is fixed: the next probe gets through, lifts the pause, and the waiting work flows again.
+        revoked = false;
+        _clock.Advance(_options.PausedRetryDelay);
+        Assert.IsType<MessageDisposition.Complete>(await processor.ProcessAsync(_handler, Message(), CancellationToken.None));
+        Assert.Empty(processor.Pauses.Current);
+        Assert.IsType<MessageDisposition.Complete>(await processor.ProcessAsync(_handler, Message(), CancellationToken.None));
+        Assert.Equal(4, calls);
+    }
+
+    [Fact]
+    public async Task A_pause_holds_only_the_queues_whose_work_met_the_refused_credential()
+    {
+        var processor = Processor();
+        var users = Substitute.For<IMessageHandler>();
+        users.Queue.Returns(QueueNames.UserChanges);
+        users.HandleAsync(default!, default).ReturnsForAnyArgs(Task.FromException(new EntraSnow.Connectors.ServiceNow.ServiceNowUnauthorizedException("refused")));
+        _handler.Queue.Returns(QueueNames.SubscriptionLifecycle);
+        await processor.ProcessAsync(users, Message(), CancellationToken.None);
+
+        Assert.IsType<MessageDisposition.Complete>(await processor.ProcessAsync(_handler, Message(), CancellationToken.None));
+        Assert.Single(processor.Pauses.Current);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using EntraSnow.Connectors.ServiceNow;
 using EntraSnow.Flows.Messaging;
 using EntraSnow.LocalHost.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace EntraSnow.LocalHost.Tests.Hosting;
 
@@ -11,7 +12,9 @@ public sealed class PausedConnectorHealthTests
     [Fact]
     public async Task Health_is_degraded_and_names_the_paused_connector_until_its_work_succeeds_again()
     {
-        await using var host = await LocalHostHarness.StartAsync(LocalHostHarness.IntakeOnly("paused-connector-client-state"));
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await LocalHostHarness.StartAsync(LocalHostHarness.IntakeOnly("paused-connector-client-state"),
+            configure: builder => builder.Services.AddSingleton<TimeProvider>(clock));
         var processor = host.Services.GetRequiredService<MessageProcessor>();
         var handler = Substitute.For<IMessageHandler>();
         handler.Queue.Returns(QueueNames.UserChanges);
@@ -36,7 +39,9 @@ public sealed class PausedConnectorHealthTests
             Assert.Contains("credentials refused", paused.GetProperty("reason").GetString(), StringComparison.Ordinal);
         }
 
+        // The next probe, a probe interval later, gets through.
         handler.HandleAsync(default!, default).ReturnsForAnyArgs(Task.CompletedTask);
+        clock.Advance(new MessagingOptions().PausedRetryDelay);
         await processor.ProcessAsync(handler, message, CancellationToken.None);
         using var healed = JsonDocument.Parse(await host.Client.GetStringAsync("/api/health"));
         Assert.Equal("healthy", healed.RootElement.GetProperty("status").GetString());
