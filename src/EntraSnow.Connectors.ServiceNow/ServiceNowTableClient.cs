@@ -158,17 +158,7 @@ internal sealed partial class ServiceNowTableClient(
             return new UpsertResult(UpsertOutcome.Created, created.SysId, wanted.Keys.ToList());
         }
 
-        var changes = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var (field, value) in wanted)
-        {
-            // The key matched the way ServiceNow matches (case-insensitively); a change of case alone is not worth a write.
-            var comparison = field == keyField ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-            if (!string.Equals(existing[field] ?? string.Empty, value ?? string.Empty, comparison))
-            {
-                changes[field] = value;
-            }
-        }
-
+        var changes = RecordChanges.Between(existing, wanted, keyField);
         if (changes.Count == 0)
         {
             return new UpsertResult(UpsertOutcome.Unchanged, existing.SysId, NoFields);

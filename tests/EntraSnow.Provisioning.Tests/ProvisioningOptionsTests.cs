@@ -72,6 +72,27 @@ public sealed class ProvisioningOptionsTests
         Assert.Contains("Provisioning:Mappings:title:Source 'favouriteColour'", ex.Message);
     }
 
+    [Theory]
+    [InlineData("user_name,manager")]
+    [InlineData("u_badge")]
+    [InlineData("user_name,user_name")]
+    public void An_adoption_match_field_that_is_not_a_plain_mapped_field_stops_start_up_with_the_setting_named(string matchOn)
+    {
+        using var provider = Build(new() { ["Provisioning:Adoption:MatchOn"] = matchOn });
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<ProvisioningOptions>>().Value);
+
+        Assert.Contains("Provisioning:Adoption:MatchOn", ex.Message);
+    }
+
+    [Fact]
+    public void Adoption_matches_on_user_name_then_email_by_default()
+    {
+        using var provider = Build([]);
+
+        Assert.Equal(["user_name", "email"], provider.GetRequiredService<IOptions<ProvisioningOptions>>().Value.Adoption.MatchFields);
+    }
+
     [Fact]
     public void Managers_come_before_their_reports_in_the_fan_out()
     {

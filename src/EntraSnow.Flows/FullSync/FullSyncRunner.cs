@@ -35,6 +35,8 @@ public sealed class FullSyncRunner(
     // Small enough that a sys_user IN-query of object ids stays a short URL.
     private const int LookupChunk = 100;
 
+    private readonly UserAdoption _adoption = new(options.Value);
+
     internal const string RunKeyPrefix = "fullsync:run:";
 
     internal static string RunKey(string runId) => $"{RunKeyPrefix}{runId}";
@@ -208,6 +210,7 @@ public sealed class FullSyncRunner(
         var link = state.FromScratch ? null : await checkpoints.GetAsync(UsersDeltaLinkKey, cancellationToken);
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var managers = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        var matchValues = new Dictionary<string, IReadOnlyList<(string Field, string Value)>>(StringComparer.OrdinalIgnoreCase);
         string? newLink = null;
         var fullRead = link is null;
         await foreach (var page in directory.GetUsersDeltaAsync(link, cancellationToken))
@@ -216,6 +219,10 @@ public sealed class FullSyncRunner(
             foreach (var user in page.Items.Where(u => seen.Add(u.Id)))
             {
                 managers[user.Id] = user.ManagerId;
+                if (_adoption.Enabled)
+                {
+                    matchValues[user.Id] = _adoption.MatchValues(user);
+                }
             }
 
             newLink = page.DeltaLink ?? newLink;
@@ -223,11 +230,16 @@ public sealed class FullSyncRunner(
 
         // Managers first: a report is then created once with its manager instead of created and patched later.
         var ordered = ManagersFirst(managers);
+        var present = await FindProvisionedAsync(ordered, cancellationToken);
+        // Users without a record: the existing records they would adopt, decided for the whole run at once.
+        var adoptions = _adoption.Enabled
+            ? await new BatchAdoption(serviceNow, _adoption).DecideAsync(
+                ordered.Where(id => !present.Contains(id)).ToDictionary(id => id, id => matchValues[id], StringComparer.OrdinalIgnoreCase), cancellationToken)
+            : null;
         var queued = 0;
         foreach (var chunk in ordered.Chunk(LookupChunk))
         {
-            var present = await FindProvisionedAsync(chunk, cancellationToken);
-            var messages = chunk.Select(id => UserSyncMessage(state.RunId, id, absent: !present.Contains(id))).ToList();
+            var messages = chunk.Select(id => UserSyncMessage(state.RunId, id, present.Contains(id) ? null : AdoptionOf(adoptions, id))).ToList();
             await queue.SendAsync(QueueNames.UserChanges, messages, cancellationToken);
             queued += messages.Count;
             await SaveAsync(state with { UsersQueued = queued }, cancellationToken);
@@ -243,7 +255,7 @@ public sealed class FullSyncRunner(
                 if (record[settings.ObjectIdField] is { Length: > 0 } objectId &&
                     string.Equals(record["active"], "true", StringComparison.OrdinalIgnoreCase) && seen.Add(objectId))
                 {
-                    orphans.Add(UserSyncMessage(state.RunId, objectId, absent: false));
+                    orphans.Add(UserSyncMessage(state.RunId, objectId, null));
                 }
             }
 
@@ -346,12 +358,32 @@ public sealed class FullSyncRunner(
             },
         ], cancellationToken);
 
-    private ChangeMessage UserSyncMessage(string runId, string userId, bool absent)
+    /// <summary>What was found for a user no sys_user carries the object id of: nothing (adoption off), or a decision.</summary>
+    private static AdoptionDecision? AdoptionOf(Dictionary<string, AdoptionDecision>? adoptions, string id) =>
+        adoptions is null ? AdoptionDecision.None : adoptions.GetValueOrDefault(id);
+
+    /// <param name="absent">For a user with no sys_user carrying the object id, what adoption decided (null: undecided, the handler looks).</param>
+    private ChangeMessage UserSyncMessage(string runId, string userId, AdoptionDecision? absent)
     {
         var properties = new Dictionary<string, string> { [ProvisioningMessageProperties.SyncRun] = runId };
-        if (absent)
+        switch (absent?.Verdict)
         {
-            properties[ProvisioningMessageProperties.AbsentInServiceNow] = "true";
+            case AdoptionVerdict.NoMatch:
+                properties[ProvisioningMessageProperties.AbsentInServiceNow] = "true";
+                break;
+            case AdoptionVerdict.Adopt:
+                properties[ProvisioningMessageProperties.AdoptSysId] = absent.SysId!;
+                properties[ProvisioningMessageProperties.AdoptionReason] = absent.Reason;
+                break;
+            case AdoptionVerdict.Conflict:
+                properties[ProvisioningMessageProperties.AdoptionConflict] = "true";
+                properties[ProvisioningMessageProperties.AdoptionReason] = absent.Reason;
+                if (absent.SysId is not null)
+                {
+                    properties[ProvisioningMessageProperties.AdoptSysId] = absent.SysId;
+                }
+
+                break;
         }
 
         return new ChangeMessage
@@ -371,8 +403,8 @@ public sealed class FullSyncRunner(
     {
         var u = final.Summary.Users;
         logger.LogInformation(
-            "Full sync {RunId} finished in {Elapsed}: {Created} created, {Updated} updated, {Unchanged} unchanged, {Deactivated} deactivated, {Skipped} skipped, {Failed} failed{TimedOut}",
-            final.RunId, (final.CompletedAt ?? clock.GetUtcNow()) - final.StartedAt, u.Created, u.Updated, u.Unchanged, u.Deactivated, u.Skipped, u.Failed,
+            "Full sync {RunId} finished in {Elapsed}: {Created} created, {Adopted} adopted, {Updated} updated, {Unchanged} unchanged, {Deactivated} deactivated, {Skipped} skipped, {Conflicts} conflicts, {Failed} failed{TimedOut}",
+            final.RunId, (final.CompletedAt ?? clock.GetUtcNow()) - final.StartedAt, u.Created, u.Adopted, u.Updated, u.Unchanged, u.Deactivated, u.Skipped, u.Conflicts, u.Failed,
             final.TimedOut ? " (timed out)" : string.Empty);
     }
 

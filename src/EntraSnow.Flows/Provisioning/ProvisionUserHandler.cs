@@ -31,6 +31,8 @@ internal sealed class ProvisionUserHandler(
 {
     internal const string UserTable = "sys_user";
 
+    private readonly SysUserWriter _writer = new(serviceNow, options);
+
     public string Queue => QueueNames.UserChanges;
 
     public async Task HandleAsync(ChangeMessage message, CancellationToken cancellationToken)
@@ -83,7 +85,6 @@ internal sealed class ProvisionUserHandler(
 
         var mapped = await mapper.MapAsync(user, cancellationToken);
         var followUp = int.TryParse(message.Property(ProvisioningMessageProperties.FollowUp), out var n) ? n : 0;
-        var knownAbsent = message.Property(ProvisioningMessageProperties.AbsentInServiceNow) == "true";
 
         var fields = mapped.Fields;
         fields[settings.ObjectIdField] = user.Id;
@@ -102,27 +103,28 @@ internal sealed class ProvisionUserHandler(
             await checkpoints.SetAsync(markerKey, clock.GetUtcNow().ToString("O"), cancellationToken);
         }
 
-        UpsertResult result;
-        if (knownAbsent && marker is null)
+        var result = await _writer.WriteAsync(user, fields, message, firstAttempt: marker is null, cancellationToken);
+        if (result.Outcome == UserWriteOutcome.Conflict)
         {
-            var created = await serviceNow.CreateAsync(UserTable, fields, cancellationToken);
-            result = new UpsertResult(UpsertOutcome.Created, created.SysId, [.. fields.Keys]);
-        }
-        else
-        {
-            result = await serviceNow.UpsertAsync(UserTable, settings.EffectiveMatchingField, matchingValue, fields, cancellationToken);
+            await RecordConflictAsync(message, user, result, cancellationToken);
+            return;
         }
 
-        provisioned.Remember(user.Id, result.SysId);
+        provisioned.Remember(user.Id, result.SysId!);
         var action = result.Outcome switch
         {
-            UpsertOutcome.Created => ProvisioningAction.Created,
-            UpsertOutcome.Updated => ProvisioningAction.Updated,
+            UserWriteOutcome.Created => ProvisioningAction.Created,
+            UserWriteOutcome.Adopted => ProvisioningAction.Adopted,
+            UserWriteOutcome.Updated => ProvisioningAction.Updated,
             _ => ProvisioningAction.Unchanged,
         };
         var reasons = new List<string>(mapped.Notes);
         var activeChanged = action == ProvisioningAction.Updated && result.ChangedFields.Contains("active");
-        if (activeChanged && enabled)
+        if (action == ProvisioningAction.Adopted)
+        {
+            reasons.Insert(0, result.Reason!);
+        }
+        else if (activeChanged && enabled)
         {
             reasons.Insert(0, "reactivated: enabled and in scope in Entra ID");
         }
@@ -145,13 +147,13 @@ internal sealed class ProvisionUserHandler(
 
         if (action == ProvisioningAction.Created && enabled && settings.Onboarding.Enabled)
         {
-            await RaiseLifecycleRecordAsync(settings.Onboarding, "onboarding", user.Id, result.SysId,
+            await RaiseLifecycleRecordAsync(settings.Onboarding, DailyKey("onboarding", user.Id), result.SysId,
                 $"Onboarding: {user.DisplayName ?? user.UserPrincipalName}", cancellationToken);
         }
 
         if (action == ProvisioningAction.Deactivated && settings.Offboarding.Enabled)
         {
-            await RaiseLifecycleRecordAsync(settings.Offboarding, "offboarding", user.Id, result.SysId,
+            await RaiseLifecycleRecordAsync(settings.Offboarding, DailyKey("offboarding", user.Id), result.SysId,
                 "Offboarding: user deactivated (account disabled in Entra ID)", cancellationToken);
         }
 
@@ -199,21 +201,41 @@ internal sealed class ProvisionUserHandler(
         await AppendAsync(message, ProvisioningAction.Deactivated, [.. changes.Keys], reason, record.SysId, cancellationToken);
         if (settings.Offboarding.Enabled && changes.ContainsKey("active"))
         {
-            await RaiseLifecycleRecordAsync(settings.Offboarding, "offboarding", message.SubjectId, record.SysId,
+            await RaiseLifecycleRecordAsync(settings.Offboarding, DailyKey("offboarding", message.SubjectId), record.SysId,
                 $"Offboarding: user deactivated ({reason})", cancellationToken);
         }
     }
 
-    /// <summary>An onboarding request or offboarding task, keyed by correlation_id so a redelivery cannot raise it twice.</summary>
-    private async Task RaiseLifecycleRecordAsync(LifecycleRecordOptions settings, string purpose, string objectId, string userSysId, string description, CancellationToken cancellationToken)
+    /// <summary>
+    /// No write for a user whose existing records are ambiguous or taken: the decision is logged with what is in
+    /// conflict and, by setting, a task asks a person to sort the records out (one per user, however often it recurs).
+    /// </summary>
+    private async Task RecordConflictAsync(ChangeMessage message, DirectoryUser user, UserWriteResult result, CancellationToken cancellationToken)
     {
-        var key = $"entrasnow:{purpose}:{objectId}:{clock.GetUtcNow():yyyyMMdd}";
+        logger.LogWarning("User {SubjectId} not written: {Reason}", user.Id, result.Reason);
+        await AppendAsync(message, ProvisioningAction.Conflict, [], result.Reason, result.SysId, cancellationToken);
+        var task = options.Value.Adoption.ConflictTask;
+        if (task.Enabled)
+        {
+            await RaiseLifecycleRecordAsync(task, $"entrasnow:adoption-conflict:{user.Id}", null,
+                $"EntraSnow cannot match {user.UserPrincipalName} to one sys_user: {result.Reason}", cancellationToken);
+        }
+    }
+
+    private string DailyKey(string purpose, string objectId) => $"entrasnow:{purpose}:{objectId}:{clock.GetUtcNow():yyyyMMdd}";
+
+    /// <summary>An onboarding request, offboarding task or conflict task, keyed by correlation_id so a redelivery cannot raise it twice.</summary>
+    private async Task RaiseLifecycleRecordAsync(LifecycleRecordOptions settings, string key, string? userSysId, string description, CancellationToken cancellationToken)
+    {
         var fields = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             ["correlation_id"] = key,
             ["short_description"] = description,
-            ["requested_for"] = userSysId,
         };
+        if (userSysId is not null)
+        {
+            fields["requested_for"] = userSysId;
+        }
         if (!string.IsNullOrEmpty(settings.AssignmentGroup))
         {
             fields["assignment_group"] = settings.AssignmentGroup;
@@ -228,7 +250,11 @@ internal sealed class ProvisionUserHandler(
         {
             [ProvisioningMessageProperties.FollowUp] = followUp.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
+        // What the full sync found out held for the first attempt only.
         properties.Remove(ProvisioningMessageProperties.AbsentInServiceNow);
+        properties.Remove(ProvisioningMessageProperties.AdoptSysId);
+        properties.Remove(ProvisioningMessageProperties.AdoptionReason);
+        properties.Remove(ProvisioningMessageProperties.AdoptionConflict);
 
         var now = clock.GetUtcNow();
         var delay = options.Value.FollowUpDelay * Math.Pow(2, followUp - 1);

@@ -109,6 +109,9 @@ public sealed class ProvisioningOptions
     [Range(0, 50)]
     public int FollowUpAttempts { get; set; } = 5;
 
+    /// <summary>Joining users to the sys_user records an instance already has (matched on <see cref="AdoptionOptions.MatchOn"/>).</summary>
+    public AdoptionOptions Adoption { get; set; } = new();
+
     public LifecycleRecordOptions Onboarding { get; set; } = new() { Table = "sc_req_item" };
 
     public LifecycleRecordOptions Offboarding { get; set; } = new() { Table = "sc_task" };

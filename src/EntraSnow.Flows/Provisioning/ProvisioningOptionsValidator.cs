@@ -55,6 +55,25 @@ internal sealed class ProvisioningOptionsValidator : IValidateOptions<Provisioni
             }
         }
 
+        var mappings = options.EffectiveMappings();
+        foreach (var field in options.Adoption.MatchFields)
+        {
+            if (!mappings.TryGetValue(field, out var mapping) || mapping.IsReference || string.Equals(field, options.ObjectIdField, StringComparison.OrdinalIgnoreCase))
+            {
+                failures.Add($"Provisioning:Adoption:MatchOn: '{field}' is not a mapped sys_user field holding a plain Entra value (e.g. user_name, email).");
+            }
+        }
+
+        if (options.Adoption.MatchFields.Distinct(StringComparer.OrdinalIgnoreCase).Count() != options.Adoption.MatchFields.Count)
+        {
+            failures.Add("Provisioning:Adoption:MatchOn names a field twice.");
+        }
+
+        if (options.Adoption.ConflictTask.Enabled && !IsFieldName(options.Adoption.ConflictTask.Table))
+        {
+            failures.Add("Provisioning:Adoption:ConflictTask:Table must name a ServiceNow table.");
+        }
+
         if (options.Onboarding.Enabled && !IsFieldName(options.Onboarding.Table))
         {
             failures.Add("Provisioning:Onboarding:Table must name a ServiceNow table.");

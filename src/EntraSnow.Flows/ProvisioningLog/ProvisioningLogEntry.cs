@@ -9,6 +9,12 @@ public enum ProvisioningAction
     Skipped,
     Deactivated,
     Failed,
+
+    /// <summary>An existing record (no object id on it) was matched by user name or e-mail and stamped with the object id.</summary>
+    Adopted,
+
+    /// <summary>Nothing written: the existing records are ambiguous or linked to another object (the reason says which).</summary>
+    Conflict,
 }
 
 /// <summary>The kinds of objects provisioning writes.</summary>

@@ -71,9 +71,14 @@ public static class ProvisioningCommands
     public static async Task WriteSummaryAsync(ProvisioningSummary summary, TextWriter output)
     {
         static string Line(string what, ActionCounts c) => string.Create(CultureInfo.InvariantCulture,
-            $"{what,-6} created {c.Created}, updated {c.Updated}, unchanged {c.Unchanged}, deactivated {c.Deactivated}, skipped {c.Skipped}, failed {c.Failed}");
+            $"{what,-6} created {c.Created}, adopted {c.Adopted}, updated {c.Updated}, unchanged {c.Unchanged}, deactivated {c.Deactivated}, skipped {c.Skipped}, conflicts {c.Conflicts}, failed {c.Failed}");
         await output.WriteLineAsync(Line("users", summary.Users));
         await output.WriteLineAsync(Line("groups", summary.Groups));
+        foreach (var conflict in summary.Conflicts ?? [])
+        {
+            await output.WriteLineAsync($"  conflict {conflict.ObjectKind} {conflict.SubjectId}: {conflict.Reason}");
+        }
+
         foreach (var failure in summary.Failures)
         {
             await output.WriteLineAsync($"  failed {failure.ObjectKind} {failure.SubjectId}: {failure.Reason}");

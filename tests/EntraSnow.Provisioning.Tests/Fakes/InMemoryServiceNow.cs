@@ -5,7 +5,8 @@ namespace EntraSnow.Provisioning.Tests.Fakes;
 
 /// <summary>
 /// A ServiceNow instance in memory with the Table API's upsert semantics, counting every call and every write.
-/// Understands the encoded-query forms the flows use: field=value (ANDed with ^), fieldIN a,b and fieldISNOTEMPTY.
+/// Understands the encoded-query forms the flows use: field=value (ANDed with ^, alternatives with ^OR), fieldIN a,b and
+/// fieldISNOTEMPTY, comparing case-insensitively as ServiceNow does.
 /// </summary>
 internal sealed class InMemoryServiceNow : IServiceNowTable, IServiceNowReferences
 {
@@ -187,42 +188,46 @@ internal sealed class InMemoryServiceNow : IServiceNowTable, IServiceNowReferenc
         return rows;
     }
 
+    /// <summary>Conditions joined by ^ must all hold; a ^OR condition is an alternative to the one before. Equality is case-insensitive, as ServiceNow's.</summary>
     private static bool Matches(Dictionary<string, string?> row, string query)
     {
-        if (query.Length == 0)
+        var groups = new List<List<string>>();
+        foreach (var part in query.Split('^', StringSplitOptions.RemoveEmptyEntries))
         {
-            return true;
-        }
+            if (part.StartsWith("ORDERBY", StringComparison.Ordinal))
+            {
+                continue;
+            }
 
-        foreach (var part in query.Split('^'))
-        {
-            string Value(string f) => row.TryGetValue(f, out var v) ? v ?? string.Empty : string.Empty;
-            var isNotEmpty = part.IndexOf("ISNOTEMPTY", StringComparison.Ordinal);
-            var inAt = part.IndexOf("IN", StringComparison.Ordinal);
-            var eq = part.IndexOf('=');
-            if (isNotEmpty > 0)
+            if (part.StartsWith("OR", StringComparison.Ordinal) && groups.Count > 0)
             {
-                if (Value(part[..isNotEmpty]).Length == 0)
-                {
-                    return false;
-                }
+                groups[^1].Add(part[2..]);
             }
-            else if (eq > 0)
+            else
             {
-                if (Value(part[..eq]) != part[(eq + 1)..])
-                {
-                    return false;
-                }
-            }
-            else if (inAt > 0)
-            {
-                if (!part[(inAt + 2)..].Split(',').Contains(Value(part[..inAt])))
-                {
-                    return false;
-                }
+                groups.Add([part]);
             }
         }
 
-        return true;
+        return groups.All(group => group.Any(condition => Holds(row, condition)));
+    }
+
+    private static bool Holds(Dictionary<string, string?> row, string part)
+    {
+        string Value(string f) => row.TryGetValue(f, out var v) ? v ?? string.Empty : string.Empty;
+        var isNotEmpty = part.IndexOf("ISNOTEMPTY", StringComparison.Ordinal);
+        var inAt = part.IndexOf("IN", StringComparison.Ordinal);
+        var eq = part.IndexOf('=');
+        if (isNotEmpty > 0)
+        {
+            return Value(part[..isNotEmpty]).Length > 0;
+        }
+
+        if (eq > 0)
+        {
+            return string.Equals(Value(part[..eq]), part[(eq + 1)..], StringComparison.OrdinalIgnoreCase);
+        }
+
+        return inAt <= 0 || part[(inAt + 2)..].Split(',').Contains(Value(part[..inAt]), StringComparer.OrdinalIgnoreCase);
     }
 }
