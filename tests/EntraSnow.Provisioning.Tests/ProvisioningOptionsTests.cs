@@ -85,6 +85,18 @@ public sealed class ProvisioningOptionsTests
         Assert.Contains("Provisioning:Adoption:MatchOn", ex.Message);
     }
 
+    [Theory]
+    [InlineData("display_name")]
+    [InlineData("name,name")]
+    public void A_group_adoption_field_other_than_name_or_email_stops_start_up_with_the_setting_named(string matchOn)
+    {
+        using var provider = Build(new() { ["Provisioning:Adoption:GroupMatchOn"] = matchOn });
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<ProvisioningOptions>>().Value);
+
+        Assert.Contains("Provisioning:Adoption:GroupMatchOn", ex.Message);
+    }
+
     [Fact]
     public void Adoption_matches_on_user_name_then_email_by_default()
     {

@@ -16,6 +16,9 @@ internal sealed class GroupChange(DirectoryGroup first)
 
     public HashSet<string> GroupsRemoved { get; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Set when other groups of the run have the same name: none of them adopts an existing record (<see cref="GroupAdoption"/>).</summary>
+    public string? SharedMatch { get; set; }
+
     public void Merge(DirectoryGroup page)
     {
         // Later pages may carry only members: keep the properties we already have.

@@ -160,6 +160,8 @@ internal sealed class GroupChangesHandler(
             newLink = page.DeltaLink ?? newLink;
         }
 
+        mirror.MarkSharedMatches(changes.Values);
+
         // Groups are independent of each other: their memberships are written a few groups at a time, and a group
         // ServiceNow refuses goes on as its own message instead of holding back the others and every later delta.
         var baseline = full && await IsBaselineAsync(cancellationToken);

@@ -17,6 +17,12 @@ internal sealed class GroupMembershipMirror(IServiceNowTable serviceNow, IOption
     internal const string GroupTable = "sys_user_group";
     internal const string MemberTable = "sys_user_grmember";
 
+    private readonly GroupAdoption _adoption = new(options.Value);
+    private readonly AdoptingWriter _writer = new(serviceNow, GroupTable, options.Value.ObjectIdField);
+
+    /// <summary>Marks the groups of a run that share a name, so that none of them adopts the record they all match.</summary>
+    public void MarkSharedMatches(IEnumerable<GroupChange> changes) => _adoption.MarkShared(changes);
+
     public async Task<GroupOutcome> MirrorAsync(GroupChange change, bool full, SysUserIndex index, FollowUps followUp, CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -43,7 +49,16 @@ internal sealed class GroupMembershipMirror(IServiceNowTable serviceNow, IOption
             fields["email"] = group.Mail ?? string.Empty;
         }
 
-        var result = await serviceNow.UpsertAsync(GroupTable, settings.ObjectIdField, group.Id, fields, cancellationToken);
+        // A group with no record carrying its object id adopts the existing group of the same name, if exactly one.
+        var result = _adoption.Enabled
+            ? await _writer.WriteAsync(group.Id, fields, _adoption.MatchValues(group), _adoption.CandidateFields, change.SharedMatch, cancellationToken)
+            : SysUserWriter.ToWriteResult(await serviceNow.UpsertAsync(GroupTable, settings.ObjectIdField, group.Id, fields, cancellationToken));
+        if (result.Outcome == RecordWriteOutcome.Conflict)
+        {
+            return new GroupOutcome(ProvisioningAction.Conflict, [], result.Reason, result.SysId);
+        }
+
+        var sysId = result.SysId!;
 
         var desired = new HashSet<string>(StringComparer.Ordinal);
         var pending = 0;
@@ -61,8 +76,8 @@ internal sealed class GroupMembershipMirror(IServiceNowTable serviceNow, IOption
         }
 
         var (added, removed) = full
-            ? await ReconcileAsync(result, desired, cancellationToken)
-            : await ApplyDeltaAsync(result.SysId, desired, change.Removed, index, cancellationToken);
+            ? await ReconcileAsync(sysId, readExisting: result.Outcome != RecordWriteOutcome.Created, desired, cancellationToken)
+            : await ApplyDeltaAsync(sysId, desired, change.Removed, index, cancellationToken);
 
         var changed = result.ChangedFields.ToList();
         if (added + removed > 0)
@@ -72,14 +87,16 @@ internal sealed class GroupMembershipMirror(IServiceNowTable serviceNow, IOption
 
         var action = result.Outcome switch
         {
-            UpsertOutcome.Created => ProvisioningAction.Created,
+            RecordWriteOutcome.Created => ProvisioningAction.Created,
+            RecordWriteOutcome.Adopted => ProvisioningAction.Adopted,
             _ when changed.Count > 0 => ProvisioningAction.Updated,
             _ => ProvisioningAction.Unchanged,
         };
-        var reason = added + removed + pending == 0
+        var members = added + removed + pending == 0
             ? null
             : $"{added} members added, {removed} removed, {pending} waiting for their users to be provisioned";
-        return new GroupOutcome(action, changed, reason, result.SysId);
+        var reason = action == ProvisioningAction.Adopted ? string.Join("; ", new[] { result.Reason, members }.OfType<string>()) : members;
+        return new GroupOutcome(action, changed, reason, sysId);
     }
 
     /// <summary>A deleted or out-of-scope group: inactive, with no members. Never deleted.</summary>
@@ -121,13 +138,13 @@ internal sealed class GroupMembershipMirror(IServiceNowTable serviceNow, IOption
     }
 
     /// <summary>A full read: the group's rows become exactly the desired users (duplicates dropped).</summary>
-    private async Task<(int Added, int Removed)> ReconcileAsync(UpsertResult result, HashSet<string> desired, CancellationToken cancellationToken)
+    private async Task<(int Added, int Removed)> ReconcileAsync(string groupSysId, bool readExisting, HashSet<string> desired, CancellationToken cancellationToken)
     {
         int added = 0, removed = 0;
         var existing = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (result.Outcome != UpsertOutcome.Created)
+        if (readExisting)
         {
-            await foreach (var row in serviceNow.QueryAsync(MemberTable, EncodedQuery.Where("group", result.SysId), ["sys_id", "user"], cancellationToken))
+            await foreach (var row in serviceNow.QueryAsync(MemberTable, EncodedQuery.Where("group", groupSysId), ["sys_id", "user"], cancellationToken))
             {
                 if (row["user"] is { Length: > 0 } user && !existing.TryAdd(user, row.SysId))
                 {
@@ -139,7 +156,7 @@ internal sealed class GroupMembershipMirror(IServiceNowTable serviceNow, IOption
 
         foreach (var userSysId in desired.Where(u => !existing.ContainsKey(u)))
         {
-            await serviceNow.CreateAsync(MemberTable, Membership(userSysId, result.SysId), cancellationToken);
+            await serviceNow.CreateAsync(MemberTable, Membership(userSysId, groupSysId), cancellationToken);
             added++;
         }
 

@@ -12,9 +12,18 @@ public sealed class AdoptionOptions
     /// </summary>
     public string MatchOn { get; set; } = "user_name,email";
 
+    /// <summary>
+    /// sys_user_group fields tried in order for a group no record carries the object id of: <c>name</c> (display name),
+    /// <c>email</c> (mail). Empty turns group adoption off.
+    /// </summary>
+    public string GroupMatchOn { get; set; } = "name";
+
     /// <summary>A task raised for a conflict (two records for one user, or a record linked to another object).</summary>
     public LifecycleRecordOptions ConflictTask { get; set; } = new() { Table = "sc_task" };
 
-    public IReadOnlyList<string> MatchFields =>
-        MatchOn.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    public IReadOnlyList<string> MatchFields => Split(MatchOn);
+
+    public IReadOnlyList<string> GroupMatchFields => Split(GroupMatchOn);
+
+    private static string[] Split(string fields) => fields.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }

@@ -24,9 +24,9 @@ internal sealed class BatchAdoption(IServiceNowTable serviceNow, UserAdoption ad
             decisions[id] = AdoptionDecision.None;
         }
 
-        foreach (var chunk in users.Where(u => u.Value.Count > 0 && UserAdoption.CanBatch(u.Value)).Chunk(Chunk))
+        foreach (var chunk in users.Where(u => u.Value.Count > 0 && AdoptionRules.CanBatch(u.Value)).Chunk(Chunk))
         {
-            var query = UserAdoption.BatchQuery(chunk.Select(u => u.Value))!;
+            var query = AdoptionRules.BatchQuery(chunk.Select(u => u.Value))!;
             var candidates = new List<ServiceNowRecord>();
             await foreach (var record in serviceNow.QueryAsync(ProvisionUserHandler.UserTable, query, adoption.CandidateFields, cancellationToken))
             {

@@ -104,7 +104,7 @@ internal sealed class ProvisionUserHandler(
         }
 
         var result = await _writer.WriteAsync(user, fields, message, firstAttempt: marker is null, cancellationToken);
-        if (result.Outcome == UserWriteOutcome.Conflict)
+        if (result.Outcome == RecordWriteOutcome.Conflict)
         {
             await RecordConflictAsync(message, user, result, cancellationToken);
             return;
@@ -113,9 +113,9 @@ internal sealed class ProvisionUserHandler(
         provisioned.Remember(user.Id, result.SysId!);
         var action = result.Outcome switch
         {
-            UserWriteOutcome.Created => ProvisioningAction.Created,
-            UserWriteOutcome.Adopted => ProvisioningAction.Adopted,
-            UserWriteOutcome.Updated => ProvisioningAction.Updated,
+            RecordWriteOutcome.Created => ProvisioningAction.Created,
+            RecordWriteOutcome.Adopted => ProvisioningAction.Adopted,
+            RecordWriteOutcome.Updated => ProvisioningAction.Updated,
             _ => ProvisioningAction.Unchanged,
         };
         var reasons = new List<string>(mapped.Notes);
@@ -210,7 +210,7 @@ internal sealed class ProvisionUserHandler(
     /// No write for a user whose existing records are ambiguous or taken: the decision is logged with what is in
     /// conflict and, by setting, a task asks a person to sort the records out (one per user, however often it recurs).
     /// </summary>
-    private async Task RecordConflictAsync(ChangeMessage message, DirectoryUser user, UserWriteResult result, CancellationToken cancellationToken)
+    private async Task RecordConflictAsync(ChangeMessage message, DirectoryUser user, RecordWriteResult result, CancellationToken cancellationToken)
     {
         logger.LogWarning("User {SubjectId} not written: {Reason}", user.Id, result.Reason);
         await AppendAsync(message, ProvisioningAction.Conflict, [], result.Reason, result.SysId, cancellationToken);

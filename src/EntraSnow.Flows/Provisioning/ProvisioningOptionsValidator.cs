@@ -69,6 +69,12 @@ internal sealed class ProvisioningOptionsValidator : IValidateOptions<Provisioni
             failures.Add("Provisioning:Adoption:MatchOn names a field twice.");
         }
 
+        var groupFields = options.Adoption.GroupMatchFields;
+        if (groupFields.Any(f => !Groups.GroupAdoption.Fields.Contains(f, StringComparer.Ordinal)) || groupFields.Distinct(StringComparer.Ordinal).Count() != groupFields.Count)
+        {
+            failures.Add($"Provisioning:Adoption:GroupMatchOn '{options.Adoption.GroupMatchOn}': each of name, email at most once (or empty).");
+        }
+
         if (options.Adoption.ConflictTask.Enabled && !IsFieldName(options.Adoption.ConflictTask.Table))
         {
             failures.Add("Provisioning:Adoption:ConflictTask:Table must name a ServiceNow table.");

@@ -1,0 +1,94 @@
+using EntraSnow.Connectors.ServiceNow;
+
+namespace EntraSnow.Flows.Provisioning;
+
+internal enum RecordWriteOutcome
+{
+    Created,
+    Updated,
+    Unchanged,
+    Adopted,
+    Conflict,
+}
+
+/// <param name="SysId">The record written (or, for a conflict, the first record in conflict).</param>
+/// <param name="Reason">Why it was adopted, or what is in conflict.</param>
+internal sealed record RecordWriteResult(RecordWriteOutcome Outcome, string? SysId, IReadOnlyList<string> ChangedFields, string? Reason = null);
+
+/// <summary>
+/// Writes the record of one Entra object into a table keyed by the object id field: the record carrying the object id
+/// when there is one (only the fields that differ), else the existing record <see cref="AdoptionRules"/> picks (stamped
+/// with the object id), else a new record.
+/// </summary>
+internal sealed class AdoptingWriter(IServiceNowTable serviceNow, string table, string objectIdField)
+{
+    /// <param name="fields">Every field to write, the object id included.</param>
+    /// <param name="matchValues">The object's values for the adoption fields, in order (none: adoption off).</param>
+    /// <param name="candidateFields">What to read of each candidate record.</param>
+    /// <param name="sharedBy">
+    /// Set when other Entra objects of the same run have the same match value: a record they would all adopt goes to none.
+    /// </param>
+    public async Task<RecordWriteResult> WriteAsync(string objectId, Dictionary<string, string?> fields, IReadOnlyList<(string Field, string Value)> matchValues,
+        IReadOnlyList<string> candidateFields, string? sharedBy, CancellationToken cancellationToken)
+    {
+        // Oldest first, so that if duplicates already exist the same record is always the one kept current.
+        var existing = await serviceNow.FindAsync(table, EncodedQuery.Where(objectIdField, objectId).OrderBy("sys_created_on"),
+            [.. fields.Keys.Append("sys_id").Distinct(StringComparer.Ordinal)], cancellationToken);
+        if (existing is not null)
+        {
+            if (!string.Equals(existing[objectIdField], objectId, StringComparison.OrdinalIgnoreCase))
+            {
+                // ServiceNow silently ignores query conditions on fields it does not know: refuse rather than overwrite a stranger.
+                throw new ServiceNowRequestException($"ServiceNow ignored the match on {table}.{objectIdField}; is the field name right?", 400, null);
+            }
+
+            var changes = RecordChanges.Between(existing, fields, objectIdField);
+            if (changes.Count == 0)
+            {
+                return new RecordWriteResult(RecordWriteOutcome.Unchanged, existing.SysId, []);
+            }
+
+            await serviceNow.UpdateAsync(table, existing.SysId, changes, cancellationToken);
+            return new RecordWriteResult(RecordWriteOutcome.Updated, existing.SysId, [.. changes.Keys]);
+        }
+
+        var decision = AdoptionDecision.None;
+        if (matchValues.Count > 0)
+        {
+            var candidates = new List<ServiceNowRecord>();
+            await foreach (var record in serviceNow.QueryAsync(table, AdoptionRules.CandidateQuery(matchValues), candidateFields, cancellationToken))
+            {
+                candidates.Add(record);
+            }
+
+            decision = AdoptionRules.Decide(table, objectIdField, objectId, matchValues, candidates);
+            if (decision.Verdict == AdoptionVerdict.Adopt && sharedBy is not null)
+            {
+                decision = decision with { Verdict = AdoptionVerdict.Conflict, Reason = $"conflict: {table} {decision.SysId} matches {sharedBy}; nothing written" };
+            }
+        }
+
+        return decision.Verdict switch
+        {
+            AdoptionVerdict.Conflict => new RecordWriteResult(RecordWriteOutcome.Conflict, decision.SysId, [], decision.Reason),
+            AdoptionVerdict.Adopt => await AdoptAsync(decision.SysId!, fields, decision.Reason, cancellationToken),
+            _ => await CreateAsync(fields, cancellationToken),
+        };
+    }
+
+    public async Task<RecordWriteResult> CreateAsync(Dictionary<string, string?> fields, CancellationToken cancellationToken)
+    {
+        var created = await serviceNow.CreateAsync(table, fields, cancellationToken);
+        return new RecordWriteResult(RecordWriteOutcome.Created, created.SysId, [.. fields.Keys]);
+    }
+
+    /// <summary>
+    /// One PATCH: the object id and every mapped field. The record's current values are not read first, which keeps
+    /// adopting an instance at one call per object.
+    /// </summary>
+    public async Task<RecordWriteResult> AdoptAsync(string sysId, Dictionary<string, string?> fields, string? reason, CancellationToken cancellationToken)
+    {
+        await serviceNow.UpdateAsync(table, sysId, fields, cancellationToken);
+        return new RecordWriteResult(RecordWriteOutcome.Adopted, sysId, [.. fields.Keys], reason ?? $"adopted an existing {table}");
+    }
+}
