@@ -12,8 +12,9 @@ internal enum RecordWriteOutcome
 }
 
 /// <param name="SysId">The record written (or, for a conflict, the first record in conflict).</param>
-/// <param name="Reason">Why it was adopted, or what is in conflict.</param>
-internal sealed record RecordWriteResult(RecordWriteOutcome Outcome, string? SysId, IReadOnlyList<string> ChangedFields, string? Reason = null);
+/// <param name="Reason">Why it was adopted or created so, or what is in conflict.</param>
+/// <param name="AskPerson">A conflict a person must resolve whatever the conflict task setting says (rehire policy Fail).</param>
+internal sealed record RecordWriteResult(RecordWriteOutcome Outcome, string? SysId, IReadOnlyList<string> ChangedFields, string? Reason = null, bool AskPerson = false);
 
 /// <summary>
 /// Writes the record of one Entra object into a table keyed by the object id field: the record carrying the object id
@@ -28,8 +29,10 @@ internal sealed class AdoptingWriter(IServiceNowTable serviceNow, string table, 
     /// <param name="sharedBy">
     /// Set when other Entra objects of the same run have the same match value: a record they would all adopt goes to none.
     /// </param>
+    /// <param name="reuse">Decides a <see cref="AdoptionVerdict.Reuse"/> (users); without it such a record is a conflict.</param>
     public async Task<RecordWriteResult> WriteAsync(string objectId, Dictionary<string, string?> fields, IReadOnlyList<(string Field, string Value)> matchValues,
-        IReadOnlyList<string> candidateFields, string? sharedBy, CancellationToken cancellationToken)
+        IReadOnlyList<string> candidateFields, string? sharedBy, CancellationToken cancellationToken,
+        Func<AdoptionDecision, CancellationToken, Task<RecordWriteResult>>? reuse = null)
     {
         // Oldest first, so that if duplicates already exist the same record is always the one kept current.
         var existing = await serviceNow.FindAsync(table, EncodedQuery.Where(objectIdField, objectId).OrderBy("sys_created_on"),
@@ -70,7 +73,8 @@ internal sealed class AdoptingWriter(IServiceNowTable serviceNow, string table, 
 
         return decision.Verdict switch
         {
-            AdoptionVerdict.Conflict => new RecordWriteResult(RecordWriteOutcome.Conflict, decision.SysId, [], decision.Reason),
+            AdoptionVerdict.Reuse when reuse is not null => await reuse(decision, cancellationToken),
+            AdoptionVerdict.Conflict or AdoptionVerdict.Reuse => new RecordWriteResult(RecordWriteOutcome.Conflict, decision.SysId, [], decision.Reason),
             AdoptionVerdict.Adopt => await AdoptAsync(decision.SysId!, fields, decision.Reason, cancellationToken),
             _ => await CreateAsync(fields, cancellationToken),
         };

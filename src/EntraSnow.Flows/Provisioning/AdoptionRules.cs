@@ -12,10 +12,18 @@ internal enum AdoptionVerdict
 
     /// <summary>Ambiguous or taken: nothing is written.</summary>
     Conflict,
+
+    /// <summary>
+    /// The one record that matched is inactive and linked to another object: if Entra no longer has that object, the
+    /// rehire policy decides; otherwise it is a conflict.
+    /// </summary>
+    Reuse,
 }
 
 /// <param name="SysId">The record adopted, or the first record in conflict.</param>
-internal sealed record AdoptionDecision(AdoptionVerdict Verdict, string? SysId, string Reason)
+/// <param name="LinkedTo">For <see cref="AdoptionVerdict.Reuse"/>: the object id the record carries.</param>
+/// <param name="Field">For <see cref="AdoptionVerdict.Reuse"/>: the field that matched, and its value.</param>
+internal sealed record AdoptionDecision(AdoptionVerdict Verdict, string? SysId, string Reason, string? LinkedTo = null, string? Field = null, string? Value = null)
 {
     public static AdoptionDecision None { get; } = new(AdoptionVerdict.NoMatch, null, "no existing record matched");
 }
@@ -51,8 +59,10 @@ internal static class AdoptionRules
             var record = matches[0];
             if (record[objectIdField] is { Length: > 0 } linked && !string.Equals(linked, objectId, StringComparison.OrdinalIgnoreCase))
             {
-                return new AdoptionDecision(AdoptionVerdict.Conflict, record.SysId,
-                    $"conflict: the {table} with {field} '{value}' ({record.SysId}) is linked to another Entra object ({linked}); nothing written");
+                var inactive = string.Equals(record["active"], "false", StringComparison.OrdinalIgnoreCase);
+                return new AdoptionDecision(inactive ? AdoptionVerdict.Reuse : AdoptionVerdict.Conflict, record.SysId,
+                    $"conflict: the {(inactive ? "inactive " : string.Empty)}{table} with {field} '{value}' ({record.SysId}) is linked to another Entra object ({linked}); nothing written",
+                    linked, field, value);
             }
 
             return new AdoptionDecision(AdoptionVerdict.Adopt, record.SysId, $"adopted: the existing {table} with {field} '{value}' had no Entra object id");

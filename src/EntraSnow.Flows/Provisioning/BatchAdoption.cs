@@ -35,7 +35,11 @@ internal sealed class BatchAdoption(IServiceNowTable serviceNow, UserAdoption ad
 
             foreach (var (id, values) in chunk)
             {
-                decisions[id] = adoption.Decide(id, values, candidates);
+                // A name reused from a deleted object needs Entra asked about that object: the user's handler does it.
+                if (adoption.Decide(id, values, candidates) is { Verdict: not AdoptionVerdict.Reuse } decision)
+                {
+                    decisions[id] = decision;
+                }
             }
         }
 

@@ -31,7 +31,7 @@ internal sealed class ProvisionUserHandler(
 {
     internal const string UserTable = "sys_user";
 
-    private readonly SysUserWriter _writer = new(serviceNow, options);
+    private readonly SysUserWriter _writer = new(serviceNow, directory, options);
 
     public string Queue => QueueNames.UserChanges;
 
@@ -120,9 +120,9 @@ internal sealed class ProvisionUserHandler(
         };
         var reasons = new List<string>(mapped.Notes);
         var activeChanged = action == ProvisioningAction.Updated && result.ChangedFields.Contains("active");
-        if (action == ProvisioningAction.Adopted)
+        if (action is ProvisioningAction.Adopted or ProvisioningAction.Created && result.Reason is not null)
         {
-            reasons.Insert(0, result.Reason!);
+            reasons.Insert(0, result.Reason);
         }
         else if (activeChanged && enabled)
         {
@@ -215,7 +215,7 @@ internal sealed class ProvisionUserHandler(
         logger.LogWarning("User {SubjectId} not written: {Reason}", user.Id, result.Reason);
         await AppendAsync(message, ProvisioningAction.Conflict, [], result.Reason, result.SysId, cancellationToken);
         var task = options.Value.Adoption.ConflictTask;
-        if (task.Enabled)
+        if (task.Enabled || result.AskPerson)
         {
             await RaiseLifecycleRecordAsync(task, $"entrasnow:adoption-conflict:{user.Id}", null,
                 $"EntraSnow cannot match {user.UserPrincipalName} to one sys_user: {result.Reason}", cancellationToken);

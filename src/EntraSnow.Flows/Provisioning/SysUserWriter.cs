@@ -10,7 +10,7 @@ namespace EntraSnow.Flows.Provisioning;
 /// the full sync already found out (no record, a record to adopt, a conflict) is taken from the message the first
 /// time, saving the lookups.
 /// </summary>
-internal sealed class SysUserWriter(IServiceNowTable serviceNow, IOptions<ProvisioningOptions> options)
+internal sealed class SysUserWriter(IServiceNowTable serviceNow, IDirectory directory, IOptions<ProvisioningOptions> options)
 {
     private readonly UserAdoption _adoption = new(options.Value);
     private readonly AdoptingWriter _writer = new(serviceNow, ProvisionUserHandler.UserTable, options.Value.ObjectIdField);
@@ -38,11 +38,42 @@ internal sealed class SysUserWriter(IServiceNowTable serviceNow, IOptions<Provis
 
         if (_adoption.Enabled)
         {
-            return await _writer.WriteAsync(user.Id, fields, _adoption.MatchValues(user), _adoption.CandidateFields, sharedBy: null, cancellationToken);
+            return await _writer.WriteAsync(user.Id, fields, _adoption.MatchValues(user), _adoption.CandidateFields, sharedBy: null, cancellationToken,
+                (decision, token) => ReuseAsync(decision, fields, token));
         }
 
         var result = await serviceNow.UpsertAsync(ProvisionUserHandler.UserTable, settings.EffectiveMatchingField, fields[settings.EffectiveMatchingField]!, fields, cancellationToken);
         return ToWriteResult(result);
+    }
+
+    /// <summary>
+    /// The user's name is on an inactive record linked to another object. If Entra still has that object, the record is
+    /// not ours to take (a conflict); if not, <see cref="AdoptionOptions.Rehire"/> decides.
+    /// </summary>
+    private async Task<RecordWriteResult> ReuseAsync(AdoptionDecision decision, Dictionary<string, string?> fields, CancellationToken cancellationToken)
+    {
+        var previous = await directory.GetUserAsync(decision.LinkedTo!, cancellationToken);
+        if (previous is { Removed: null })
+        {
+            return new RecordWriteResult(RecordWriteOutcome.Conflict, decision.SysId, [], decision.Reason);
+        }
+
+        var policy = options.Value.Adoption.Rehire;
+        var what = $"the inactive sys_user with {decision.Field} '{decision.Value}' ({decision.SysId}) belonged to Entra object {decision.LinkedTo}, which Entra no longer has";
+        switch (policy)
+        {
+            case RehirePolicy.Relink:
+                return await _writer.AdoptAsync(decision.SysId!, fields, $"relinked: {what}; reactivated with its history (rehire policy Relink)", cancellationToken);
+            case RehirePolicy.New:
+                var formerName = $"{decision.Value}.former-{decision.LinkedTo![..Math.Min(8, decision.LinkedTo!.Length)]}";
+                await serviceNow.UpdateAsync(ProvisionUserHandler.UserTable, decision.SysId!,
+                    new Dictionary<string, string?>(StringComparer.Ordinal) { [decision.Field!] = formerName }, cancellationToken);
+                var created = await _writer.CreateAsync(fields, cancellationToken);
+                return created with { Reason = $"created: {what}; it keeps its history as {decision.Field} '{formerName}' (rehire policy New)" };
+            default:
+                return new RecordWriteResult(RecordWriteOutcome.Conflict, decision.SysId, [],
+                    $"conflict: {what}; the rehire policy is Fail: nothing written", AskPerson: true);
+        }
     }
 
     public static RecordWriteResult ToWriteResult(UpsertResult result) => new(result.Outcome switch
