@@ -71,7 +71,7 @@ vm.runInContext(fs.readFileSync(scriptPath, 'utf8'), context, { filename: script
 const sender = vm.runInContext('new EntraSnowWebhook()', context);
 const route = vm.runInContext('EntraSnowWebhook.ROUTES', context)[input.kind];
 if (!route) {
-    throw new Error('kind must be passwordReset or accessRequest, not ' + input.kind);
+    throw new Error('kind must be passwordReset, accessRequest or changeDecision, not ' + input.kind);
 }
 
 const result = sender.send(route, input.payload || {});

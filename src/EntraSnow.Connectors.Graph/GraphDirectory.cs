@@ -375,7 +375,7 @@ internal sealed partial class GraphDirectory(
             () => client.Users[userId].RevokeSignInSessions.PostAsRevokeSignInSessionsPostResponseAsync(cancellationToken: cancellationToken),
             cancellationToken);
 
-    public async Task AddGroupMemberAsync(string groupId, string userId, CancellationToken cancellationToken = default)
+    public async Task<bool> AddGroupMemberAsync(string groupId, string userId, CancellationToken cancellationToken = default)
     {
         try
         {
@@ -383,23 +383,27 @@ internal sealed partial class GraphDirectory(
             {
                 OdataId = $"{options.Value.BaseUri}/directoryObjects/{Uri.EscapeDataString(userId)}",
             }, cancellationToken: cancellationToken), cancellationToken);
+            return true;
         }
         catch (GraphRequestException ex) when (ex.StatusCode == 400 && ex.Message.Contains("already exist", StringComparison.OrdinalIgnoreCase))
         {
             logger.LogDebug("User {UserId} is already a member of group {GroupId}", userId, groupId);
+            return false;
         }
     }
 
-    public async Task RemoveGroupMemberAsync(string groupId, string userId, CancellationToken cancellationToken = default)
+    public async Task<bool> RemoveGroupMemberAsync(string groupId, string userId, CancellationToken cancellationToken = default)
     {
         try
         {
             await GraphErrors.RunAsync("DELETE group member",
                 () => client.Groups[groupId].Members[userId].Ref.DeleteAsync(cancellationToken: cancellationToken), cancellationToken);
+            return true;
         }
         catch (GraphRequestException ex) when (ex.IsNotFound())
         {
             logger.LogDebug("User {UserId} was not a member of group {GroupId}", userId, groupId);
+            return false;
         }
     }
 }

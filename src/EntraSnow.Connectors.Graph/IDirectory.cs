@@ -80,10 +80,12 @@ public interface IDirectory
     Task RevokeSignInSessionsAsync(string userId, CancellationToken cancellationToken = default);
 
     /// <summary>Adds a member; already a member is not an error.</summary>
-    Task AddGroupMemberAsync(string groupId, string userId, CancellationToken cancellationToken = default);
+    /// <returns>true when the member was added; false when they were a member already.</returns>
+    Task<bool> AddGroupMemberAsync(string groupId, string userId, CancellationToken cancellationToken = default);
 
     /// <summary>Removes a member; not a member is not an error.</summary>
-    Task RemoveGroupMemberAsync(string groupId, string userId, CancellationToken cancellationToken = default);
+    /// <returns>true when the member was removed; false when they were not a member.</returns>
+    Task<bool> RemoveGroupMemberAsync(string groupId, string userId, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Graph subscriptions (change notifications).</summary>

@@ -36,9 +36,9 @@ public sealed class ServiceNowWebhookFunctionsTests : IDisposable
 
     public void Dispose() => _provider.Dispose();
 
-    private async Task<int> Post(Func<ServiceNowWebhookFunctions, HttpRequest, Task<IResult>> function, string secret)
+    private async Task<int> Post(Func<ServiceNowWebhookFunctions, HttpRequest, Task<IResult>> function, string secret, string json = Body)
     {
-        var body = Encoding.UTF8.GetBytes(Body);
+        var body = Encoding.UTF8.GetBytes(json);
         var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         var context = new DefaultHttpContext { RequestServices = _provider };
         context.Request.Method = "POST";
@@ -63,6 +63,18 @@ public sealed class ServiceNowWebhookFunctionsTests : IDisposable
         Assert.Equal(202, first);
         Assert.Equal(401, replay);
         await _queue.Received(1).SendAsync(QueueNames.AccessRequests, Arg.Any<IReadOnlyList<ChangeMessage>>(), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task A_signed_change_decision_is_queued_on_access_requests_before_the_function_answers_202()
+    {
+        const string decision = """{"table":"change_request","sys_id":"a1b2c3d4e5f60718293a4b5c6d7e8f90","number":"CHG0010001","approval":"rejected"}""";
+
+        var status = await Post((f, r) => f.ChangeDecision(r, CancellationToken.None), Secret, decision);
+
+        Assert.Equal(202, status);
+        await _queue.Received(1).SendAsync(QueueNames.AccessRequests,
+            Arg.Is<IReadOnlyList<ChangeMessage>>(m => m.Single().Kind == MessageKinds.ChangeDecision), Arg.Any<CancellationToken>());
     }
 
     [Fact]

@@ -16,6 +16,7 @@ public sealed class GraphPermissionTests
         (new() { ["INACTIVE_SWEEP_ENABLED"] = "true", ["INACTIVE_SWEEP_DISABLE_ACCOUNTS"] = "true" }, ["AuditLog.Read.All", "User.EnableDisableAccount.All"]),
         (new() { ["INACTIVE_SWEEP_DISABLE_ACCOUNTS"] = "true" }, []), // the sweep itself is off
         (new() { ["ACCESS_REQUESTS_ENABLED"] = "true" }, ["GroupMember.ReadWrite.All"]),
+        (new() { ["REMOVE_UNTIL_APPROVED_ENABLED"] = "true" }, ["GroupMember.ReadWrite.All"]),
         (new() { ["PASSWORD_RESET_ENABLED"] = "true" }, ["UserAuthenticationMethod.ReadWrite.All", "RoleManagement.Read.Directory", "Mail.Send"]),
         (new() { ["PASSWORD_RESET_ENABLED"] = "True", ["PASSWORD_RESET_METHOD"] = "Password" }, ["User-PasswordProfile.ReadWrite.All", "RoleManagement.Read.Directory", "Mail.Send"]),
         (new() { ["PASSWORD_RESET_ENABLED"] = "true", ["PASSWORD_RESET_REVOKE_SESSIONS"] = "true" }, ["UserAuthenticationMethod.ReadWrite.All", "RoleManagement.Read.Directory", "Mail.Send", "User.RevokeSessions.All"]),

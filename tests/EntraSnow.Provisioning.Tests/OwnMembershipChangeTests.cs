@@ -23,7 +23,7 @@ public sealed class OwnMembershipChangeTests
         _world.Directory.GetGroupAsync(FinanceId, Arg.Any<CancellationToken>()).Returns(new DirectoryGroup { Id = FinanceId, DisplayName = "Finance-Approvers" });
     }
 
-    private MembershipFulfilment Fulfilment() => new(_world.Directory, new MembershipLedger(_world.Checkpoints), NullLogger<MembershipFulfilment>.Instance);
+    private MembershipFulfilment Fulfilment() => new(_world.Directory, new MembershipLedger(_world.Checkpoints), _world.Clock, NullLogger<MembershipFulfilment>.Instance);
 
     private async Task DeltaAsync(DirectoryGroup item, string link)
     {
@@ -38,6 +38,7 @@ public sealed class OwnMembershipChangeTests
         _world.GroupChanges.SensitiveGroups.Add(new SensitiveGroup { GroupId = FinanceId, Policy = SensitiveGroupPolicies.Approve });
         await DeltaAsync(new DirectoryGroup { Id = FinanceId, DisplayName = "Finance-Approvers", MembersAdded = [AlexId] }, "baseline");
 
+        _world.Directory.AddGroupMemberAsync(FinanceId, AdeleId, Arg.Any<CancellationToken>()).Returns(true);
         await Fulfilment().AddAsync(FinanceId, AdeleId, "RITM0010001", CancellationToken.None);
         await DeltaAsync(new DirectoryGroup { Id = FinanceId, MembersAdded = [AdeleId] }, "link-1");
 
@@ -48,7 +49,35 @@ public sealed class OwnMembershipChangeTests
         Assert.Equal("3", record["state"]);
         Assert.Equal("successful", record["close_code"]);
         Assert.False(record.ContainsKey("approval"));
-        Assert.Null(await new MembershipLedger(_world.Checkpoints).GetOwnChangeAsync(FinanceId, AdeleId, CancellationToken.None));
+        Assert.Null(await new MembershipLedger(_world.Checkpoints).GetOwnChangeAsync(FinanceId, AdeleId, isMember: true, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_removal_waiting_for_its_delta_and_the_re_add_after_it_explain_one_transition_each()
+    {
+        await DeltaAsync(new DirectoryGroup { Id = FinanceId, DisplayName = "Finance-Approvers", MembersAdded = [AdeleId] }, "baseline");
+        _world.Directory.RemoveGroupMemberAsync(FinanceId, AdeleId, Arg.Any<CancellationToken>()).Returns(true);
+        _world.Directory.AddGroupMemberAsync(FinanceId, AdeleId, Arg.Any<CancellationToken>()).Returns(true);
+
+        await Fulfilment().RemoveAsync(FinanceId, AdeleId, "CHG0010001", CancellationToken.None);
+        await Fulfilment().AddAsync(FinanceId, AdeleId, "CHG0010001", CancellationToken.None);
+        await DeltaAsync(new DirectoryGroup { Id = FinanceId, MembersRemoved = [AdeleId] }, "link-1");
+        await DeltaAsync(new DirectoryGroup { Id = FinanceId, MembersAdded = [AdeleId] }, "link-2");
+
+        Assert.Equal(2, _world.ChangeRequests.Count);
+        Assert.All(_world.ChangeRequests, r => Assert.Contains("Changed by: EntraSnow, for CHG0010001", r["description"]));
+    }
+
+    [Fact]
+    public async Task A_note_older_than_a_day_explains_nothing()
+    {
+        await DeltaAsync(new DirectoryGroup { Id = FinanceId, DisplayName = "Finance-Approvers", MembersAdded = [AlexId] }, "baseline");
+        await Fulfilment().AddAsync(FinanceId, AdeleId, "RITM0010001", CancellationToken.None);
+
+        _world.Clock.Advance(MembershipChangeRecorder.OwnChangeWindow + TimeSpan.FromMinutes(1));
+        await DeltaAsync(new DirectoryGroup { Id = FinanceId, MembersAdded = [AdeleId] }, "link-1");
+
+        Assert.Contains("Changed by: actor not read", Assert.Single(_world.ChangeRequests)["description"]);
     }
 
     [Fact]

@@ -71,7 +71,7 @@ public sealed class RetentionTests
         await _world.Checkpoints.SetAsync("groupmember:g-gone:u1", "in:1");
         await _world.Checkpoints.SetAsync("groupmember:g-gone:u2", "out:2");
         await _world.Checkpoints.SetAsync("groupmember:g-kept:u1", "in:1");
-        await _world.Checkpoints.SetAsync("groupmember-own:g-gone:u3", "in:RITM0010001");
+        await _world.Checkpoints.SetAsync("groupmember-own:g-gone:u3:in", "1796180604:RITM0010001");
         await _world.Queue.SendAsync(QueueNames.GroupChanges, [ProvisioningWorld.Message(MessageKinds.GroupSync, "g-gone")]);
         await _world.DrainAsync();
         Assert.Contains("deleted:group:g-gone", _world.Checkpoints.Values.Keys);

@@ -12,12 +12,15 @@ namespace EntraSnow.Flows.AccessRequests;
 /// when it is approved, names the group and action the webhook named, is for a person with an Entra account, and the
 /// group is on the allow-list (<see cref="AccessRequestOptions"/>); otherwise the ticket is closed incomplete with a
 /// work note saying why, and nothing changes in Entra. The member is added or removed through
-/// <see cref="MembershipFulfilment"/>, so the change record the group delta writes names the ticket.
+/// <see cref="MembershipFulfilment"/>, so the change record the group delta writes names the ticket. The queue also
+/// carries ServiceNow's decisions on changes a sensitive group waits for (<see cref="ChangeDecisions"/>), which re-add
+/// through the same path.
 /// </summary>
 internal sealed class AccessRequestHandler(
     CatalogTicketStore tickets,
     IDirectory directory,
     MembershipFulfilment fulfilment,
+    ChangeDecisions decisions,
     IOptions<AccessRequestOptions> options) : IMessageHandler
 {
     public const string Approved = "approved";
@@ -30,6 +33,11 @@ internal sealed class AccessRequestHandler(
 
     public Task HandleAsync(ChangeMessage message, CancellationToken cancellationToken)
     {
+        if (message.Kind == MessageKinds.ChangeDecision)
+        {
+            return decisions.ApplyAsync(message, cancellationToken);
+        }
+
         if (message.Kind != MessageKinds.AccessRequest)
         {
             throw new PermanentFailureException($"The access-requests queue does not handle '{message.Kind}' messages.");

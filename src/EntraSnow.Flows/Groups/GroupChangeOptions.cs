@@ -11,7 +11,16 @@ public static class SensitiveGroupPolicies
     /// <summary>A <c>normal</c> change waiting in Authorize; nothing is done in Entra.</summary>
     public const string Approve = "approve";
 
-    public static readonly IReadOnlyList<string> All = [Record, Approve];
+    /// <summary>
+    /// The member is removed in Entra at once and a <c>normal</c> change waits in Authorize; ServiceNow's approval
+    /// (a signed callback) puts them back, a rejection leaves them out (<see cref="ChangeDecisions"/>).
+    /// </summary>
+    public const string RemoveUntilApproved = "remove-until-approved";
+
+    public static readonly IReadOnlyList<string> All = [Record, Approve, RemoveUntilApproved];
+
+    /// <summary>Whether changes under <paramref name="policy"/> wait for approval in Authorize.</summary>
+    public static bool AsksApproval(string policy) => policy is Approve or RemoveUntilApproved;
 }
 
 /// <summary>A group whose membership changes need more than an audit record.</summary>

@@ -31,12 +31,17 @@ public static class GroupChangesServiceCollectionExtensions
 
     /// <summary>
     /// Changing group memberships in Entra on behalf of a ticket (<see cref="MembershipFulfilment"/>), noted in the
-    /// ledger so the change records recognise EntraSnow's own changes. The host supplies IDirectory and ICheckpointStore.
+    /// ledger so the change records recognise EntraSnow's own changes, and carrying out ServiceNow's decisions on
+    /// changes that wait for approval (<see cref="ChangeDecisions"/>). The host supplies IDirectory, IServiceNowTable
+    /// and ICheckpointStore.
     /// </summary>
     public static IServiceCollection AddMembershipFulfilment(this IServiceCollection services)
     {
+        services.AddOptions<GroupChangeOptions>();
+        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<MembershipLedger>();
         services.TryAddSingleton<MembershipFulfilment>();
+        services.TryAddSingleton<ChangeDecisions>();
         return services;
     }
 }

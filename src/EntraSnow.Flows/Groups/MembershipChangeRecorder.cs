@@ -16,6 +16,7 @@ internal sealed class MembershipChangeRecorder(
     IDirectory directory,
     IServiceNowTable serviceNow,
     MembershipLedger ledger,
+    MembershipFulfilment fulfilment,
     ChangeAssignmentGroup assignmentGroup,
     IMembershipActors actors,
     IOptions<GroupChangeOptions> options,
@@ -34,8 +35,15 @@ internal sealed class MembershipChangeRecorder(
     // A change EntraSnow made itself is done, for the ticket that asked: recorded closed.
     private const string ClosedState = "3";
 
+    /// <summary>
+    /// How long a note of EntraSnow's own change explains a transition. Long enough for a delta delayed by an outage;
+    /// short enough that a note whose change was never reported on its own (a removal and re-add seen as one reading)
+    /// cannot explain, and so exempt from a sensitive group's policy, a change made much later by someone else.
+    /// </summary>
+    internal static readonly TimeSpan OwnChangeWindow = TimeSpan.FromHours(24);
+
     /// <param name="OwnTicket">The ticket EntraSnow made this change for (<see cref="MembershipFulfilment"/>); null for anyone else's change.</param>
-    /// <param name="Noted">Whether the ledger held a note of an own change for the pair, to forget once recorded.</param>
+    /// <param name="Noted">Whether the ledger held a note of an own change to this state, to forget once recorded.</param>
     private sealed record Transition(string MemberId, bool IsGroup, MembershipState Next, string? OwnTicket = null, bool Noted = false);
 
     /// <summary>
@@ -71,9 +79,9 @@ internal sealed class MembershipChangeRecorder(
                 continue; // Already recorded: a replayed delta, a redelivered message, a full re-read.
             }
 
-            var own = isGroup ? null : await ledger.GetOwnChangeAsync(groupId, memberId, cancellationToken);
+            var own = await ledger.GetOwnChangeAsync(groupId, memberId, isMember, cancellationToken);
             transitions.Add(new Transition(memberId, isGroup, new MembershipState(isMember, (state?.Transitions ?? 0) + 1),
-                own?.IsMember == isMember ? own.Ticket : null, own is not null));
+                own is not null && clock.GetUtcNow() - own.At <= OwnChangeWindow ? own.Ticket : null, own is not null));
         }
 
         if (transitions.Count == 0)
@@ -85,7 +93,10 @@ internal sealed class MembershipChangeRecorder(
         var assignment = await assignmentGroup.SysIdAsync(cancellationToken);
         // One audit log read for the group's whole run, never one per member.
         var actorLookup = await actors.ReadAsync(groupId, transitions.Count, cancellationToken);
-        if (transitions.Count > options.Value.MaxRecordsPerGroupPerRun)
+
+        // Under remove-until-approved every member waits for their own approval: no summary record stands for them.
+        var removeUntilApproved = options.Value.PolicyOf(groupId) == SensitiveGroupPolicies.RemoveUntilApproved;
+        if (transitions.Count > options.Value.MaxRecordsPerGroupPerRun && !removeUntilApproved)
         {
             return await RecordSummaryAsync(message, groupId, groupName, transitions, runKey, index, assignment, actorLookup, cancellationToken);
         }
@@ -96,15 +107,23 @@ internal sealed class MembershipChangeRecorder(
         {
             var correlationId = CorrelationId(groupId, transition.MemberId, transition.Next);
             var existing = await serviceNow.FindAsync(Table, EncodedQuery.Where("correlation_id", correlationId), ["sys_id", "number"], cancellationToken);
+            var number = existing?["number"];
             if (existing is null)
             {
                 var fields = Fields(message, groupId, groupName, members[transition.MemberId], transition.Next.IsMember, correlationId, assignment,
                     actorLookup.ActorOf(transition.MemberId, transition.Next.IsMember), transition.OwnTicket);
                 var record = await serviceNow.CreateAsync(Table, fields, cancellationToken);
+                number = record["number"];
                 created++;
                 logger.LogInformation("Change {Number} records {Member} {Direction} group {GroupId}{Own} (correlation {CorrelationId})",
                     record["number"], transition.MemberId, transition.Next.IsMember ? "added to" : "removed from", groupId,
                     transition.OwnTicket is null ? string.Empty : $" by EntraSnow for {transition.OwnTicket}", message.CorrelationId);
+            }
+
+            if (removeUntilApproved && transition.Next.IsMember && transition.OwnTicket is null)
+            {
+                await RemoveUntilApprovedAsync(groupId, transition, number ?? correlationId, cancellationToken);
+                continue;
             }
 
             await SetAsync(groupId, transition, cancellationToken);
@@ -149,12 +168,28 @@ internal sealed class MembershipChangeRecorder(
         return created;
     }
 
+    /// <summary>
+    /// Takes the member out at once, noted as EntraSnow's own change for <paramref name="change"/> (so the removal is
+    /// not recorded as unexplained). The ledger moves last: a run that dies before it finds the record again and removes
+    /// again (a member already gone is success), so nobody keeps access for want of a retry.
+    /// </summary>
+    private async Task RemoveUntilApprovedAsync(string groupId, Transition transition, string change, CancellationToken cancellationToken)
+    {
+        if (transition.Noted)
+        {
+            await ledger.ClearOwnChangeAsync(groupId, transition.MemberId, transition.Next.IsMember, cancellationToken);
+        }
+
+        await fulfilment.RemoveAsync(groupId, transition.MemberId, change, cancellationToken);
+        await ledger.SetAsync(groupId, transition.MemberId, transition.Next, cancellationToken);
+    }
+
     private async Task SetAsync(string groupId, Transition transition, CancellationToken cancellationToken)
     {
         await ledger.SetAsync(groupId, transition.MemberId, transition.Next, cancellationToken);
         if (transition.Noted)
         {
-            await ledger.ClearOwnChangeAsync(groupId, transition.MemberId, cancellationToken);
+            await ledger.ClearOwnChangeAsync(groupId, transition.MemberId, transition.Next.IsMember, cancellationToken);
         }
     }
 
@@ -170,7 +205,8 @@ internal sealed class MembershipChangeRecorder(
         string? actor, string? ownTicket = null)
     {
         var settings = options.Value;
-        var approve = ownTicket is null && settings.PolicyOf(groupId) == SensitiveGroupPolicies.Approve;
+        var policy = settings.PolicyOf(groupId);
+        var approve = ownTicket is null && SensitiveGroupPolicies.AsksApproval(policy);
         var fields = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             ["type"] = approve ? "normal" : settings.ChangeType,
@@ -191,6 +227,11 @@ internal sealed class MembershipChangeRecorder(
             fields["state"] = ClosedState;
             fields["close_code"] = "successful";
             fields["close_notes"] = $"Carried out by EntraSnow for {ownTicket}.";
+        }
+
+        if (approve && added && member is not null && policy == SensitiveGroupPolicies.RemoveUntilApproved)
+        {
+            fields["description"] += "\n\nEntraSnow removed the member from the group at once (policy remove-until-approved): approving this change puts them back, rejecting it leaves them out.";
         }
 
         if (approve)

@@ -10,7 +10,7 @@ namespace EntraSnow.Flows.Groups;
 /// an unexplained change (which a sensitive group's policy would undo). Idempotent: adding a member already there or
 /// removing one already gone succeeds, so a redelivered request changes nothing twice.
 /// </summary>
-internal sealed class MembershipFulfilment(IDirectory directory, MembershipLedger ledger, ILogger<MembershipFulfilment> logger)
+internal sealed class MembershipFulfilment(IDirectory directory, MembershipLedger ledger, TimeProvider clock, ILogger<MembershipFulfilment> logger)
 {
     public Task AddAsync(string groupId, string userId, string ticket, CancellationToken cancellationToken) =>
         ChangeAsync(groupId, userId, add: true, ticket, cancellationToken);
@@ -20,17 +20,17 @@ internal sealed class MembershipFulfilment(IDirectory directory, MembershipLedge
 
     private async Task ChangeAsync(string groupId, string userId, bool add, string ticket, CancellationToken cancellationToken)
     {
-        await ledger.MarkOwnChangeAsync(groupId, userId, new OwnChange(add, ticket), cancellationToken);
-        if (add)
+        await ledger.MarkOwnChangeAsync(groupId, userId, new OwnChange(add, ticket, clock.GetUtcNow()), cancellationToken);
+        var changed = add
+            ? await directory.AddGroupMemberAsync(groupId, userId, cancellationToken)
+            : await directory.RemoveGroupMemberAsync(groupId, userId, cancellationToken);
+        if (!changed && (await ledger.GetAsync(groupId, userId, cancellationToken))?.IsMember == add)
         {
-            await directory.AddGroupMemberAsync(groupId, userId, cancellationToken);
-        }
-        else
-        {
-            await directory.RemoveGroupMemberAsync(groupId, userId, cancellationToken);
+            // Nothing changed and nothing is waiting to be recorded: a note left now would explain someone else's later change.
+            await ledger.ClearOwnChangeAsync(groupId, userId, add, cancellationToken);
         }
 
-        logger.LogInformation("{Direction} {UserId} {Preposition} group {GroupId} for {Ticket}",
-            add ? "Added" : "Removed", userId, add ? "to" : "from", groupId, ticket);
+        logger.LogInformation("{Direction} {UserId} {Preposition} group {GroupId} for {Ticket}{Already}",
+            add ? "Added" : "Removed", userId, add ? "to" : "from", groupId, ticket, changed ? string.Empty : " (it was so already)");
     }
 }

@@ -6,8 +6,11 @@ namespace EntraSnow.Flows.Groups;
 /// <summary>The last recorded state of one (group, member) pair and how many transitions it has had.</summary>
 internal readonly record struct MembershipState(bool IsMember, int Transitions);
 
-/// <summary>A membership change EntraSnow is making itself (<paramref name="IsMember"/>: the state it moves to), and the ticket it does it for.</summary>
-internal sealed record OwnChange(bool IsMember, string Ticket);
+/// <summary>
+/// A membership change EntraSnow is making itself (<paramref name="IsMember"/>: the state it moves to), the ticket it
+/// does it for, and when it noted it.
+/// </summary>
+internal sealed record OwnChange(bool IsMember, string Ticket, DateTimeOffset At);
 
 /// <summary>
 /// The last membership state EntraSnow recorded per (group, member), kept in the checkpoint store. A change record is
@@ -34,28 +37,28 @@ internal sealed class MembershipLedger(ICheckpointStore checkpoints)
     /// <summary>
     /// Notes, before EntraSnow writes to Entra, that the coming change of this pair is its own, done for
     /// <paramref name="change"/>'s ticket: the delta that reports it then links it to the ticket instead of recording it
-    /// as unexplained (or, in a sensitive group, removing the member again).
+    /// as unexplained (or, in a sensitive group, removing the member again). One note per direction, so a removal still
+    /// waiting for its delta and the re-add that follows it explain one transition each.
     /// </summary>
     public Task MarkOwnChangeAsync(string groupId, string memberId, OwnChange change, CancellationToken cancellationToken) =>
-        checkpoints.SetAsync(OwnKey(groupId, memberId), $"{(change.IsMember ? "in" : "out")}:{change.Ticket}", cancellationToken);
+        checkpoints.SetAsync(OwnKey(groupId, memberId, change.IsMember),
+            $"{change.At.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}:{change.Ticket}", cancellationToken);
 
-    /// <summary>The change EntraSnow noted it is making to this pair, if any.</summary>
-    public async Task<OwnChange?> GetOwnChangeAsync(string groupId, string memberId, CancellationToken cancellationToken) =>
-        await checkpoints.GetAsync(OwnKey(groupId, memberId), cancellationToken) is { } value && value.Split(':', 2) is [var state and ("in" or "out"), { Length: > 0 } ticket]
-            ? new OwnChange(state == "in", ticket)
+    /// <summary>The change to <paramref name="isMember"/> EntraSnow noted it is making to this pair, if any.</summary>
+    public async Task<OwnChange?> GetOwnChangeAsync(string groupId, string memberId, bool isMember, CancellationToken cancellationToken) =>
+        await checkpoints.GetAsync(OwnKey(groupId, memberId, isMember), cancellationToken) is { } value
+        && value.Split(':', 2) is [var at, { Length: > 0 } ticket] && long.TryParse(at, CultureInfo.InvariantCulture, out var seconds)
+            ? new OwnChange(isMember, ticket, DateTimeOffset.FromUnixTimeSeconds(seconds))
             : null;
 
-    /// <summary>
-    /// Forgets the note once a transition of the pair was recorded, matching or not: a note left behind by a change that
-    /// never happened (the member was already there) must not explain a later change made by someone else.
-    /// </summary>
-    public Task ClearOwnChangeAsync(string groupId, string memberId, CancellationToken cancellationToken) =>
-        checkpoints.DeleteAsync(OwnKey(groupId, memberId), cancellationToken);
+    /// <summary>Forgets the note once the transition it explains was recorded, or when the change it announced did not happen.</summary>
+    public Task ClearOwnChangeAsync(string groupId, string memberId, bool isMember, CancellationToken cancellationToken) =>
+        checkpoints.DeleteAsync(OwnKey(groupId, memberId, isMember), cancellationToken);
 
     internal const string OwnKeyPrefix = "groupmember-own:";
 
-    internal static string OwnKey(string groupId, string memberId) =>
-        $"{OwnKeyPrefix}{groupId.ToLowerInvariant()}:{memberId.ToLowerInvariant()}";
+    internal static string OwnKey(string groupId, string memberId, bool isMember) =>
+        $"{OwnKeyPrefix}{groupId.ToLowerInvariant()}:{memberId.ToLowerInvariant()}:{(isMember ? "in" : "out")}";
 
     internal const string KeyPrefix = "groupmember:";
 
@@ -67,7 +70,10 @@ internal sealed class MembershipLedger(ICheckpointStore checkpoints)
 
     /// <summary>The (group, member) a key of <paramref name="prefix"/> is about, or null for another key.</summary>
     internal static (string GroupId, string MemberId)? Pair(string prefix, string key) =>
-        key.StartsWith(prefix, StringComparison.Ordinal) && key[prefix.Length..].Split(':') is [var group, var member] ? (group, member) : null;
+        key.StartsWith(prefix, StringComparison.Ordinal) && key[prefix.Length..].Split(':') is { Length: 2 or 3 } parts
+        && (parts.Length == 2 || parts[2] is "in" or "out") // an own-change note names its direction last
+            ? (parts[0], parts[1])
+            : null;
 
     private static MembershipState? Parse(string value)
     {

@@ -24,4 +24,7 @@ public static class MessageKinds
     public const string RiskDetection = "risk.detection";
     public const string PasswordReset = "servicenow.password-reset";
     public const string AccessRequest = "servicenow.access-request";
+
+    /// <summary>ServiceNow approved or rejected a change EntraSnow opened for a sensitive group (on the access-requests queue).</summary>
+    public const string ChangeDecision = "servicenow.change-decision";
 }

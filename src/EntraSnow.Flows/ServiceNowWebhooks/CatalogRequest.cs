@@ -32,7 +32,37 @@ public sealed record CatalogRequest(
     public static IReadOnlySet<string> Tables { get; } = new HashSet<string>(StringComparer.Ordinal) { "sc_req_item", "sc_task" };
 
     /// <summary>Parses and checks a body; every problem becomes a <see cref="NotificationFormatException"/> (answered 400).</summary>
-    public static CatalogRequest Parse(CatalogRequestKind kind, ReadOnlySpan<byte> utf8Json)
+    public static CatalogRequest Parse(CatalogRequestKind kind, ReadOnlySpan<byte> utf8Json) => ReadObject(utf8Json, root =>
+    {
+        var table = Text(root, "table", required: true)!;
+        if (!Tables.Contains(table))
+        {
+            throw new NotificationFormatException($"'table' must be one of {string.Join(", ", Tables)}.");
+        }
+
+        var request = new CatalogRequest(
+            kind,
+            table,
+            ReadSysId(root, "sys_id"),
+            ReadNumber(root),
+            ReadSysId(root, "requested_for"),
+            ReadSysId(root, "requested_by"));
+        if (kind == CatalogRequestKind.AccessRequest)
+        {
+            var action = Text(root, "action", required: false)?.ToLowerInvariant() ?? Add;
+            if (action is not (Add or Remove))
+            {
+                throw new NotificationFormatException("'action' must be 'add' or 'remove'.");
+            }
+
+            request = request with { Group = ReadSysId(root, "group"), Action = action };
+        }
+
+        return request;
+    });
+
+    /// <summary>Reads a webhook body that must be one JSON object; every problem becomes a <see cref="NotificationFormatException"/>.</summary>
+    internal static T ReadObject<T>(ReadOnlySpan<byte> utf8Json, Func<JsonElement, T> read)
     {
         JsonDocument document;
         try
@@ -52,35 +82,11 @@ public sealed record CatalogRequest(
                 throw new NotificationFormatException("The body must be a JSON object.");
             }
 
-            var table = Text(root, "table", required: true)!;
-            if (!Tables.Contains(table))
-            {
-                throw new NotificationFormatException($"'table' must be one of {string.Join(", ", Tables)}.");
-            }
-
-            var request = new CatalogRequest(
-                kind,
-                table,
-                ReadSysId(root, "sys_id"),
-                ReadNumber(root),
-                ReadSysId(root, "requested_for"),
-                ReadSysId(root, "requested_by"));
-            if (kind == CatalogRequestKind.AccessRequest)
-            {
-                var action = Text(root, "action", required: false)?.ToLowerInvariant() ?? Add;
-                if (action is not (Add or Remove))
-                {
-                    throw new NotificationFormatException("'action' must be 'add' or 'remove'.");
-                }
-
-                request = request with { Group = ReadSysId(root, "group"), Action = action };
-            }
-
-            return request;
+            return read(root);
         }
     }
 
-    private static string? Text(JsonElement root, string name, bool required)
+    internal static string? Text(JsonElement root, string name, bool required)
     {
         if (root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text)
         {
@@ -91,7 +97,7 @@ public sealed record CatalogRequest(
     }
 
     /// <summary>ServiceNow sys_ids are 32 hex digits; anything else cannot point at a record.</summary>
-    private static string ReadSysId(JsonElement root, string name)
+    internal static string ReadSysId(JsonElement root, string name)
     {
         var value = Text(root, name, required: true)!;
         return value.Length == 32 && value.All(char.IsAsciiHexDigit)
@@ -99,7 +105,7 @@ public sealed record CatalogRequest(
             : throw new NotificationFormatException($"'{name}' must be a sys_id (32 hexadecimal digits).");
     }
 
-    private static string ReadNumber(JsonElement root)
+    internal static string ReadNumber(JsonElement root)
     {
         var value = Text(root, "number", required: true)!;
         return value.Length <= 40 && value.All(char.IsAsciiLetterOrDigit)

@@ -5,7 +5,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace EntraSnow.Functions.ServiceNow;
 
 /// <summary>
-/// Catalog requests from ServiceNow into their queues. Anonymous at the Functions level: every request is checked
+/// Catalog requests and change decisions from ServiceNow into their queues. Anonymous at the Functions level: every request is checked
 /// against the webhook signing secret, its time window and the replay store instead.
 /// </summary>
 internal sealed class ServiceNowWebhookFunctions(ServiceNowWebhookEndpoint endpoint)
@@ -21,4 +21,10 @@ internal sealed class ServiceNowWebhookFunctions(ServiceNowWebhookEndpoint endpo
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "servicenow/access-request")] HttpRequest request,
         CancellationToken cancellationToken) =>
         endpoint.AccessRequestAsync(request, cancellationToken);
+
+    [Function("ServiceNowChangeDecision")]
+    public Task<IResult> ChangeDecision(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "servicenow/change-decision")] HttpRequest request,
+        CancellationToken cancellationToken) =>
+        endpoint.ChangeDecisionAsync(request, cancellationToken);
 }

@@ -85,6 +85,7 @@ public static class LocalHostApp
         app.MapPost("/api/eventgrid/graph", (HttpRequest request, EventGridEndpoint endpoint, CancellationToken ct) => endpoint.HandleAsync(request, ct));
         app.MapPost("/api/servicenow/password-reset", (HttpRequest request, ServiceNowWebhookEndpoint endpoint, CancellationToken ct) => endpoint.PasswordResetAsync(request, ct));
         app.MapPost("/api/servicenow/access-request", (HttpRequest request, ServiceNowWebhookEndpoint endpoint, CancellationToken ct) => endpoint.AccessRequestAsync(request, ct));
+        app.MapPost("/api/servicenow/change-decision", (HttpRequest request, ServiceNowWebhookEndpoint endpoint, CancellationToken ct) => endpoint.ChangeDecisionAsync(request, ct));
         app.MapPost(ReplayedDeadLetters.Route, (HttpContext context, ReplayedDeadLetters replayed) => replayed.Accept(context.Connection.RemoteIpAddress));
         app.MapGet("/api/health", async (SqliteQueueStore queues, SandboxMode sandbox, ConnectorProbe probe, MessageProcessor processor, CancellationToken ct) =>
         {

@@ -134,9 +134,12 @@ public sealed partial class GraphEmulator : IDisposable
         return await NotifyAsync("Users", userId, "deleted", cancellationToken);
     }
 
-    public async Task<string> CreateGroupAsync(string displayName, CancellationToken cancellationToken = default)
+    public Task<string> CreateGroupAsync(string displayName, CancellationToken cancellationToken = default) =>
+        CreateGroupAsync(displayName, Guid.NewGuid().ToString(), cancellationToken);
+
+    /// <summary>A group with a chosen object id (e.g. one a setting names before the group exists).</summary>
+    public async Task<string> CreateGroupAsync(string displayName, string id, CancellationToken cancellationToken = default)
     {
-        var id = Guid.NewGuid().ToString();
         Store.InTransaction(s =>
         {
             s.PutGroup(id, GroupDoc(id, displayName, null), null, s.NextVersion());

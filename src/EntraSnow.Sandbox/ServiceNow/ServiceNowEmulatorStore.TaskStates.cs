@@ -34,6 +34,7 @@ public sealed partial class ServiceNowEmulatorStore
         {
             "incident" => (state == "6", state is "7" or "8"),
             "sn_si_incident" => (false, state is "3" or "7"),
+            "change_request" => (false, state is "3" or "4"),
             _ => (false, false),
         };
         if (resolved)

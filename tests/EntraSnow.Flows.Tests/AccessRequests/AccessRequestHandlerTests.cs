@@ -58,8 +58,9 @@ public sealed class AccessRequestHandlerTests
     private AccessRequestHandler Handler()
     {
         var tickets = new CatalogTicketStore(_serviceNow, _directory, Options.Create(new ProvisioningOptions()), NullLogger<CatalogTicketStore>.Instance);
-        var fulfilment = new MembershipFulfilment(_directory, new MembershipLedger(_checkpoints), NullLogger<MembershipFulfilment>.Instance);
-        return new AccessRequestHandler(tickets, _directory, fulfilment, Options.Create(_options));
+        var fulfilment = new MembershipFulfilment(_directory, new MembershipLedger(_checkpoints), TimeProvider.System, NullLogger<MembershipFulfilment>.Instance);
+        var decisions = new ChangeDecisions(_serviceNow, fulfilment, Options.Create(new GroupChangeOptions()), NullLogger<ChangeDecisions>.Instance);
+        return new AccessRequestHandler(tickets, _directory, fulfilment, decisions, Options.Create(_options));
     }
 
     private static ChangeMessage Message(string action = "add", string group = SysGroup) => new()
@@ -110,12 +111,16 @@ public sealed class AccessRequestHandlerTests
     {
         OwnChange? notedBeforeWrite = null;
         var ledger = new MembershipLedger(_checkpoints);
-        _directory.AddGroupMemberAsync(GroupId, UserId, Arg.Any<CancellationToken>())
-            .Returns(async _ => notedBeforeWrite = await ledger.GetOwnChangeAsync(GroupId, UserId, default));
+        _directory.AddGroupMemberAsync(GroupId, UserId, Arg.Any<CancellationToken>()).Returns(async _ =>
+        {
+            notedBeforeWrite = await ledger.GetOwnChangeAsync(GroupId, UserId, isMember: true, default);
+            return true;
+        });
 
         await Handler().HandleAsync(Message(), default);
 
-        Assert.Equal(new OwnChange(true, "RITM0010001"), notedBeforeWrite);
+        Assert.Equal((true, "RITM0010001"), (notedBeforeWrite!.IsMember, notedBeforeWrite.Ticket));
+        Assert.NotNull(await ledger.GetOwnChangeAsync(GroupId, UserId, isMember: true, default));
     }
 
     [Fact]

@@ -55,8 +55,8 @@ public sealed class ServiceNowWebhookEndpointTests : IDisposable
         var endpoint = new ServiceNowWebhookEndpoint(verifier, new ServiceNowWebhookIntake(_queue, _clock, NullLogger<ServiceNowWebhookIntake>.Instance),
             NullLogger<ServiceNowWebhookEndpoint>.Instance);
 
-        var result = path.EndsWith("password-reset", StringComparison.Ordinal)
-            ? await endpoint.PasswordResetAsync(context.Request, CancellationToken.None)
+        var result = path.EndsWith("password-reset", StringComparison.Ordinal) ? await endpoint.PasswordResetAsync(context.Request, CancellationToken.None)
+            : path.EndsWith("change-decision", StringComparison.Ordinal) ? await endpoint.ChangeDecisionAsync(context.Request, CancellationToken.None)
             : await endpoint.AccessRequestAsync(context.Request, CancellationToken.None);
         await result.ExecuteAsync(context);
 
@@ -107,6 +107,54 @@ public sealed class ServiceNowWebhookEndpointTests : IDisposable
         Assert.Equal(QueueNames.AccessRequests, queue);
         Assert.Equal(GroupSysId, message.Property("group"));
         Assert.Equal("remove", message.Property("action"));
+    }
+
+    [Fact]
+    public async Task A_signed_change_decision_is_queued_on_access_requests_as_its_own_kind()
+    {
+        var body = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["table"] = "change_request", ["sys_id"] = TicketSysId, ["number"] = "CHG0010001", ["approval"] = "approved",
+        }));
+
+        var (status, _, _) = await Post("/api/servicenow/change-decision", body, SignedBy(body));
+
+        Assert.Equal(202, status);
+        var (queue, message) = Assert.Single(_sent);
+        Assert.Equal(QueueNames.AccessRequests, queue);
+        Assert.Equal(MessageKinds.ChangeDecision, message.Kind);
+        Assert.Equal(TicketSysId, message.SubjectId);
+        Assert.Equal(("CHG0010001", "approved"), (message.Property("number"), message.Property("approval")));
+    }
+
+    [Theory]
+    [InlineData("sc_req_item", "approved")]
+    [InlineData("change_request", "maybe")]
+    public async Task A_signed_change_decision_that_is_not_one_is_refused_400_and_nothing_queued(string table, string approval)
+    {
+        var body = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["table"] = table, ["sys_id"] = TicketSysId, ["number"] = "CHG0010001", ["approval"] = approval,
+        }));
+
+        var (status, _, _) = await Post("/api/servicenow/change-decision", body, SignedBy(body));
+
+        Assert.Equal(400, status);
+        Assert.Empty(_sent);
+    }
+
+    [Fact]
+    public async Task An_unsigned_change_decision_is_refused_401_and_nothing_queued()
+    {
+        var body = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["table"] = "change_request", ["sys_id"] = TicketSysId, ["number"] = "CHG0010001", ["approval"] = "approved",
+        }));
+
+        var (status, _, _) = await Post("/api/servicenow/change-decision", body);
+
+        Assert.Equal(401, status);
+        Assert.Empty(_sent);
     }
 
     [Fact]

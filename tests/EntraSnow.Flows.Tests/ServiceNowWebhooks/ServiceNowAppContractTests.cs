@@ -117,6 +117,18 @@ public sealed class ServiceNowAppContractTests
     }
 
     [Fact]
+    public async Task A_change_decision_sent_by_the_app_is_accepted_and_reads_as_the_change_and_its_approval()
+    {
+        var sent = await SendThroughTheApp("changeDecision", new { table = "change_request", sys_id = Item, number = "CHG0010001", approval = "rejected" });
+
+        var verdict = await Verifier().VerifyAsync(sent.Headers, sent.Body, CancellationToken.None);
+
+        Assert.True(verdict.Accepted, verdict.Refusal);
+        Assert.Equal("https://entrasnow.example/api/servicenow/change-decision", sent.Endpoint);
+        Assert.Equal(new ChangeDecision(Item, "CHG0010001", ChangeDecision.Rejected), ChangeDecision.Parse(sent.Body));
+    }
+
+    [Fact]
     public async Task A_body_changed_after_the_app_signed_it_is_refused()
     {
         var sent = await SendThroughTheApp("passwordReset", Ticket("RITM0010003"));

@@ -93,7 +93,7 @@ public sealed class AccessRequestEndToEndTests : IAsyncLifetime
         Assert.Contains($"Changed by: EntraSnow, for {result.Ticket.Number}", record["description"], StringComparison.Ordinal);
         Assert.Equal("3", record["state"]);
         // The note of EntraSnow's own change is forgotten right after the record is written, not in the same step.
-        await Eventually.AssertAsync(async () => await Checkpoints.GetAsync(MembershipLedger.OwnKey(groupId, userId)) is null,
+        await Eventually.AssertAsync(async () => await Checkpoints.GetAsync(MembershipLedger.OwnKey(groupId, userId, isMember: true)) is null,
             "the note of EntraSnow's own change forgotten once recorded", Patience);
     }
 

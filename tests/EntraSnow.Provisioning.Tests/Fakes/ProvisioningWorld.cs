@@ -117,7 +117,8 @@ internal sealed class ProvisioningWorld
         var options = Microsoft.Extensions.Options.Options.Create(Options);
         var changeOptions = Microsoft.Extensions.Options.Options.Create(GroupChanges);
         var ledger = new MembershipLedger(Checkpoints);
-        var recorder = new MembershipChangeRecorder(Directory, ServiceNow, ledger, new ChangeAssignmentGroup(ServiceNow, changeOptions),
+        var recorder = new MembershipChangeRecorder(Directory, ServiceNow, ledger,
+            new MembershipFulfilment(Directory, ledger, Clock, NullLogger<MembershipFulfilment>.Instance), new ChangeAssignmentGroup(ServiceNow, changeOptions),
             Actors ??= new AuditLogMembershipActors(Directory, changeOptions, Clock, NullLogger<AuditLogMembershipActors>.Instance), changeOptions, Clock,
             NullLogger<MembershipChangeRecorder>.Instance);
         return new(Directory, ServiceNow, ServiceNow, Queue, Checkpoints, Log, FullSync(), new GroupMembershipMirror(ServiceNow, options), recorder, ledger,

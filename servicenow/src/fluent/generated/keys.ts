@@ -41,6 +41,10 @@ declare global {
                         table: 'sys_script'
                         id: 'c64ecf3215d74ac3abe8b1c046644d7a'
                     }
+                    'send-change-decision': {
+                        table: 'sys_script'
+                        id: '91d0dffa6b834e2e93806563cc9b87e6'
+                    }
                     'send-password-reset': {
                         table: 'sys_script'
                         id: '8de768f7c987459aadbcb4b50e101991'
@@ -48,6 +52,10 @@ declare global {
                     'src_server_business-rules_send-access-request_js': {
                         table: 'sys_module'
                         id: '7776f5907e2744cf83487f4c41bd1c72'
+                    }
+                    'src_server_business-rules_send-change-decision_js': {
+                        table: 'sys_module'
+                        id: '05b15b73d688477386b850ca7fa42a94'
                     }
                     'src_server_business-rules_send-password-reset_js': {
                         table: 'sys_module'

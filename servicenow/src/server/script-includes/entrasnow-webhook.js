@@ -1,5 +1,6 @@
 /**
- * Sends a signed webhook to EntraSnow for a catalog request (password reset, access request).
+ * Sends a signed webhook to EntraSnow for a catalog request (password reset, access request) or for the decision on a
+ * change EntraSnow opened for a sensitive group (remove-until-approved).
  *
  * The contract (EntraSnow's DESIGN.md): headers X-EntraSnow-Timestamp (Unix seconds), X-EntraSnow-Request-Id (unique)
  * and X-EntraSnow-Signature = "sha256=" + lowercase hex HMAC-SHA256 over "{timestamp}.{raw body}" with the shared
@@ -18,6 +19,7 @@ var EntraSnowWebhook = Class.create();
 EntraSnowWebhook.ROUTES = {
     passwordReset: '/api/servicenow/password-reset',
     accessRequest: '/api/servicenow/access-request',
+    changeDecision: '/api/servicenow/change-decision',
 };
 
 EntraSnowWebhook.prototype = {
@@ -37,6 +39,16 @@ EntraSnowWebhook.prototype = {
         payload.group = String(item.variables.group);
         payload.action = String(item.variables.action) === 'remove' ? 'remove' : 'add';
         return this.send(EntraSnowWebhook.ROUTES.accessRequest, payload);
+    },
+
+    /** An approver's decision on a change EntraSnow opened: EntraSnow reads the change back and acts on its approval. */
+    sendChangeDecision: function (change) {
+        return this.send(EntraSnowWebhook.ROUTES.changeDecision, {
+            table: 'change_request',
+            sys_id: String(change.getUniqueValue()),
+            number: String(change.number),
+            approval: String(change.approval),
+        });
     },
 
     /** What every catalog webhook carries: sys_ids and the number, never a variable's free text. */

@@ -9,7 +9,9 @@ namespace EntraSnow.Sandbox.ServiceNow.Catalog;
 
 /// <summary>
 /// Admin routes that "submit" a catalog request on the emulated portal:
-/// <c>POST {prefix}/sandbox-admin/catalog/password-reset</c> and <c>…/catalog/access-request</c>.
+/// <c>POST {prefix}/sandbox-admin/catalog/password-reset</c> and <c>…/catalog/access-request</c>; and an approver's
+/// decision on a change: <c>POST {prefix}/sandbox-admin/change_request/{sys_id}/approve</c> or <c>…/reject</c>
+/// (body <c>{"reason":"…"}</c>, optional).
 /// </summary>
 public static class ServiceNowCatalogEndpoints
 {
@@ -20,6 +22,7 @@ public static class ServiceNowCatalogEndpoints
         services.AddHttpClient(ServiceNowWebhookSender.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
         services.TryAddSingleton<ServiceNowWebhookSender>();
         services.TryAddSingleton<ServiceNowCatalog>();
+        services.TryAddSingleton<ServiceNowChangeApprovals>();
         return services;
     }
 
@@ -29,9 +32,13 @@ public static class ServiceNowCatalogEndpoints
             Submit(() => catalog.SubmitPasswordResetAsync(submission, ct)));
         admin.MapPost("/catalog/access-request", (ServiceNowCatalog catalog, CatalogSubmission submission, CancellationToken ct) =>
             Submit(() => catalog.SubmitAccessRequestAsync(submission, ct)));
+        admin.MapPost("/change_request/{sysId}/approve", (ServiceNowChangeApprovals approvals, string sysId, ChangeApprovalDecision? decision, CancellationToken ct) =>
+            Submit(() => approvals.DecideAsync(sysId, approve: true, decision?.Reason, ct)));
+        admin.MapPost("/change_request/{sysId}/reject", (ServiceNowChangeApprovals approvals, string sysId, ChangeApprovalDecision? decision, CancellationToken ct) =>
+            Submit(() => approvals.DecideAsync(sysId, approve: false, decision?.Reason, ct)));
     }
 
-    private static async Task<IResult> Submit(Func<Task<CatalogSubmissionResult>> submit)
+    private static async Task<IResult> Submit<T>(Func<Task<T>> submit)
     {
         try
         {
