@@ -77,6 +77,10 @@ public sealed record DirectoryGroup
     public string? Description { get; init; }
     public string? Mail { get; init; }
     public bool? SecurityEnabled { get; init; }
+
+    /// <summary>Whether directory roles can be assigned to the group (set at creation, never changed); null when not read.</summary>
+    public bool? IsAssignableToRole { get; init; }
+
     public RemovedReason? Removed { get; init; }
 
     /// <summary>From <c>members@delta</c>: members added since the last delta (the whole membership on a full delta).</summary>

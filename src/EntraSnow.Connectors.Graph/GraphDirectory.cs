@@ -228,7 +228,7 @@ internal sealed partial class GraphDirectory(
         try
         {
             var group = await GraphErrors.RunAsync("GET group", () => client.Groups[groupId].GetAsync(
-                c => c.QueryParameters.Select = GroupSelect, cancellationToken), cancellationToken);
+                c => c.QueryParameters.Select = [.. GroupSelect, "isAssignableToRole"], cancellationToken), cancellationToken);
             return group is null ? null : ToDirectoryGroup(group);
         }
         catch (GraphRequestException ex) when (ex.IsNotFound())

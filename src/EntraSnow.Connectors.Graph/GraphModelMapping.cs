@@ -63,6 +63,7 @@ internal static class GraphModelMapping
             Description = group.Description,
             Mail = group.Mail,
             SecurityEnabled = group.SecurityEnabled,
+            IsAssignableToRole = group.IsAssignableToRole,
             Removed = RemovedOf(group.AdditionalData),
             MembersAdded = members.Where(m => m.Removed is null).Select(m => m.Id).ToArray(),
             MembersRemoved = members.Where(m => m.Removed is not null).Select(m => m.Id).ToArray(),

@@ -40,7 +40,7 @@ public sealed class RemoveUntilApprovedTests
     {
         var ledger = new MembershipLedger(_world.Checkpoints);
         return new ChangeDecisions(_world.ServiceNow, new MembershipFulfilment(_world.Directory, ledger, _world.Clock, NullLogger<MembershipFulfilment>.Instance),
-            Microsoft.Extensions.Options.Options.Create(_world.GroupChanges), NullLogger<ChangeDecisions>.Instance);
+            new SensitiveGroupPolicy(_world.Directory, Microsoft.Extensions.Options.Options.Create(_world.GroupChanges)), NullLogger<ChangeDecisions>.Instance);
     }
 
     /// <summary>Adele added in Entra; the change EntraSnow opened, numbered as ServiceNow numbers it, then decided by an approver.</summary>

@@ -3,7 +3,7 @@ using EntraSnow.Flows.Messaging;
 using EntraSnow.Flows.Provisioning;
 using EntraSnow.Flows.ServiceNowWebhooks;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
+using EntraSnow.Connectors.Graph;
 
 namespace EntraSnow.Flows.Groups;
 
@@ -18,7 +18,7 @@ namespace EntraSnow.Flows.Groups;
 internal sealed class ChangeDecisions(
     IServiceNowTable serviceNow,
     MembershipFulfilment fulfilment,
-    IOptions<GroupChangeOptions> options,
+    SensitiveGroupPolicy sensitiveGroups,
     ILogger<ChangeDecisions> logger)
 {
     // ServiceNow's change states: Closed and Canceled end a change.
@@ -61,7 +61,7 @@ internal sealed class ChangeDecisions(
             return;
         }
 
-        if (options.Value.PolicyOf(groupId) != SensitiveGroupPolicies.RemoveUntilApproved)
+        if (await sensitiveGroups.PolicyOfAsync(new DirectoryGroup { Id = groupId }, cancellationToken) != SensitiveGroupPolicies.RemoveUntilApproved)
         {
             // The member was never taken out (or the policy changed since): approving or rejecting it moves nobody.
             logger.LogWarning("Change {Number}: group {GroupId} is not under remove-until-approved; the decision changes no membership {CorrelationId}",

@@ -76,6 +76,15 @@ public sealed class GroupChangeOptions
 
     public List<SensitiveGroup> SensitiveGroups { get; set; } = [];
 
+    /// <summary>
+    /// Make every role-assignable group (<c>isAssignableToRole</c>: its members can be given directory roles) sensitive,
+    /// under <see cref="RoleAssignablePolicy"/>, without listing it. A group listed in <see cref="SensitiveGroups"/> keeps its own policy.
+    /// </summary>
+    public bool TreatRoleAssignableAsSensitive { get; set; }
+
+    /// <summary>The policy of role-assignable groups when <see cref="TreatRoleAssignableAsSensitive"/> is on; one of <see cref="SensitiveGroupPolicies"/>.</summary>
+    public string RoleAssignablePolicy { get; set; } = SensitiveGroupPolicies.Approve;
+
     /// <summary>The policy of a group, <see cref="SensitiveGroupPolicies.Record"/> for groups not listed.</summary>
     public string PolicyOf(string groupId) =>
         SensitiveGroups.FirstOrDefault(g => string.Equals(g.GroupId, groupId, StringComparison.OrdinalIgnoreCase))?.Policy.ToLowerInvariant()

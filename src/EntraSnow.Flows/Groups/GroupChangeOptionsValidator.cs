@@ -22,6 +22,11 @@ internal sealed class GroupChangeOptionsValidator : IValidateOptions<GroupChange
             }
         }
 
+        if (!SensitiveGroupPolicies.All.Contains(options.RoleAssignablePolicy, StringComparer.OrdinalIgnoreCase))
+        {
+            failures.Add($"GroupChanges:RoleAssignablePolicy '{options.RoleAssignablePolicy}' is not one of: {string.Join(", ", SensitiveGroupPolicies.All)}.");
+        }
+
         if (options.AssignmentGroup is { Length: > 0 } assignment && assignment.Trim().Length == 0)
         {
             failures.Add("GroupChanges:AssignmentGroup is blank: name a sys_user_group or leave it unset.");

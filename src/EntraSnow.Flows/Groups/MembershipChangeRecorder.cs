@@ -19,6 +19,7 @@ internal sealed class MembershipChangeRecorder(
     MembershipFulfilment fulfilment,
     ChangeAssignmentGroup assignmentGroup,
     IMembershipActors actors,
+    SensitiveGroupPolicy sensitiveGroups,
     IOptions<GroupChangeOptions> options,
     TimeProvider clock,
     ILogger<MembershipChangeRecorder> logger)
@@ -89,16 +90,19 @@ internal sealed class MembershipChangeRecorder(
             return 0;
         }
 
-        var groupName = change.Group.DisplayName ?? (await directory.GetGroupAsync(groupId, cancellationToken))?.DisplayName ?? groupId;
+        // A delta page of members only does not carry the group's properties: read them once.
+        var group = change.Group.DisplayName is null ? await directory.GetGroupAsync(groupId, cancellationToken) ?? change.Group : change.Group;
+        var groupName = group.DisplayName ?? groupId;
+        var policy = await sensitiveGroups.PolicyOfAsync(group, cancellationToken);
         var assignment = await assignmentGroup.SysIdAsync(cancellationToken);
         // One audit log read for the group's whole run, never one per member.
         var actorLookup = await actors.ReadAsync(groupId, transitions.Count, cancellationToken);
 
         // Under remove-until-approved every member waits for their own approval: no summary record stands for them.
-        var removeUntilApproved = options.Value.PolicyOf(groupId) == SensitiveGroupPolicies.RemoveUntilApproved;
+        var removeUntilApproved = policy == SensitiveGroupPolicies.RemoveUntilApproved;
         if (transitions.Count > options.Value.MaxRecordsPerGroupPerRun && !removeUntilApproved)
         {
-            return await RecordSummaryAsync(message, groupId, groupName, transitions, runKey, index, assignment, actorLookup, cancellationToken);
+            return await RecordSummaryAsync(message, groupId, groupName, policy, transitions, runKey, index, assignment, actorLookup, cancellationToken);
         }
 
         var members = await MemberFactsAsync(transitions, index, cancellationToken);
@@ -110,7 +114,7 @@ internal sealed class MembershipChangeRecorder(
             var number = existing?["number"];
             if (existing is null)
             {
-                var fields = Fields(message, groupId, groupName, members[transition.MemberId], transition.Next.IsMember, correlationId, assignment,
+                var fields = Fields(message, groupId, groupName, members[transition.MemberId], transition.Next.IsMember, correlationId, assignment, policy,
                     actorLookup.ActorOf(transition.MemberId, transition.Next.IsMember), transition.OwnTicket);
                 var record = await serviceNow.CreateAsync(Table, fields, cancellationToken);
                 number = record["number"];
@@ -136,7 +140,7 @@ internal sealed class MembershipChangeRecorder(
     /// One record for a bulk change: the first members by name and how many more. Its correlation id names the group
     /// and what the run read from, so a replayed run finds it; the ledger then takes every member's new state.
     /// </summary>
-    private async Task<int> RecordSummaryAsync(ChangeMessage message, string groupId, string groupName, List<Transition> transitions, string runKey,
+    private async Task<int> RecordSummaryAsync(ChangeMessage message, string groupId, string groupName, string policy, List<Transition> transitions, string runKey,
         SysUserIndex index, string? assignment, MembershipActorLookup actorLookup, CancellationToken cancellationToken)
     {
         var correlationId = $"{CorrelationPrefix}{groupId.ToLowerInvariant()}:bulk:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(runKey)))[..16]}";
@@ -147,7 +151,7 @@ internal sealed class MembershipChangeRecorder(
             var facts = await MemberFactsAsync(named, index, cancellationToken);
             var lines = named.Select(t => $"{(t.Next.IsMember ? "added" : "removed")}: {facts[t.MemberId].Name ?? t.MemberId} ({t.MemberId})");
             var added = transitions.Count(t => t.Next.IsMember);
-            var fields = Fields(message, groupId, groupName, null, added > 0, correlationId, assignment, actor: null);
+            var fields = Fields(message, groupId, groupName, null, added > 0, correlationId, assignment, policy, actor: null);
             fields["short_description"] = ChangeRequestText.SummaryShortDescription(groupName, added, transitions.Count - added);
             // The actors of the named members (a bulk change is mostly one person's or one sync engine's work).
             var actorsNamed = named.Select(t => actorLookup.WhoOf(t.MemberId, t.Next.IsMember)).OfType<string>()
@@ -201,11 +205,11 @@ internal sealed class MembershipChangeRecorder(
     /// <summary>The record's fields; a summary (<paramref name="member"/> null) gets its words from the caller.</summary>
     /// <param name="actor">Who made the change, from the directory audit log; null: "actor not read".</param>
     /// <param name="ownTicket">Set for a change EntraSnow made for a ticket: an ordinary record, closed, naming the ticket; no approval asked.</param>
+    /// <param name="policy">The group's <see cref="SensitiveGroupPolicies"/> (<see cref="SensitiveGroupPolicy"/>).</param>
     private Dictionary<string, string?> Fields(ChangeMessage message, string groupId, string groupName, MemberFacts? member, bool added, string correlationId, string? assignment,
-        string? actor, string? ownTicket = null)
+        string policy, string? actor, string? ownTicket = null)
     {
         var settings = options.Value;
-        var policy = settings.PolicyOf(groupId);
         var approve = ownTicket is null && SensitiveGroupPolicies.AsksApproval(policy);
         var fields = new Dictionary<string, string?>(StringComparer.Ordinal)
         {

@@ -21,7 +21,7 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
         ["businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone", "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id"];
 
     private static readonly string[] DefaultGroupProperties =
-        ["id", "displayName", "description", "mail", "mailEnabled", "securityEnabled", "groupTypes"];
+        ["id", "displayName", "description", "mail", "mailEnabled", "securityEnabled", "groupTypes", "isAssignableToRole"];
 
     private GraphStore Store => emulator.Store;
 
@@ -520,7 +520,7 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
         var body = RequireBody(r);
         var id = Guid.NewGuid().ToString();
         var doc = GraphEmulator.GroupDoc(id, body["displayName"]?.GetValue<string>() ?? throw new FormatException("displayName is required."),
-            body["description"]?.GetValue<string>());
+            body["description"]?.GetValue<string>(), body["isAssignableToRole"]?.GetValue<bool>() ?? false);
         Store.InTransaction(s =>
         {
             s.PutGroup(id, doc, null, s.NextVersion());

@@ -135,14 +135,21 @@ public sealed partial class GraphEmulator : IDisposable
     }
 
     public Task<string> CreateGroupAsync(string displayName, CancellationToken cancellationToken = default) =>
-        CreateGroupAsync(displayName, Guid.NewGuid().ToString(), cancellationToken);
+        CreateGroupAsync(displayName, Guid.NewGuid().ToString(), isAssignableToRole: false, cancellationToken);
+
+    /// <summary>A security group; <paramref name="isAssignableToRole"/> makes it one directory roles can be assigned to (fixed for its life, as in Entra ID).</summary>
+    public Task<string> CreateGroupAsync(string displayName, bool isAssignableToRole, CancellationToken cancellationToken = default) =>
+        CreateGroupAsync(displayName, Guid.NewGuid().ToString(), isAssignableToRole, cancellationToken);
 
     /// <summary>A group with a chosen object id (e.g. one a setting names before the group exists).</summary>
-    public async Task<string> CreateGroupAsync(string displayName, string id, CancellationToken cancellationToken = default)
+    public Task<string> CreateGroupAsync(string displayName, string id, CancellationToken cancellationToken = default) =>
+        CreateGroupAsync(displayName, id, isAssignableToRole: false, cancellationToken);
+
+    private async Task<string> CreateGroupAsync(string displayName, string id, bool isAssignableToRole, CancellationToken cancellationToken)
     {
         Store.InTransaction(s =>
         {
-            s.PutGroup(id, GroupDoc(id, displayName, null), null, s.NextVersion());
+            s.PutGroup(id, GroupDoc(id, displayName, null, isAssignableToRole), null, s.NextVersion());
             return 0;
         });
         await NotifyAsync("Groups", id, "updated", cancellationToken);
@@ -233,7 +240,7 @@ public sealed partial class GraphEmulator : IDisposable
 
     // ---- domain operations shared by the API and the admin verbs --------------------------------------------------
 
-    internal static JsonObject GroupDoc(string id, string displayName, string? description) => new()
+    internal static JsonObject GroupDoc(string id, string displayName, string? description, bool isAssignableToRole = false) => new()
     {
         ["id"] = id,
         ["displayName"] = displayName,
@@ -242,6 +249,7 @@ public sealed partial class GraphEmulator : IDisposable
         ["mailEnabled"] = false,
         ["securityEnabled"] = true,
         ["groupTypes"] = new JsonArray(),
+        ["isAssignableToRole"] = isAssignableToRole,
     };
 
     internal static string Timestamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture);

@@ -59,7 +59,7 @@ public sealed class AccessRequestHandlerTests
     {
         var tickets = new CatalogTicketStore(_serviceNow, _directory, Options.Create(new ProvisioningOptions()), NullLogger<CatalogTicketStore>.Instance);
         var fulfilment = new MembershipFulfilment(_directory, new MembershipLedger(_checkpoints), TimeProvider.System, NullLogger<MembershipFulfilment>.Instance);
-        var decisions = new ChangeDecisions(_serviceNow, fulfilment, Options.Create(new GroupChangeOptions()), NullLogger<ChangeDecisions>.Instance);
+        var decisions = new ChangeDecisions(_serviceNow, fulfilment, new SensitiveGroupPolicy(_directory, Options.Create(new GroupChangeOptions())), NullLogger<ChangeDecisions>.Instance);
         return new AccessRequestHandler(tickets, _directory, fulfilment, decisions, Options.Create(_options));
     }
 

@@ -46,9 +46,9 @@ public sealed class GroupChangeRecordsEndToEndTests : IAsyncDisposable
         ServiceNow.Query("change_request", $"correlation_idSTARTSWITHentra-group:{groupId}^ORDERBYnumber");
 
     /// <summary>Starts the host, waits for the seeded sandbox's first reading of the groups, and picks a group and a user outside it.</summary>
-    private async Task<(string GroupId, string UserId)> StartAsync()
+    private async Task<(string GroupId, string UserId)> StartAsync(IReadOnlyDictionary<string, string?>? more = null)
     {
-        _host = await LocalHostHarness.StartAsync(Settings, _data);
+        _host = await LocalHostHarness.StartAsync(more is null ? Settings : new Dictionary<string, string?>(Settings.Concat(more)), _data);
         await Eventually.AssertAsync(async () => await Checkpoints.GetAsync(MembershipLedger.BaselineKey) is not null, "the first reading of the groups", Patience);
         await Eventually.AssertAsync(() => Graph.Subscriptions.Count > 0, "a Graph subscription for the host's intake", Patience);
         var groupId = ServiceNow.Query("sys_user_group", "u_entra_object_idISNOTEMPTY")[0]["u_entra_object_id"];
@@ -182,7 +182,24 @@ public sealed class GroupChangeRecordsEndToEndTests : IAsyncDisposable
         Assert.EndsWith("Changed by: actor not read", records[1]["description"]);
     }
 
+    [Fact]
+    public async Task A_member_added_to_a_role_assignable_group_gets_a_normal_change_waiting_in_Authorize()
+    {
+        var (ordinaryGroupId, userId) = await StartAsync(new Dictionary<string, string?> { ["GroupChanges:TreatRoleAssignableAsSensitive"] = "true" });
+        var tierZeroId = await Graph.CreateGroupAsync("Tier 0 Admins", isAssignableToRole: true);
+        await Eventually.AssertAsync(() => ServiceNow.Query("sys_user_group", $"u_entra_object_id={tierZeroId}").Count == 1, "the new group provisioned", Patience);
+
+        await Graph.AddGroupMemberAsync(tierZeroId, userId);
+        await Graph.AddGroupMemberAsync(ordinaryGroupId, userId);
+        await Eventually.AssertAsync(() => Records(tierZeroId).Count == 1 && Records(ordinaryGroupId).Count == 1, "both change records", Patience);
+
+        var tierZero = Records(tierZeroId)[0];
+        Assert.Equal(("normal", "-3", "requested"), (tierZero["type"], tierZero["state"], tierZero["approval"]));
+        Assert.Equal("standard", Records(ordinaryGroupId)[0]["type"]);
+    }
+
     [Theory]
+    [InlineData("GroupChanges:RoleAssignablePolicy", "ask-nicely")]
     [InlineData("GroupChanges:SensitiveGroups:0:Policy", "ask-nicely")]
     [InlineData("GroupChanges:SensitiveGroups:0:GroupId", "Finance-Approvers")]
     [InlineData("GroupChanges:AssignmentGroup", "No Such Team")]

@@ -119,7 +119,8 @@ internal sealed class ProvisioningWorld
         var ledger = new MembershipLedger(Checkpoints);
         var recorder = new MembershipChangeRecorder(Directory, ServiceNow, ledger,
             new MembershipFulfilment(Directory, ledger, Clock, NullLogger<MembershipFulfilment>.Instance), new ChangeAssignmentGroup(ServiceNow, changeOptions),
-            Actors ??= new AuditLogMembershipActors(Directory, changeOptions, Clock, NullLogger<AuditLogMembershipActors>.Instance), changeOptions, Clock,
+            Actors ??= new AuditLogMembershipActors(Directory, changeOptions, Clock, NullLogger<AuditLogMembershipActors>.Instance),
+            SensitiveGroups ??= new SensitiveGroupPolicy(Directory, changeOptions), changeOptions, Clock,
             NullLogger<MembershipChangeRecorder>.Instance);
         return new(Directory, ServiceNow, ServiceNow, Queue, Checkpoints, Log, FullSync(), new GroupMembershipMirror(ServiceNow, options), recorder, ledger,
             options, changeOptions, Clock, NullLogger<GroupChangesHandler>.Instance);
@@ -127,6 +128,9 @@ internal sealed class ProvisioningWorld
 
     /// <summary>One reader of the audit log for the world's life, as the host's singleton (it remembers a refusal).</summary>
     private AuditLogMembershipActors? Actors { get; set; }
+
+    /// <summary>One policy reader for the world's life, as the host's singleton (it remembers which groups are role-assignable).</summary>
+    private SensitiveGroupPolicy? SensitiveGroups { get; set; }
 
     public IReadOnlyList<IReadOnlyDictionary<string, string?>> ChangeRequests => ServiceNow.Records(MembershipChangeRecorder.Table);
 
