@@ -19,12 +19,14 @@ internal sealed class GroupMembershipMirror(IServiceNowTable serviceNow, IOption
 
     private readonly GroupAdoption _adoption = new(options.Value);
     private readonly AdoptingWriter _writer = new(serviceNow, GroupTable, options.Value.ObjectIdField);
+    private readonly ObjectIdFieldCheck _objectIdField = new(serviceNow, options);
 
     /// <summary>Marks the groups of a run that share a name, so that none of them adopts the record they all match.</summary>
     public void MarkSharedMatches(IEnumerable<GroupChange> changes) => _adoption.MarkShared(changes);
 
     public async Task<GroupOutcome> MirrorAsync(GroupChange change, bool full, SysUserIndex index, FollowUps followUp, CancellationToken cancellationToken)
     {
+        await _objectIdField.EnsureAsync(GroupTable, cancellationToken);
         var settings = options.Value;
         var group = change.Group;
 
@@ -102,6 +104,7 @@ internal sealed class GroupMembershipMirror(IServiceNowTable serviceNow, IOption
     /// <summary>A deleted or out-of-scope group: inactive, with no members. Never deleted.</summary>
     public async Task<GroupOutcome> DeactivateAsync(string groupId, string reason, CancellationToken cancellationToken)
     {
+        await _objectIdField.EnsureAsync(GroupTable, cancellationToken);
         var record = await serviceNow.FindAsync(GroupTable, EncodedQuery.Where(options.Value.ObjectIdField, groupId), ["sys_id", "active"], cancellationToken);
         if (record is null)
         {

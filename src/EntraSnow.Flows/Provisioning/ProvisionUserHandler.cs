@@ -32,6 +32,7 @@ internal sealed class ProvisionUserHandler(
     internal const string UserTable = "sys_user";
 
     private readonly SysUserWriter _writer = new(serviceNow, directory, options);
+    private readonly ObjectIdFieldCheck _objectIdField = new(serviceNow, options);
 
     public string Queue => QueueNames.UserChanges;
 
@@ -44,6 +45,8 @@ internal sealed class ProvisionUserHandler(
 
         try
         {
+            // Without the field every lookup would find a stranger (an unknown query term is ignored): write nothing.
+            await _objectIdField.EnsureAsync(UserTable, cancellationToken);
             var user = await directory.GetUserAsync(message.SubjectId, cancellationToken);
             if (user is null || user.Removed is not null)
             {

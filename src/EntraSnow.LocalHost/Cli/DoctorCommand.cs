@@ -1,4 +1,6 @@
 using EntraSnow.Connectors.Graph;
+using EntraSnow.Connectors.ServiceNow;
+using EntraSnow.Flows.Provisioning;
 using EntraSnow.LocalHost.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -65,6 +67,13 @@ internal static class DoctorCommand
         {
             var what = status.Name == "graph" ? "Graph: list subscriptions (Subscription management)" : "ServiceNow: read sys_user";
             await Check(what, () => status.Ok ? Task.FromResult(status.Detail) : throw new InvalidOperationException(status.Detail));
+        }
+
+        var objectIdField = new ObjectIdFieldCheck(services.GetRequiredService<IServiceNowTable>(), services.GetRequiredService<IOptions<ProvisioningOptions>>());
+        foreach (var table in new[] { "sys_user", "sys_user_group" })
+        {
+            await Check($"ServiceNow: {table} has the Entra object id field (sys_dictionary)", async () =>
+                await objectIdField.ProblemAsync(table) is { } problem ? throw new InvalidOperationException(problem) : services.GetRequiredService<IOptions<ProvisioningOptions>>().Value.ObjectIdField);
         }
 
         await Check("local queues", async () =>

@@ -18,9 +18,13 @@ internal sealed class EncodedQueryFilter
 
     public List<(string Field, bool Descending)> Order { get; } = [];
 
-    public static EncodedQueryFilter Parse(string? query)
+    /// <summary>Whether a condition named a field the table does not have (it was left out).</summary>
+    public bool NamedUnknownField { get; private set; }
+
+    /// <param name="knownField">When given, conditions on other fields are left out, as ServiceNow ignores them.</param>
+    public static EncodedQueryFilter Parse(string? query, Func<string, bool>? knownField = null)
     {
-        var filter = new EncodedQueryFilter();
+        var filter = new EncodedQueryFilter { _knownField = knownField };
         if (string.IsNullOrEmpty(query))
         {
             return filter;
@@ -83,11 +87,19 @@ internal sealed class EncodedQueryFilter
         return false;
     }
 
+    private Func<string, bool>? _knownField;
+
     private void AddCondition(string text, bool or)
     {
         if (Condition.TryParse(text) is not { } condition)
         {
             return; // Unreadable: ignored, as ServiceNow does.
+        }
+
+        if (_knownField is not null && !_knownField(condition.Field))
+        {
+            NamedUnknownField = true;
+            return;
         }
 
         var groups = _queries[^1];

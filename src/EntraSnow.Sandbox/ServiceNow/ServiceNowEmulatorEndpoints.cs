@@ -167,7 +167,10 @@ internal sealed class ServiceNowEmulatorEndpoints(string prefix)
         var query = http.Request.Query;
         var limit = int.TryParse(query["sysparm_limit"], CultureInfo.InvariantCulture, out var l) && l > 0 ? l : DefaultLimit;
         var offset = int.TryParse(query["sysparm_offset"], CultureInfo.InvariantCulture, out var o) && o > 0 ? o : 0;
-        var (page, total) = store.Page(table, query["sysparm_query"], offset, limit);
+        var dictionary = http.RequestServices.GetRequiredService<ServiceNowDictionary>();
+        var (page, total) = table == ServiceNowDictionary.Table
+            ? dictionary.Page(query["sysparm_query"], offset, limit)
+            : store.Page(table, query["sysparm_query"], offset, limit, dictionary.KnownField(table), dictionary.InvalidQueryReturnsNoRows);
         if (v1 && page.Count == 0)
         {
             return Json(StatusCodes.Status404NotFound, ServiceNowRecordJson.Error("No Record found", "Records matching query not found. Check query parameter or offset parameter"));
@@ -215,7 +218,7 @@ internal sealed class ServiceNowEmulatorEndpoints(string prefix)
         }
 
         var store = http.RequestServices.GetRequiredService<ServiceNowEmulatorStore>();
-        var created = store.Insert(table, fields, UserOf(http));
+        var created = store.Insert(table, http.RequestServices.GetRequiredService<ServiceNowDictionary>().Keep(table, fields), UserOf(http));
         http.Response.Headers.Location = $"{ApiRoot(http)}/api/now/table/{table}/{created["sys_id"]}";
         return RecordResult(http, store, table, new Dictionary<string, string>(created, StringComparer.Ordinal), StatusCodes.Status201Created);
     }
@@ -229,7 +232,7 @@ internal sealed class ServiceNowEmulatorEndpoints(string prefix)
         }
 
         var store = http.RequestServices.GetRequiredService<ServiceNowEmulatorStore>();
-        return store.Update(table, sysId, fields, UserOf(http)) is { } updated
+        return store.Update(table, sysId, http.RequestServices.GetRequiredService<ServiceNowDictionary>().Keep(table, fields), UserOf(http)) is { } updated
             ? RecordResult(http, store, table, new Dictionary<string, string>(updated, StringComparer.Ordinal), StatusCodes.Status200OK)
             : NotFound();
     }

@@ -31,6 +31,7 @@ public static class ServiceNowEmulatorExtensions
         services.TryAddSingleton<ServiceNowFaults>();
         services.TryAddSingleton<ServiceNowRecordAcl>();
         services.TryAddSingleton<ServiceNowEmulatorCounters>();
+        services.TryAddSingleton<ServiceNowDictionary>();
         services.TryAddSingleton<ServiceNowTokenIssuer>();
         services.TryAddSingleton<ServiceNowCredentials>();
         services.AddServiceNowEmulatorCatalog();

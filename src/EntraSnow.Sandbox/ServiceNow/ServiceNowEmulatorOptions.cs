@@ -21,4 +21,17 @@ public sealed class ServiceNowEmulatorOptions
 
     /// <summary>The hourly limit reported in X-RateLimit-Limit when rate limiting is switched on.</summary>
     public int RateLimitPerHour { get; set; } = 5000;
+
+    /// <summary>
+    /// Fields the instance has beyond the documented ones, per table, comma-separated: by default the Entra object id
+    /// fields an instance with EntraSnow's customisation has. An empty value plays an instance without them.
+    /// </summary>
+    public Dictionary<string, string> CustomFields { get; set; } = new(StringComparer.Ordinal)
+    {
+        ["sys_user"] = "u_entra_object_id,x_entrasnow_entra_object_id",
+        ["sys_user_group"] = "u_entra_object_id,x_entrasnow_entra_object_id",
+    };
+
+    /// <summary>ServiceNow's <c>glide.invalid_query.returns_no_rows</c>: a query naming an unknown field matches nothing instead of ignoring the term.</summary>
+    public bool InvalidQueryReturnsNoRows { get; set; }
 }

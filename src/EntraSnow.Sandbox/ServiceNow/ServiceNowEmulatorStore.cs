@@ -173,11 +173,15 @@ public sealed partial class ServiceNowEmulatorStore : IDisposable
     }
 
     /// <summary>A page of matching records plus the total, as the list endpoint serves them.</summary>
-    internal (List<Dictionary<string, string>> Page, int Total) Page(string table, string? encodedQuery, int offset, int limit)
+    /// <param name="knownField">The table's fields, when the emulator knows them all: conditions on others are ignored.</param>
+    /// <param name="unknownMatchesNothing">Instead, a condition on an unknown field matches nothing (glide.invalid_query.returns_no_rows).</param>
+    internal (List<Dictionary<string, string>> Page, int Total) Page(string table, string? encodedQuery, int offset, int limit,
+        Func<string, bool>? knownField = null, bool unknownMatchesNothing = false)
     {
         lock (_gate)
         {
-            var all = Select(table, EncodedQueryFilter.Parse(encodedQuery));
+            var filter = EncodedQueryFilter.Parse(encodedQuery, knownField);
+            var all = filter.NamedUnknownField && unknownMatchesNothing ? [] : Select(table, filter);
             var page = all.Skip(offset).Take(limit).Select(r => new Dictionary<string, string>(r.Fields, StringComparer.Ordinal)).ToList();
             return (page, all.Count);
         }

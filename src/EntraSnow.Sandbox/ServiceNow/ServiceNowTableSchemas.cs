@@ -56,6 +56,9 @@ internal static class ServiceNowTableSchemas
             fields: ["number", "short_description", "description", "state=1", "active=true", "approval=not requested", "request_item", "assignment_group", "assigned_to", "correlation_id", "close_notes"]),
     };
 
+    /// <summary>The tables the emulator documents (what sys_dictionary lists).</summary>
+    public static IEnumerable<string> KnownTables => Known.Keys;
+
     public static TableSchema For(string table) =>
         Known.TryGetValue(table, out var schema)
             ? schema
