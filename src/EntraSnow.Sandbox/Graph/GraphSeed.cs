@@ -22,11 +22,17 @@ public sealed record GraphSeedSpec
     /// <summary>Share of users that are guests (userType Guest, a #EXT# user principal name, no licence), in percent.</summary>
     public int GuestPercent { get; init; } = 5;
 
+    /// <summary>Share of members that are service accounts (<c>employeeType</c> <c>Service</c>, no licence, rare or no sign-ins), in percent.</summary>
+    public int ServiceAccountPercent { get; init; } = 2;
+
+    /// <summary>Share of users created within the last 45 days (some have not signed in yet), in percent.</summary>
+    public int NewJoinerPercent { get; init; } = 3;
+
     public int Seed { get; init; } = 42;
 
     public string Domain { get; init; } = "contoso.example";
 
-    /// <summary>Sign-in and detection times are spread over the 180 days before this (default: the emulator's clock now).</summary>
+    /// <summary>Sign-in, creation and detection times are spread over the time before this (default: the emulator's clock now).</summary>
     public DateTimeOffset? ReferenceTime { get; init; }
 }
 
@@ -61,6 +67,7 @@ public static class GraphSeed
         var random = new Random(spec.Seed);
         var licensing = new LicenceSpread(spec);
         var now = spec.ReferenceTime ?? emulator.Clock.GetUtcNow();
+        var activity = new ActivitySpread(spec, now);
         var userIds = Enumerable.Range(0, spec.Users).Select(_ => NextGuid(random)).ToArray();
         var groupIds = Enumerable.Range(0, spec.Groups).Select(_ => NextGuid(random)).ToArray();
         var memberships = 0;
@@ -109,6 +116,7 @@ public static class GraphSeed
                 }
 
                 licensing.Apply(doc);
+                activity.Apply(doc);
 
                 // A manager chain: every user but the first reports to someone created before them.
                 var managerId = i == 0 ? null : userIds[random.Next(0, i) / 4];

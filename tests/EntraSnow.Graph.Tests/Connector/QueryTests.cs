@@ -14,17 +14,22 @@ public sealed class QueryTests
         var seeded = graph.Server.Seed(new GraphSeedSpec { Users = 1200, Groups = 0, NeverSignedInPercent = 10, ReferenceTime = Now });
         var cutoff = Now.AddDays(-30);
         var expectedInactive = seeded.UserIds.Count(id => LastSignIn(graph, id) is { } last && last <= cutoff);
-        var expectedNever = seeded.UserIds.Count(id => LastSignIn(graph, id) is null);
+        var expectedNever = seeded.UserIds.Count(id => LastSignIn(graph, id) is null && Created(graph, id) <= cutoff);
 
         var found = await graph.Directory.GetUsersSignedInBeforeAsync(cutoff).ToListAsync();
 
         Assert.Equal(expectedInactive, found.Count(u => u.LastSuccessfulSignIn is not null));
         Assert.Equal(expectedNever, found.Count(u => u.LastSuccessfulSignIn is null));
         Assert.All(found.Where(u => u.LastSuccessfulSignIn is not null), u => Assert.True(u.LastSuccessfulSignIn <= cutoff));
-        // Every seeded account is older than the cutoff, so the second pass pages through all of them.
-        var expectedCalls = (int)Math.Ceiling(expectedInactive / 500.0) + (int)Math.Ceiling(seeded.UserIds.Count / 500.0);
+        // The second pass pages through every account created before the cutoff (all but the newest joiners).
+        var createdBefore = seeded.UserIds.Count(id => Created(graph, id) <= cutoff);
+        Assert.InRange(createdBefore, 1, seeded.UserIds.Count - 1);
+        var expectedCalls = (int)Math.Ceiling(expectedInactive / 500.0) + (int)Math.Ceiling(createdBefore / 500.0);
         Assert.Equal(expectedCalls, graph.Calls.Requests);
     }
+
+    private static DateTimeOffset Created(ConnectorHarness graph, string userId) =>
+        DateTimeOffset.Parse(graph.Emulator.GetUser(userId)!["createdDateTime"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
 
     private static DateTimeOffset? LastSignIn(ConnectorHarness graph, string userId) =>
         graph.Emulator.GetUser(userId)!["signInActivity"]?["lastSuccessfulSignInDateTime"]?.GetValue<string>() is { } text
@@ -35,13 +40,16 @@ public sealed class QueryTests
     public async Task Where_graph_refuses_500_a_page_the_sign_in_query_falls_back_to_120()
     {
         await using var graph = await ConnectorHarness.StartAsync(o => o.SignInActivityMaxPageSize = 120);
-        graph.Server.Seed(new GraphSeedSpec { Users = 400, Groups = 0, NeverSignedInPercent = 0, ReferenceTime = Now });
+        var seeded = graph.Server.Seed(new GraphSeedSpec { Users = 400, Groups = 0, NeverSignedInPercent = 0, ReferenceTime = Now });
+        var cutoff = Now.AddDays(-10);
 
-        var inactive = await graph.Directory.GetUsersSignedInBeforeAsync(Now.AddDays(-10)).ToListAsync();
+        var inactive = await graph.Directory.GetUsersSignedInBeforeAsync(cutoff).ToListAsync();
 
         Assert.NotEmpty(inactive);
+        var signedInBefore = inactive.Count(u => u.LastSuccessfulSignIn is not null);
+        var createdBefore = seeded.UserIds.Count(id => Created(graph, id) <= cutoff);
         // One refused request, then pages of 120 for both passes.
-        Assert.Equal(1 + (int)Math.Ceiling(inactive.Count / 120.0) + (int)Math.Ceiling(400 / 120.0), graph.Calls.Requests);
+        Assert.Equal(1 + (int)Math.Ceiling(signedInBefore / 120.0) + (int)Math.Ceiling(createdBefore / 120.0), graph.Calls.Requests);
     }
 
     [Fact]
