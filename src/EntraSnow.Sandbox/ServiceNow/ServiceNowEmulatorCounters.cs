@@ -14,6 +14,8 @@ public sealed class ServiceNowEmulatorCounters
     private long _dropped;
     private long _tokensIssued;
     private long _unauthorized;
+    private int _inFlight;
+    private int _peakInFlight;
 
     /// <summary>Requests served for <paramref name="method"/> (GET, POST, PATCH, PUT, DELETE) on <paramref name="table"/>.</summary>
     public long Served(string method, string table) => _served.GetValueOrDefault((method.ToUpperInvariant(), table));
@@ -34,6 +36,12 @@ public sealed class ServiceNowEmulatorCounters
 
     public long Unauthorized => Interlocked.Read(ref _unauthorized);
 
+    /// <summary>API requests (under <c>/api/now/</c>) being served right now, injected latency included.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>The most API requests served at once since the start or the last <see cref="Reset"/>.</summary>
+    public int PeakInFlight => Volatile.Read(ref _peakInFlight);
+
     public void Reset()
     {
         _served.Clear();
@@ -42,6 +50,7 @@ public sealed class ServiceNowEmulatorCounters
         Interlocked.Exchange(ref _dropped, 0);
         Interlocked.Exchange(ref _tokensIssued, 0);
         Interlocked.Exchange(ref _unauthorized, 0);
+        Interlocked.Exchange(ref _peakInFlight, Volatile.Read(ref _inFlight));
     }
 
     /// <summary>A snapshot for the admin route.</summary>
@@ -53,6 +62,8 @@ public sealed class ServiceNowEmulatorCounters
         snapshot["dropped"] = Dropped;
         snapshot["tokensIssued"] = TokensIssued;
         snapshot["unauthorized"] = Unauthorized;
+        snapshot["inFlight"] = InFlight;
+        snapshot["peakInFlight"] = PeakInFlight;
         return snapshot;
     }
 
@@ -67,4 +78,15 @@ public sealed class ServiceNowEmulatorCounters
     internal void CountTokenIssued() => Interlocked.Increment(ref _tokensIssued);
 
     internal void CountUnauthorized() => Interlocked.Increment(ref _unauthorized);
+
+    internal void EnterRequest()
+    {
+        var now = Interlocked.Increment(ref _inFlight);
+        int peak;
+        while (now > (peak = Volatile.Read(ref _peakInFlight)) && Interlocked.CompareExchange(ref _peakInFlight, now, peak) != peak)
+        {
+        }
+    }
+
+    internal void LeaveRequest() => Interlocked.Decrement(ref _inFlight);
 }

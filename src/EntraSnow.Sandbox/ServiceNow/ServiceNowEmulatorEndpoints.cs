@@ -30,18 +30,35 @@ internal sealed class ServiceNowEmulatorEndpoints(string prefix)
             return Results.Empty;
         }
 
-        if (faults.Latency > TimeSpan.Zero)
+        // API requests are counted while they are served, latency included: what the instance sees in flight at once.
+        var api = http.Request.Path.Value?.Contains("/api/now/", StringComparison.Ordinal) == true;
+        if (api)
         {
-            await Task.Delay(faults.Latency, http.RequestAborted);
+            counters.EnterRequest();
         }
 
-        if (faults.TryTakeFailure(out var status))
+        try
         {
-            counters.CountFailed();
-            return Json(status, ServiceNowRecordJson.Error("Service Unavailable", "The instance is temporarily unable to handle the request."));
-        }
+            if (faults.Latency > TimeSpan.Zero)
+            {
+                await Task.Delay(faults.Latency, http.RequestAborted);
+            }
 
-        return await next(context);
+            if (faults.TryTakeFailure(out var status))
+            {
+                counters.CountFailed();
+                return Json(status, ServiceNowRecordJson.Error("Service Unavailable", "The instance is temporarily unable to handle the request."));
+            }
+
+            return await next(context);
+        }
+        finally
+        {
+            if (api)
+            {
+                counters.LeaveRequest();
+            }
+        }
     }
 
     /// <summary>Rate limiting, authentication and ACLs: the Table API routes.</summary>
@@ -54,16 +71,8 @@ internal sealed class ServiceNowEmulatorEndpoints(string prefix)
         var options = services.GetRequiredService<IOptions<ServiceNowEmulatorOptions>>().Value;
         if (faults.TryTakeRateLimit(out var retryAfter))
         {
-            counters.CountRateLimited();
-            var seconds = Math.Max(0, (int)Math.Ceiling(retryAfter.TotalSeconds));
             var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            http.Response.Headers["X-RateLimit-Limit"] = options.RateLimitPerHour.ToString(CultureInfo.InvariantCulture);
-            http.Response.Headers["X-RateLimit-Reset"] = (now + retryAfter).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-            http.Response.Headers["X-RateLimit-Rule"] = "0c7b7a51dbd4330010a1e0d5ca961968";
-            return Json(StatusCodes.Status429TooManyRequests, ServiceNowRecordJson.Error(
-                "Rate limit exceeded",
-                $"Rate limit of {options.RateLimitPerHour} requests per hour for Table API exceeded"));
+            return RateLimited(http, counters, options.RateLimitPerHour ?? FaultRateLimitPerHour, now + retryAfter, retryAfter);
         }
 
         if (services.GetRequiredService<ServiceNowCredentials>().Revoked || !IsAuthenticated(http, options, services.GetRequiredService<ServiceNowTokenIssuer>()))
@@ -71,6 +80,21 @@ internal sealed class ServiceNowEmulatorEndpoints(string prefix)
             counters.CountUnauthorized();
             http.Response.Headers.WWWAuthenticate = "BASIC realm=\"Service-now\"";
             return Json(StatusCodes.Status401Unauthorized, ServiceNowRecordJson.Error("User Not Authenticated", "Required to provide Auth information"));
+        }
+
+        // A rule counts the authenticated user's requests (the integration account: tokens act as it too).
+        var rule = services.GetRequiredService<ServiceNowRateLimitRule>();
+        if (rule.Enabled)
+        {
+            var allowed = rule.TryTake(options.Username, out var limit, out var resetAt);
+            http.Response.Headers["X-RateLimit-Limit"] = limit.ToString(CultureInfo.InvariantCulture);
+            http.Response.Headers["X-RateLimit-Reset"] = resetAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+            http.Response.Headers["X-RateLimit-Rule"] = ServiceNowRateLimitRule.RuleSysId;
+            if (!allowed)
+            {
+                var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+                return RateLimited(http, counters, limit, resetAt, resetAt - now);
+            }
         }
 
         var table = http.Request.RouteValues["table"] as string ?? string.Empty;
@@ -83,6 +107,23 @@ internal sealed class ServiceNowEmulatorEndpoints(string prefix)
 
         counters.CountServed(http.Request.Method, table);
         return await next(context);
+    }
+
+    /// <summary>The limit a 429 of <see cref="ServiceNowFaults.RateLimitNext"/> reports when no rule is configured.</summary>
+    private const int FaultRateLimitPerHour = 5000;
+
+    /// <summary>429 as ServiceNow answers a request over its rule: Retry-After in whole seconds, the X-RateLimit-* headers, the error body.</summary>
+    private static IResult RateLimited(HttpContext http, ServiceNowEmulatorCounters counters, int limit, DateTimeOffset resetAt, TimeSpan retryAfter)
+    {
+        counters.CountRateLimited();
+        var seconds = Math.Max(0, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        http.Response.Headers["X-RateLimit-Limit"] = limit.ToString(CultureInfo.InvariantCulture);
+        http.Response.Headers["X-RateLimit-Reset"] = resetAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        http.Response.Headers["X-RateLimit-Rule"] = ServiceNowRateLimitRule.RuleSysId;
+        return Json(StatusCodes.Status429TooManyRequests, ServiceNowRecordJson.Error(
+            "Rate limit exceeded",
+            $"Rate limit of {limit} requests per hour for Table API exceeded"));
     }
 
     private static bool IsAuthenticated(HttpContext http, ServiceNowEmulatorOptions options, ServiceNowTokenIssuer tokens)

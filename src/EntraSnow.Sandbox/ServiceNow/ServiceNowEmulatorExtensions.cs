@@ -28,7 +28,9 @@ public static class ServiceNowEmulatorExtensions
         services.TryAddSingleton(sp => new ServiceNowEmulatorStore(
             sp.GetRequiredService<IOptions<ServiceNowEmulatorOptions>>().Value.DatabasePath,
             sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton<ServiceNowFaults>();
+        services.TryAddSingleton(sp => new ServiceNowFaults(
+            TimeSpan.FromMilliseconds(Math.Max(0, sp.GetRequiredService<IOptions<ServiceNowEmulatorOptions>>().Value.LatencyMs))));
+        services.TryAddSingleton<ServiceNowRateLimitRule>();
         services.TryAddSingleton<ServiceNowRecordAcl>();
         services.TryAddSingleton<ServiceNowEmulatorCounters>();
         services.TryAddSingleton<ServiceNowDictionary>();

@@ -19,8 +19,16 @@ public sealed class ServiceNowEmulatorOptions
     /// <summary>expires_in of the tokens it issues (ServiceNow's default is 1800 s).</summary>
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromMinutes(30);
 
-    /// <summary>The hourly limit reported in X-RateLimit-Limit when rate limiting is switched on.</summary>
-    public int RateLimitPerHour { get; set; } = 5000;
+    /// <summary>
+    /// An inbound REST rate-limit rule for the integration account, as a real instance's <c>sys_rate_limit_rules</c>: at most
+    /// this many Table API requests per clock hour. Every Table API answer then carries X-RateLimit-Limit, X-RateLimit-Reset
+    /// (Unix time of the next hourly reset) and X-RateLimit-Rule, and a request beyond the limit is answered 429 with
+    /// Retry-After (seconds to the reset). Null (the default): no rule, no headers.
+    /// </summary>
+    public int? RateLimitPerHour { get; set; }
+
+    /// <summary>Added to every answer (milliseconds): 50 plays a fast real instance. The faults' latency starts here and returns here on reset.</summary>
+    public int LatencyMs { get; set; }
 
     /// <summary>
     /// Fields the instance has beyond the documented ones, per table, comma-separated: by default the Entra object id

@@ -4,17 +4,23 @@ namespace EntraSnow.Sandbox.ServiceNow;
 /// Faults the emulator injects, switchable at run time from code (tests) or through
 /// <c>POST {prefix}/sandbox-admin/faults</c>. Thread-safe.
 /// </summary>
-public sealed class ServiceNowFaults
+public sealed class ServiceNowFaults(TimeSpan configuredLatency)
 {
     private readonly Lock _gate = new();
+    private readonly TimeSpan _configuredLatency = configuredLatency;
     private readonly HashSet<string> _deniedTables = new(StringComparer.Ordinal);
     private int _rateLimitedRemaining;
     private TimeSpan _retryAfter = TimeSpan.FromSeconds(1);
     private int _failuresRemaining;
     private int _failureStatus = 503;
 
-    /// <summary>Added to every answer before it is produced.</summary>
-    public TimeSpan Latency { get; set; }
+    public ServiceNowFaults()
+        : this(TimeSpan.Zero)
+    {
+    }
+
+    /// <summary>Added to every answer before it is produced; starts at <c>Sandbox:ServiceNow:LatencyMs</c>.</summary>
+    public TimeSpan Latency { get; set; } = configuredLatency;
 
     /// <summary>Full outage: every connection is dropped without an answer.</summary>
     public bool Outage { get; set; }
@@ -63,7 +69,7 @@ public sealed class ServiceNowFaults
             _rateLimitedRemaining = 0;
             _failuresRemaining = 0;
             _deniedTables.Clear();
-            Latency = TimeSpan.Zero;
+            Latency = _configuredLatency;
             Outage = false;
         }
     }
