@@ -96,6 +96,9 @@ public sealed record DirectoryGroup
     public IReadOnlyList<string> NestedGroupsRemoved { get; init; } = [];
 }
 
+/// <summary>A group's direct members read in full: users, and groups nested in it.</summary>
+public sealed record GroupMembers(IReadOnlyList<string> UserIds, IReadOnlyList<string> GroupIds);
+
 /// <summary>One page of a delta query. The last page carries <see cref="DeltaLink"/>; store it to resume.</summary>
 public sealed record DeltaPage<T>(IReadOnlyList<T> Items, string? DeltaLink)
 {

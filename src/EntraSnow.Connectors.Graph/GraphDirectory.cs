@@ -237,9 +237,12 @@ internal sealed partial class GraphDirectory(
         }
     }
 
-    public async Task<IReadOnlyList<string>> GetGroupMemberIdsAsync(string groupId, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<string>> GetGroupMemberIdsAsync(string groupId, CancellationToken cancellationToken = default) =>
+        (await GetGroupMembersAsync(groupId, cancellationToken)).UserIds;
+
+    public async Task<GroupMembers> GetGroupMembersAsync(string groupId, CancellationToken cancellationToken = default)
     {
-        var ids = new List<string>();
+        List<string> users = [], groups = [];
         var page = await GraphErrors.RunAsync("GET group members", () => client.Groups[groupId].Members.GetAsync(c =>
         {
             c.QueryParameters.Select = ["id"];
@@ -247,13 +250,14 @@ internal sealed partial class GraphDirectory(
         }, cancellationToken), cancellationToken);
         while (page is not null)
         {
-            ids.AddRange(page.Value?.OfType<User>().Select(u => u.Id).OfType<string>() ?? []);
+            users.AddRange(page.Value?.OfType<User>().Select(u => u.Id).OfType<string>() ?? []);
+            groups.AddRange(page.Value?.OfType<Group>().Select(g => g.Id).OfType<string>() ?? []);
             var next = page.OdataNextLink;
             page = next is null ? null : await GraphErrors.RunAsync("GET group members",
                 () => client.Groups[groupId].Members.WithUrl(next).GetAsync(cancellationToken: cancellationToken), cancellationToken);
         }
 
-        return ids;
+        return new GroupMembers(users, groups);
     }
 
     /// <summary>

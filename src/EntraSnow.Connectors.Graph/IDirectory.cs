@@ -26,6 +26,10 @@ public interface IDirectory
     /// <summary>Object ids of the group's direct user members.</summary>
     Task<IReadOnlyList<string>> GetGroupMemberIdsAsync(string groupId, CancellationToken cancellationToken = default);
 
+    /// <summary>The group's direct members as Graph lists them now: users, and groups nested in it.</summary>
+    Task<GroupMembers> GetGroupMembersAsync(string groupId, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This directory cannot list a group's members with nested groups.");
+
     /// <summary>Users whose last successful sign-in is before the cutoff, then users created before the cutoff who never signed in; paged 500 at a time (120 where Graph refuses 500).</summary>
     IAsyncEnumerable<DirectoryUser> GetUsersSignedInBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default);
 

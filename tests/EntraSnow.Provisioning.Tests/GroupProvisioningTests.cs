@@ -114,7 +114,7 @@ public sealed class GroupProvisioningTests
         Assert.Contains("1 waiting", _world.Log.Entries[^1].Reason);
 
         _world.Directory.GetGroupAsync("g1", Arg.Any<CancellationToken>()).Returns(new DirectoryGroup { Id = "g1", DisplayName = "Desk" });
-        _world.Directory.GetGroupMemberIdsAsync("g1", Arg.Any<CancellationToken>()).Returns(["u1", "u2"]);
+        _world.Directory.GetGroupMembersAsync("g1", Arg.Any<CancellationToken>()).Returns(new GroupMembers(["u1", "u2"], []));
         await _world.DrainAsync();
 
         Assert.Equal(["u1", "u2"], MembersOf("g1"));

@@ -38,7 +38,7 @@ public sealed class GroupSyncIsolationTests
         await ProvisionAsync("u1", "u2");
         _world.ServiceNow.Refused.Add(RefusedId);
         _world.Directory.GetGroupAsync(RefusedId, Arg.Any<CancellationToken>()).Returns(new DirectoryGroup { Id = RefusedId, DisplayName = "Locked" });
-        _world.Directory.GetGroupMemberIdsAsync(RefusedId, Arg.Any<CancellationToken>()).Returns(["u1"]);
+        _world.Directory.GetGroupMembersAsync(RefusedId, Arg.Any<CancellationToken>()).Returns(new GroupMembers(["u1"], []));
 
         await RunAsync("link-1", "run-1",
             new DirectoryGroup { Id = RefusedId, DisplayName = "Locked", MembersAdded = ["u1"] },
@@ -62,7 +62,7 @@ public sealed class GroupSyncIsolationTests
         await RunAsync("link-1", "run-1", new DirectoryGroup { Id = FinanceId, DisplayName = "Finance", MembersAdded = ["u1", "u2"] });
         _world.ServiceNow.Refused.Add(FinanceId);
         _world.Directory.GetGroupAsync(FinanceId, Arg.Any<CancellationToken>()).Returns(new DirectoryGroup { Id = FinanceId, DisplayName = "Finance" });
-        _world.Directory.GetGroupMemberIdsAsync(FinanceId, Arg.Any<CancellationToken>()).Returns(["u1"]);
+        _world.Directory.GetGroupMembersAsync(FinanceId, Arg.Any<CancellationToken>()).Returns(new GroupMembers(["u1"], []));
 
         _world.GroupDelta.Clear();
         _world.GroupDelta.Add(new DeltaPage<DirectoryGroup>([new DirectoryGroup { Id = FinanceId, MembersRemoved = ["u2"] }], "link-2"));

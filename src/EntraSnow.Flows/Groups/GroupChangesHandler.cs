@@ -199,9 +199,11 @@ internal sealed class GroupChangesHandler(
         var change = new GroupChange(group ?? new DirectoryGroup { Id = message.SubjectId, Removed = RemovedReason.Deleted });
         if (group is not null)
         {
+            var members = await directory.GetGroupMembersAsync(group.Id, cancellationToken);
             change.Merge(group with
             {
-                MembersAdded = await directory.GetGroupMemberIdsAsync(group.Id, cancellationToken),
+                MembersAdded = members.UserIds,
+                NestedGroupsAdded = members.GroupIds,
                 MembersRemoved = GroupSplitOff.Ids(message, GroupSplitOff.RemovedMembers),
                 NestedGroupsRemoved = GroupSplitOff.Ids(message, GroupSplitOff.RemovedGroups),
             });
@@ -252,6 +254,12 @@ internal sealed class GroupChangesHandler(
             var gone = await mirror.DeactivateAsync(group.Id, why, cancellationToken);
             await AppendAsync(message, group.Id, gone.Action, gone.Changed, gone.Reason, gone.SysId, cancellationToken);
             return;
+        }
+
+        if (full)
+        {
+            // A full reading lists every member: whoever the ledger still has in the group left it unseen.
+            await changeRecords.AddMembersGoneAsync(change, cancellationToken);
         }
 
         await index.PrefetchAsync(change.Added.Concat(change.Removed), cancellationToken);

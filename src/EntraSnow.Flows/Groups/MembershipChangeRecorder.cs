@@ -70,7 +70,7 @@ internal sealed class MembershipChangeRecorder(
             if (baseline)
             {
                 // Where things stand, nothing to compare with: one write per membership, no read.
-                await ledger.SetAsync(groupId, memberId, new MembershipState(isMember, 1), cancellationToken);
+                await ledger.SetAsync(groupId, memberId, new MembershipState(isMember, 1, isGroup), cancellationToken);
                 continue;
             }
 
@@ -81,7 +81,7 @@ internal sealed class MembershipChangeRecorder(
             }
 
             var own = await ledger.GetOwnChangeAsync(groupId, memberId, isMember, cancellationToken);
-            transitions.Add(new Transition(memberId, isGroup, new MembershipState(isMember, (state?.Transitions ?? 0) + 1),
+            transitions.Add(new Transition(memberId, isGroup, new MembershipState(isMember, (state?.Transitions ?? 0) + 1, isGroup),
                 own is not null && clock.GetUtcNow() - own.At <= OwnChangeWindow ? own.Ticket : null, own is not null));
         }
 
@@ -134,6 +134,28 @@ internal sealed class MembershipChangeRecorder(
         }
 
         return created;
+    }
+
+    /// <summary>
+    /// A full reading lists who is in the group now, not who left it: members the ledger still has in the group that the
+    /// reading does not list left in a gap (an expired delta link, a from-scratch re-read, a full sync) and are added to
+    /// <paramref name="change"/> as removals, to be recorded with the rest. The ledger is read as a stream; only the
+    /// members gone are kept.
+    /// </summary>
+    public async Task AddMembersGoneAsync(GroupChange change, CancellationToken cancellationToken)
+    {
+        if (!options.Value.RecordChanges)
+        {
+            return;
+        }
+
+        await foreach (var (memberId, state) in ledger.MembersAsync(change.Group.Id, cancellationToken))
+        {
+            if (state.IsMember && !change.Added.Contains(memberId) && !change.GroupsAdded.Contains(memberId))
+            {
+                (state.IsGroup ? change.GroupsRemoved : change.Removed).Add(memberId);
+            }
+        }
     }
 
     /// <summary>

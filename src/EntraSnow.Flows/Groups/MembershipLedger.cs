@@ -3,8 +3,11 @@ using EntraSnow.Flows.Stores;
 
 namespace EntraSnow.Flows.Groups;
 
-/// <summary>The last recorded state of one (group, member) pair and how many transitions it has had.</summary>
-internal readonly record struct MembershipState(bool IsMember, int Transitions);
+/// <summary>
+/// The last recorded state of one (group, member) pair and how many transitions it has had; <paramref name="IsGroup"/>
+/// when the member is a nested group (so a removal found later names it as one).
+/// </summary>
+internal readonly record struct MembershipState(bool IsMember, int Transitions, bool IsGroup = false);
 
 /// <summary>
 /// A membership change EntraSnow is making itself (<paramref name="IsMember"/>: the state it moves to), the ticket it
@@ -26,7 +29,21 @@ internal sealed class MembershipLedger(ICheckpointStore checkpoints)
         await checkpoints.GetAsync(Key(groupId, memberId), cancellationToken) is { } value && Parse(value) is { } state ? state : null;
 
     public Task SetAsync(string groupId, string memberId, MembershipState state, CancellationToken cancellationToken) =>
-        checkpoints.SetAsync(Key(groupId, memberId), $"{(state.IsMember ? "in" : "out")}:{state.Transitions.ToString(CultureInfo.InvariantCulture)}", cancellationToken);
+        checkpoints.SetAsync(Key(groupId, memberId),
+            $"{(state.IsMember ? "in" : "out")}:{state.Transitions.ToString(CultureInfo.InvariantCulture)}{(state.IsGroup ? GroupMark : string.Empty)}", cancellationToken);
+
+    /// <summary>Every member recorded for the group, in key order, read as a stream (the store never hands over a group whole).</summary>
+    public async IAsyncEnumerable<(string MemberId, MembershipState State)> MembersAsync(string groupId,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var checkpoint in checkpoints.ListAsync($"{KeyPrefix}{groupId.ToLowerInvariant()}:", cancellationToken))
+        {
+            if (Pair(KeyPrefix, checkpoint.Key) is { } pair && Parse(checkpoint.Value) is { } state)
+            {
+                yield return (pair.MemberId, state);
+            }
+        }
+    }
 
     public async Task<bool> HasBaselineAsync(CancellationToken cancellationToken) =>
         await checkpoints.GetAsync(BaselineKey, cancellationToken) is not null;
@@ -75,11 +92,14 @@ internal sealed class MembershipLedger(ICheckpointStore checkpoints)
             ? (parts[0], parts[1])
             : null;
 
+    // Written after the count for a nested group: entries of users (and those written before kinds were kept) have none.
+    private const string GroupMark = ":group";
+
     private static MembershipState? Parse(string value)
     {
         var parts = value.Split(':');
-        return parts.Length == 2 && parts[0] is "in" or "out" && int.TryParse(parts[1], CultureInfo.InvariantCulture, out var n)
-            ? new MembershipState(parts[0] == "in", n)
+        return parts.Length is 2 or 3 && parts[0] is "in" or "out" && int.TryParse(parts[1], CultureInfo.InvariantCulture, out var n)
+            ? new MembershipState(parts[0] == "in", n, parts.Length == 3 && parts[2] == "group")
             : null;
     }
 }

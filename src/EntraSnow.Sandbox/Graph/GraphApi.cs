@@ -538,6 +538,12 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
             : GraphResponse.NotFound("group", id);
     }
 
+    private static JsonObject Typed(JsonObject json, string type)
+    {
+        json.Insert(0, "@odata.type", type);
+        return json;
+    }
+
     private GraphResponse ListMembers(GraphRequest r, string id)
     {
         if (Store.Read(s => s.GetGroup(id)) is not { Removed: null })
@@ -550,14 +556,13 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
         var select = Select(Q(r, "$select"));
         var ids = Store.Read(s => s.MemberIds(id, after, top + 1));
         var page = ids.Take(top).ToList();
-        var users = Store.Read(s => page.Select(s.GetUser).OfType<GraphStore.UserRow>().ToList());
+        // Groups nested in this one are members too, listed as Graph lists them (typed, with the group's properties).
+        var members = Store.Read(s => page.Select(m => s.GetUser(m) is { } user
+            ? Typed(Project(user.Doc, select ?? DefaultUserProperties), "#microsoft.graph.user")
+            : s.GetGroup(m) is { Removed: null } group ? Typed(Project(group.Doc, select ?? DefaultGroupProperties), "#microsoft.graph.group") : null)
+            .OfType<JsonObject>().ToList());
         var next = ids.Count > top ? NextLink(r, $"groups/{id}/members", PageToken.Encode(page[^1])) : null;
-        return GraphResponse.Json(Collection(r, "directoryObjects", users.Select(u =>
-        {
-            var json = Project(u.Doc, select ?? DefaultUserProperties);
-            json.Insert(0, "@odata.type", "#microsoft.graph.user");
-            return json;
-        }), next));
+        return GraphResponse.Json(Collection(r, "directoryObjects", members, next));
     }
 
     private GraphResponse AddMember(GraphRequest r, string groupId)

@@ -143,6 +143,27 @@ public sealed class GroupChangeRecordsEndToEndTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_member_removed_after_the_delta_link_expired_is_recorded_when_the_groups_are_read_from_scratch()
+    {
+        var (groupId, userId) = await StartAsync();
+        await Graph.AddGroupMemberAsync(groupId, userId);
+        await Eventually.AssertAsync(() => Records(groupId).Count == 1, "the addition's record", Patience);
+
+        // The stored link expires: the next delta reads every group from scratch, and a full listing names no one who left.
+        Graph.ExpireDeltaTokens();
+        await Graph.RemoveGroupMemberAsync(groupId, userId);
+        await Eventually.AssertAsync(() => Records(groupId).Count == 2, "the removal's record", Patience);
+
+        var removal = Records(groupId)[1];
+        Assert.Contains(" removed from ", removal["short_description"]);
+        Assert.EndsWith(":removed:2", removal["correlation_id"]);
+        var userSysId = ServiceNow.Query("sys_user", $"u_entra_object_id={userId}")[0]["sys_id"];
+        var groupSysId = ServiceNow.Query("sys_user_group", $"u_entra_object_id={groupId}")[0]["sys_id"];
+        await Eventually.AssertAsync(() => ServiceNow.Query("sys_user_grmember", $"user={userSysId}^group={groupSysId}").Count == 0,
+            "the membership gone from ServiceNow", Patience);
+    }
+
+    [Fact]
     public async Task A_group_ServiceNow_refuses_is_dead_lettered_alone_while_the_other_group_and_later_deltas_go_on()
     {
         var (_, userId) = await StartAsync();

@@ -70,6 +70,12 @@ internal sealed class ProvisioningWorld
             (IReadOnlyList<string>)(UserGroups.TryGetValue(call.Arg<string>(), out var groups) ? groups : []));
         Directory.GetUsersDeltaAsync(Arg.Any<string?>(), Arg.Any<CancellationToken>()).Returns(_ => UsersDelta());
         Directory.GetGroupsDeltaAsync(Arg.Any<string?>(), Arg.Any<CancellationToken>()).Returns(_ => GroupsDelta());
+        // Unless a test says otherwise, Graph lists as a group's members those the configured delta lists as added.
+        Directory.GetGroupMembersAsync(Arg.Any<string>(), Arg.Any<CancellationToken>()).Returns(call =>
+        {
+            var items = GroupDelta.SelectMany(p => p.Items).Where(g => string.Equals(g.Id, call.Arg<string>(), StringComparison.OrdinalIgnoreCase)).ToList();
+            return new GroupMembers([.. items.SelectMany(g => g.MembersAdded).Distinct()], [.. items.SelectMany(g => g.NestedGroupsAdded).Distinct()]);
+        });
         Directory.GetDirectoryAuditsAsync(Arg.Any<DirectoryAuditQuery>(), Arg.Any<CancellationToken>()).Returns(call =>
         {
             var query = call.Arg<DirectoryAuditQuery>();
