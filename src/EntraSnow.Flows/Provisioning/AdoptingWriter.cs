@@ -46,6 +46,10 @@ internal sealed class AdoptingWriter(IServiceNowTable serviceNow, string table, 
             }
 
             var changes = RecordChanges.Between(existing, fields, objectIdField);
+            ProvisioningTrace.Step("match", $"{table} {existing.SysId} carries the object id ({objectIdField})");
+            ProvisioningTrace.Step("write", () => changes.Count == 0
+                ? "nothing to change"
+                : $"updated {table} {existing.SysId}: {string.Join(", ", changes.Select(c => $"{c.Key} '{existing[c.Key]}' → '{c.Value}'"))}");
             if (changes.Count == 0)
             {
                 return new RecordWriteResult(RecordWriteOutcome.Unchanged, existing.SysId, []);
@@ -71,6 +75,9 @@ internal sealed class AdoptingWriter(IServiceNowTable serviceNow, string table, 
             }
         }
 
+        ProvisioningTrace.Step("match", () => decision.Verdict == AdoptionVerdict.NoMatch
+            ? $"no {table} carries the object id ({objectIdField}){(matchValues.Count == 0 ? string.Empty : $" and none has {string.Join(" or ", matchValues.Select(v => $"{v.Field} '{v.Value}'"))}")}"
+            : decision.Reason);
         return decision.Verdict switch
         {
             AdoptionVerdict.Reuse when reuse is not null => await reuse(decision, cancellationToken),
@@ -83,6 +90,7 @@ internal sealed class AdoptingWriter(IServiceNowTable serviceNow, string table, 
     public async Task<RecordWriteResult> CreateAsync(Dictionary<string, string?> fields, CancellationToken cancellationToken)
     {
         var created = await serviceNow.CreateAsync(table, fields, cancellationToken);
+        ProvisioningTrace.Step("write", $"created {table} {created.SysId} with {fields.Count} fields");
         return new RecordWriteResult(RecordWriteOutcome.Created, created.SysId, [.. fields.Keys]);
     }
 
@@ -93,6 +101,7 @@ internal sealed class AdoptingWriter(IServiceNowTable serviceNow, string table, 
     public async Task<RecordWriteResult> AdoptAsync(string sysId, Dictionary<string, string?> fields, string? reason, CancellationToken cancellationToken)
     {
         await serviceNow.UpdateAsync(table, sysId, fields, cancellationToken);
+        ProvisioningTrace.Step("write", $"adopted {table} {sysId}: stamped with the object id, {fields.Count} fields written");
         return new RecordWriteResult(RecordWriteOutcome.Adopted, sysId, [.. fields.Keys], reason ?? $"adopted an existing {table}");
     }
 }

@@ -48,6 +48,9 @@ internal sealed class ProvisionUserHandler(
             // Without the field every lookup would find a stranger (an unknown query term is ignored): write nothing.
             await _objectIdField.EnsureAsync(UserTable, cancellationToken);
             var user = await directory.GetUserAsync(message.SubjectId, cancellationToken);
+            ProvisioningTrace.Step("user", () => user is null || user.Removed is not null
+                ? $"{message.SubjectId}: not in Entra ID (deleted)"
+                : $"{user.UserPrincipalName} ({user.Id}), {(user.AccountEnabled == false ? "disabled" : "enabled")}");
             if (user is null || user.Removed is not null)
             {
                 await DeletedObjects.RecordAsync(checkpoints, DeletedObjects.User, message.SubjectId, clock.GetUtcNow(), cancellationToken);
@@ -56,6 +59,7 @@ internal sealed class ProvisionUserHandler(
             }
 
             var outOfScope = await scope.OutOfScopeReasonAsync(user, cancellationToken);
+            ProvisioningTrace.Step("scope", outOfScope ?? "in scope");
             if (outOfScope is not null)
             {
                 await DeactivateAsync(message, outOfScope, cancellationToken);
@@ -177,8 +181,12 @@ internal sealed class ProvisionUserHandler(
             ? null
             : await serviceNow.FindAsync(UserTable, EncodedQuery.Where(settings.ObjectIdField, message.SubjectId),
                 ["sys_id", "active", "locked_out"], cancellationToken);
+        ProvisioningTrace.Step("match", record is null
+            ? $"no {UserTable} carries the object id ({settings.ObjectIdField})"
+            : $"{UserTable} {record.SysId} carries the object id ({settings.ObjectIdField})");
         if (record is null)
         {
+            ProvisioningTrace.Step("write", "nothing to deactivate");
             await AppendAsync(message, ProvisioningAction.Skipped, [], $"{reason}; not in ServiceNow, nothing to deactivate", null, cancellationToken);
             return;
         }
@@ -194,6 +202,9 @@ internal sealed class ProvisionUserHandler(
             changes["locked_out"] = "true";
         }
 
+        ProvisioningTrace.Step("write", changes.Count == 0
+            ? "nothing to change: already inactive and locked out"
+            : $"deactivated {UserTable} {record.SysId}: {string.Join(", ", changes.Select(c => $"{c.Key} '{record[c.Key]}' → '{c.Value}'"))}");
         if (changes.Count == 0)
         {
             await AppendAsync(message, ProvisioningAction.Unchanged, [], $"{reason}; already inactive", record.SysId, cancellationToken);
@@ -216,6 +227,7 @@ internal sealed class ProvisionUserHandler(
     private async Task RecordConflictAsync(ChangeMessage message, DirectoryUser user, RecordWriteResult result, CancellationToken cancellationToken)
     {
         logger.LogWarning("User {SubjectId} not written: {Reason}", user.Id, result.Reason);
+        ProvisioningTrace.Step("write", $"nothing written: {result.Reason}");
         await AppendAsync(message, ProvisioningAction.Conflict, [], result.Reason, result.SysId, cancellationToken);
         var task = options.Value.Adoption.ConflictTask;
         if (task.Enabled || result.AskPerson)

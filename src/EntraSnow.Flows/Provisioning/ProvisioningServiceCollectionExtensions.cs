@@ -39,6 +39,7 @@ public static class ProvisioningServiceCollectionExtensions
         services.TryAddSingleton<UserScope>();
         services.TryAddSingleton<FullSyncRunner>();
         services.AddSingleton<IMessageHandler, ProvisionUserHandler>();
+        services.TryAddSingleton<ProvisionOnDemand>();
         services.AddGroupChangeRecords(configuration);
         services.AddSingleton<IMessageHandler, GroupChangesHandler>();
         services.AddSingleton<IScheduledJob, FullSyncJob>();

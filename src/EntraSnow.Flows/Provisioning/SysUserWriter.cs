@@ -22,17 +22,20 @@ internal sealed class SysUserWriter(IServiceNowTable serviceNow, IDirectory dire
         var settings = options.Value;
         if (firstAttempt && _adoption.Enabled && message.Property(ProvisioningMessageProperties.AdoptionConflict) == "true")
         {
+            ProvisioningTrace.Step("match", message.Property(ProvisioningMessageProperties.AdoptionReason) ?? "conflict found by the full sync");
             return new RecordWriteResult(RecordWriteOutcome.Conflict, message.Property(ProvisioningMessageProperties.AdoptSysId), [],
                 message.Property(ProvisioningMessageProperties.AdoptionReason));
         }
 
         if (firstAttempt && _adoption.Enabled && message.Property(ProvisioningMessageProperties.AdoptSysId) is { Length: > 0 } adopt)
         {
+            ProvisioningTrace.Step("match", message.Property(ProvisioningMessageProperties.AdoptionReason) ?? $"the full sync found {ProvisionUserHandler.UserTable} {adopt} to adopt");
             return await _writer.AdoptAsync(adopt, fields, message.Property(ProvisioningMessageProperties.AdoptionReason), cancellationToken);
         }
 
         if (firstAttempt && message.Property(ProvisioningMessageProperties.AbsentInServiceNow) == "true")
         {
+            ProvisioningTrace.Step("match", $"the full sync found no {ProvisionUserHandler.UserTable} for this user");
             return await _writer.CreateAsync(fields, cancellationToken);
         }
 
@@ -43,6 +46,8 @@ internal sealed class SysUserWriter(IServiceNowTable serviceNow, IDirectory dire
         }
 
         var result = await serviceNow.UpsertAsync(ProvisionUserHandler.UserTable, settings.EffectiveMatchingField, fields[settings.EffectiveMatchingField]!, fields, cancellationToken);
+        ProvisioningTrace.Step("match", $"matched on {settings.EffectiveMatchingField} '{fields[settings.EffectiveMatchingField]}'");
+        ProvisioningTrace.Step("write", $"{result.Outcome.ToString().ToLowerInvariant()} {ProvisionUserHandler.UserTable} {result.SysId}{(result.ChangedFields.Count == 0 ? string.Empty : $": {string.Join(", ", result.ChangedFields)}")}");
         return ToWriteResult(result);
     }
 
@@ -68,6 +73,7 @@ internal sealed class SysUserWriter(IServiceNowTable serviceNow, IDirectory dire
                 var formerName = $"{decision.Value}.former-{decision.LinkedTo![..Math.Min(8, decision.LinkedTo!.Length)]}";
                 await serviceNow.UpdateAsync(ProvisionUserHandler.UserTable, decision.SysId!,
                     new Dictionary<string, string?>(StringComparer.Ordinal) { [decision.Field!] = formerName }, cancellationToken);
+                ProvisioningTrace.Step("write", $"renamed {ProvisionUserHandler.UserTable} {decision.SysId}: {decision.Field} '{decision.Value}' → '{formerName}'");
                 var created = await _writer.CreateAsync(fields, cancellationToken);
                 return created with { Reason = $"created: {what}; it keeps its history as {decision.Field} '{formerName}' (rehire policy New)" };
             default:

@@ -88,7 +88,38 @@ internal sealed class UserAttributeMapper(IServiceNowReferences references, Prov
             }
         }
 
+        if (ProvisioningTrace.Active)
+        {
+            Trace(user, fields, pending);
+        }
+
         return new MappedUser(fields, pending, notes);
+    }
+
+    /// <summary>What the mapping made of the user, for provision on demand: plain fields, then each reference.</summary>
+    private void Trace(DirectoryUser user, Dictionary<string, string?> fields, Dictionary<string, string> pending)
+    {
+        ProvisioningTrace.Step("mapping", string.Join(", ", _mappings.Where(m => !m.Value.IsReference)
+            .Select(m => $"{m.Key} = '{fields.GetValueOrDefault(m.Key)}' ({m.Value.Source})")));
+        var references = _mappings.Where(m => m.Value.IsReference).Select(m =>
+        {
+            var value = user.Attribute(m.Value.Source!);
+            var target = $"{m.Value.ReferenceTable}.{m.Value.ReferenceField}";
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                return $"{m.Key}: {m.Value.Source} is empty, field cleared";
+            }
+
+            if (pending.ContainsKey(m.Key))
+            {
+                return $"{m.Key}: no {target} '{value}' yet, resolved later";
+            }
+
+            return fields.GetValueOrDefault(m.Key) is { Length: > 0 } sysId
+                ? $"{m.Key}: '{value}' → {m.Value.ReferenceTable} {sysId}"
+                : $"{m.Key}: no {target} '{value}', left empty";
+        }).ToList();
+        ProvisioningTrace.Step("references", references.Count == 0 ? "none mapped" : string.Join("; ", references));
     }
 
     /// <summary>A replay follows a fix (the department created): the replayed users look the reference up again.</summary>

@@ -25,6 +25,8 @@ public static class LocalHostCommandLine
                                          the provisioning log: every decision with its reason
           sweep [--dry-run] [--json]     the inactive-account sweep now, with progress; --dry-run prints
                                          what would be raised (a table and totals) and writes nothing
+          provision <upn|object-id>      one user through provisioning now, printing each step (scope,
+                                         mapping, references, match, write) and the decision
           doctor                         check configuration, credentials and permissions
         """;
 

@@ -20,13 +20,7 @@ internal static class SweepCommand
         var json = LocalHostCommandLine.Flag(args, "--json");
         await using var scope = await CommandScope.OpenAsync(args.Where(a => a != "--dry-run").ToArray());
         var services = scope.App.Services;
-        var startHere = services.GetRequiredService<SandboxMode>().Any
-            && !await RunningLocalHost.IsServingAsync(services.GetRequiredService<IOptions<LocalHostOptions>>().Value.Url);
-        if (startHere)
-        {
-            await scope.App.StartAsync();
-        }
-
+        await using var emulators = await ServedEmulators.EnsureAsync(scope);
         try
         {
             var runner = services.GetRequiredService<InactiveSweepRunner>();
@@ -66,13 +60,6 @@ internal static class SweepCommand
         {
             await output.WriteLineAsync(ex.Message);
             return 3;
-        }
-        finally
-        {
-            if (startHere)
-            {
-                await scope.App.StopAsync();
-            }
         }
     }
 
