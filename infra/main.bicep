@@ -37,8 +37,18 @@ param serviceNowAccount string
 @description('The ServiceNow assignment group (name or sys_id) that risk detection incidents are assigned to.')
 param riskAssignmentGroup string = 'Security Operations'
 
+@minLength(3)
+@description('Where the alert rules e-mail the operators (ALERT_EMAIL): dead letters, a subscription expiring, intake 5xx, a paused connector.')
+param alertEmail string
+
 @description('True while the Graph clientState is being rotated: the previous value stays accepted (see docs/deploy.md).')
 param graphClientStateRotation bool = false
+
+@description('True while the ServiceNow webhook signing secret is being rotated: the previous value stays accepted (docs/runbook.md).')
+param webhookSecretRotation bool = false
+
+@description('Comma-separated Functions app function names to turn off (DISABLED_FUNCTIONS), e.g. ProvisionUsers,FullSync: see docs/runbook.md.')
+param disabledFunctions string = ''
 
 var tags = { 'azd-env-name': environmentName }
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -77,6 +87,7 @@ var names = {
   keyVault: 'kv-${resourceToken}'
   plan: 'plan-${resourceToken}'
   functionApp: 'func-${resourceToken}'
+  actionGroup: 'ag-${resourceToken}'
   partnerTopic: 'entrasnow-graph-${resourceToken}'
 }
 
@@ -169,9 +180,34 @@ module functions 'app/functions.bicep' = {
     serviceNowAccount: serviceNowAccount
     riskAssignmentGroup: riskAssignmentGroup
     graphClientStateRotation: graphClientStateRotation
+    webhookSecretRotation: webhookSecretRotation
+    disabledFunctions: map(filter(split(disabledFunctions, ','), name => !empty(trim(name))), name => trim(name))
   }
   // The app must not start before its identity may read its deployment package, secrets and queues.
   dependsOn: [roles]
+}
+
+// What operators look at (docs/runbook.md): the workbook and the alert rules over the app's telemetry and Service Bus.
+module workbook 'app/workbook.bicep' = {
+  scope: resourceGroup
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    serviceBusName: serviceBus.outputs.name
+  }
+}
+
+module alerts 'app/alerts.bicep' = {
+  scope: resourceGroup
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    serviceBusName: serviceBus.outputs.name
+    actionGroupName: names.actionGroup
+    alertEmail: alertEmail
+  }
 }
 
 module eventGrid 'app/eventgrid.bicep' = if (eventDelivery == 'eventgrid') {

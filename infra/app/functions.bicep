@@ -34,6 +34,12 @@ param riskAssignmentGroup string
 @description('While rotating the Graph clientState, the old value is still accepted from Key Vault secret graph-previous-client-state.')
 param graphClientStateRotation bool
 
+@description('While rotating the ServiceNow webhook signing secret, the old value is still accepted from Key Vault secret servicenow-webhook-previous-signing-secret.')
+param webhookSecretRotation bool
+
+@description('Functions the runtime leaves alone (AzureWebJobs.<name>.Disabled): a queue consumer so turned off leaves its messages waiting in Service Bus.')
+param disabledFunctions string[]
+
 @description('Scale-out ceiling. ServiceNow throttles per instance, so more workers would mostly collect 429s.')
 @minValue(1)
 @maxValue(1000)
@@ -164,6 +170,13 @@ var previousClientState = graphClientStateRotation
   ? { Graph__PreviousClientState: '@Microsoft.KeyVault(SecretUri=${secretUri}/graph-previous-client-state)' }
   : {}
 
+var previousSigningSecret = webhookSecretRotation
+  ? { ServiceNowWebhook__PreviousSigningSecret: '@Microsoft.KeyVault(SecretUri=${secretUri}/servicenow-webhook-previous-signing-secret)' }
+  : {}
+
+// Set here rather than by hand, because every `azd provision` rewrites the whole set of app settings.
+var disabledFunctionSettings = toObject(disabledFunctions, name => 'AzureWebJobs.${name}.Disabled', name => 'true')
+
 var serviceBusHost = split(replace(serviceBus.properties.serviceBusEndpoint, 'https://', ''), ':')[0]
 
 var baseSettings = {
@@ -215,7 +228,7 @@ var baseSettings = {
 resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'appsettings'
-  properties: union(baseSettings, notificationUrls, serviceNowCredentials, previousClientState)
+  properties: union(baseSettings, notificationUrls, serviceNowCredentials, previousClientState, previousSigningSecret, disabledFunctionSettings)
 }
 
 output name string = functionApp.name

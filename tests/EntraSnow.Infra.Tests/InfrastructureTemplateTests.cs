@@ -214,7 +214,7 @@ public sealed partial class InfrastructureTemplateTests(CompiledTemplate templat
     public void Every_secret_reaches_the_app_as_a_Key_Vault_reference_resolved_by_the_identity()
     {
         var settings = AppSettingsExpression();
-        string[] secrets = ["Graph__ClientState", "Graph__PreviousClientState", "ServiceNow__ClientSecret", "ServiceNow__Password", "ServiceNowWebhook__SigningSecret"];
+        string[] secrets = ["Graph__ClientState", "Graph__PreviousClientState", "ServiceNow__ClientSecret", "ServiceNow__Password", "ServiceNowWebhook__SigningSecret", "ServiceNowWebhook__PreviousSigningSecret"];
 
         foreach (var secret in secrets)
         {
@@ -240,12 +240,13 @@ public sealed partial class InfrastructureTemplateTests(CompiledTemplate templat
         var hooks = new[] { "postprovision.sh", "postprovision.ps1" }.Select(h => Repository.ReadText("infra", "hooks", h)).ToList();
 
         Assert.Equal(
-            ["graph-client-state", "graph-previous-client-state", "servicenow-client-secret", "servicenow-password", "servicenow-webhook-signing-secret"],
+            ["graph-client-state", "graph-previous-client-state", "servicenow-client-secret", "servicenow-password", "servicenow-webhook-previous-signing-secret", "servicenow-webhook-signing-secret"],
             referenced.Order());
         Assert.All(referenced, name => Assert.Contains($"`{name}`", docs));
 
-        // The previous clientState exists only during a rotation, which docs/deploy.md walks through by hand.
-        Assert.All(referenced.Where(n => n != "graph-previous-client-state"), name => Assert.All(hooks, hook => Assert.Contains($"{name}", hook)));
+        // The previous values exist only during a rotation, which docs/runbook.md walks through by hand.
+        string[] previous = ["graph-previous-client-state", "servicenow-webhook-previous-signing-secret"];
+        Assert.All(referenced.Except(previous), name => Assert.All(hooks, hook => Assert.Contains($"{name}", hook)));
     }
 
     [Fact]

@@ -334,6 +334,7 @@ internal sealed class GroupChangesHandler(
     private Task AppendAsync(ChangeMessage message, string subjectId, ProvisioningAction action, IReadOnlyList<string> changed, string? reason, string? sysId, CancellationToken cancellationToken)
     {
         logger.LogInformation("Group {SubjectId}: {Action} {ChangedFields} {Reason}", subjectId, action, changed, reason);
+        ProvisioningTelemetry.Decided(action, ProvisioningObjectKinds.Group);
         return log.AppendAsync(new ProvisioningLogEntry
         {
             Timestamp = clock.GetUtcNow(),

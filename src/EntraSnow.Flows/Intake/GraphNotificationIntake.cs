@@ -106,6 +106,12 @@ public sealed class IntakeMetrics : IDisposable
 {
     public const string MeterName = "EntraSnow.Intake";
 
+    public const string QueuedMetric = "entrasnow.intake.queued";
+
+    public const string ClientStateRejectedMetric = "entrasnow.intake.client_state_rejected";
+
+    public const string DroppedMetric = "entrasnow.intake.dropped";
+
     public static readonly ActivitySource ActivitySource = new(MeterName);
 
     private readonly Meter _meter;
@@ -116,16 +122,16 @@ public sealed class IntakeMetrics : IDisposable
     public IntakeMetrics(IMeterFactory meterFactory)
     {
         _meter = meterFactory.Create(MeterName);
-        _queued = _meter.CreateCounter<long>("entrasnow.intake.queued", description: "Notifications durably queued.");
-        _rejected = _meter.CreateCounter<long>("entrasnow.intake.client_state_rejected", description: "Notifications dropped because their clientState matched no configured secret.");
-        _dropped = _meter.CreateCounter<long>("entrasnow.intake.dropped", description: "Notifications dropped as unknown or unusable.");
+        _queued = _meter.CreateCounter<long>(QueuedMetric, description: "Notifications durably queued.");
+        _rejected = _meter.CreateCounter<long>(ClientStateRejectedMetric, description: "Notifications dropped because their clientState matched no configured secret.");
+        _dropped = _meter.CreateCounter<long>(DroppedMetric, description: "Notifications dropped as unknown or unusable.");
     }
 
     public void Queued(string queue, int count)
     {
         if (count > 0)
         {
-            _queued.Add(count, new KeyValuePair<string, object?>("queue", queue));
+            _queued.Add(count, new KeyValuePair<string, object?>(MessagingTelemetry.QueueTag, queue));
         }
     }
 

@@ -27,6 +27,11 @@ public sealed class MessageProcessor(
         using var activity = MessagingTelemetry.StartProcess(handler.Queue, message, sentFrom);
         var disposition = await DecideAsync(handler, message, cancellationToken);
         MessagingTelemetry.Outcome(handler.Queue, disposition, activity);
+        if (disposition is MessageDisposition.Complete)
+        {
+            MessagingTelemetry.Completed(handler.Queue, message, clock.GetUtcNow());
+        }
+
         return disposition;
     }
 
@@ -125,6 +130,7 @@ public sealed class MessageProcessor(
         var now = clock.GetUtcNow();
         if (Pauses.Pause(paused.Connector, paused.Reason, queue, now, now + settings.PausedRetryDelay))
         {
+            MessagingTelemetry.Paused(paused.Connector, queue);
             logger.LogError("{Connector} paused: {Reason}. Its work on {Queue} waits, one message tries it every {Interval}, and resumes by itself once the credential works; `doctor` explains",
                 paused.Connector, paused.Reason, queue, settings.PausedRetryDelay);
         }

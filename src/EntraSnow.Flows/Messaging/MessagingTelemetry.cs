@@ -5,8 +5,10 @@ namespace EntraSnow.Flows.Messaging;
 
 /// <summary>
 /// The spans and counters of the queues (ActivitySource and Meter <c>EntraSnow.Messaging</c>): a producer span per
-/// write, a consumer span per delivery, and how each delivery ended. Every span carries the correlation id, so a change
-/// can be followed from its intake request to the ticket it produced, in one trace.
+/// write, a consumer span per delivery, how each delivery ended, how long a change took from happening to being done, and
+/// when a connector was paused. Every span carries the correlation id, so a change can be followed from its intake request
+/// to the ticket it produced, in one trace. The metric and dimension names are what the Azure Monitor workbook and alerts
+/// query (infra/app/workbook.bicep, alerts.bicep): a test holds them to these constants.
 /// </summary>
 public static class MessagingTelemetry
 {
@@ -17,10 +19,36 @@ public static class MessagingTelemetry
 
     public static readonly ActivitySource ActivitySource = new(Name);
 
+    public const string ProcessedMetric = "entrasnow.messages.processed";
+
+    public const string ChangeLatencyMetric = "entrasnow.messages.change_latency";
+
+    public const string ConnectorPausedMetric = "entrasnow.connectors.paused";
+
+    public const string QueueTag = "queue";
+
+    public const string OutcomeTag = "outcome";
+
+    public const string KindTag = "kind";
+
+    public const string ConnectorTag = "connector";
+
+    public const string CompletedOutcome = "completed";
+
+    public const string RescheduledOutcome = "rescheduled";
+
+    public const string DeadLetteredOutcome = "dead_lettered";
+
     private static readonly Meter Meter = new(Name);
 
     private static readonly Counter<long> Processed = Meter.CreateCounter<long>(
-        "entrasnow.messages.processed", description: "Deliveries handled, by queue and outcome (completed, rescheduled, dead_lettered).");
+        ProcessedMetric, description: "Deliveries handled, by queue and outcome (completed, rescheduled, dead_lettered).");
+
+    private static readonly Histogram<double> ChangeLatency = Meter.CreateHistogram<double>(
+        ChangeLatencyMetric, unit: "s", description: "From the change (the message's ChangedAt) to the completion of the delivery that handled it, by queue and kind.");
+
+    private static readonly Counter<long> ConnectorPaused = Meter.CreateCounter<long>(
+        ConnectorPausedMetric, description: "A connector paused because its credential was refused or could not be had, by connector and the queue that met it.");
 
     /// <summary>A write of messages to a queue; a queue port stamps its id on the messages so the consumer continues the trace.</summary>
     public static Activity? StartSend(string queue, IReadOnlyList<ChangeMessage> messages)
@@ -62,9 +90,9 @@ public static class MessagingTelemetry
     {
         var outcome = disposition switch
         {
-            MessageDisposition.Complete => "completed",
-            MessageDisposition.Reschedule => "rescheduled",
-            _ => "dead_lettered",
+            MessageDisposition.Complete => CompletedOutcome,
+            MessageDisposition.Reschedule => RescheduledOutcome,
+            _ => DeadLetteredOutcome,
         };
         activity?.SetTag("entrasnow.outcome", outcome);
         if (disposition is MessageDisposition.DeadLetter)
@@ -72,6 +100,15 @@ public static class MessagingTelemetry
             activity?.SetStatus(ActivityStatusCode.Error, "dead-lettered");
         }
 
-        Processed.Add(1, new KeyValuePair<string, object?>("queue", queue), new KeyValuePair<string, object?>("outcome", outcome));
+        Processed.Add(1, new KeyValuePair<string, object?>(QueueTag, queue), new KeyValuePair<string, object?>(OutcomeTag, outcome));
     }
+
+    /// <summary>A delivery completed: how long after the change itself (retries and reschedules included).</summary>
+    public static void Completed(string queue, ChangeMessage message, DateTimeOffset now) =>
+        ChangeLatency.Record(Math.Max(0, (now - message.ChangedAt).TotalSeconds),
+            new KeyValuePair<string, object?>(QueueTag, queue), new KeyValuePair<string, object?>(KindTag, message.Kind));
+
+    /// <summary>A connector's pause began (counted once per pause, not per waiting message).</summary>
+    public static void Paused(string connector, string queue) =>
+        ConnectorPaused.Add(1, new KeyValuePair<string, object?>(ConnectorTag, connector), new KeyValuePair<string, object?>(QueueTag, queue));
 }

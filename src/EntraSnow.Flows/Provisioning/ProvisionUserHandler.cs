@@ -311,6 +311,7 @@ internal sealed class ProvisionUserHandler(
     private Task AppendAsync(ChangeMessage message, ProvisioningAction action, IReadOnlyList<string> changedFields, string? reason, string? sysId, CancellationToken cancellationToken)
     {
         logger.LogInformation("User {SubjectId}: {Action} {ChangedFields} {Reason}", message.SubjectId, action, changedFields, reason);
+        ProvisioningTelemetry.Decided(action, ProvisioningObjectKinds.User);
         return log.AppendAsync(new ProvisioningLogEntry
         {
             Timestamp = clock.GetUtcNow(),

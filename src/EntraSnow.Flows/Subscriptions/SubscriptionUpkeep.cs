@@ -108,6 +108,7 @@ internal sealed class SubscriptionUpkeep(
                 }
                 else
                 {
+                    SubscriptionTelemetry.Expires(resource, current.ExpirationDateTime);
                     fresh.Add(resource);
                 }
             }
@@ -181,6 +182,7 @@ internal sealed class SubscriptionUpkeep(
         try
         {
             var renewed = await subscriptions.RenewAsync(subscription.Id, NewExpiration(), cancellationToken);
+            SubscriptionTelemetry.Expires(subscription.Resource, renewed.ExpirationDateTime);
             logger.LogInformation("Renewed subscription {SubscriptionId} for {Resource} until {Expiration:o}",
                 renewed.Id, subscription.Resource, renewed.ExpirationDateTime);
             return true;
@@ -222,6 +224,7 @@ internal sealed class SubscriptionUpkeep(
             await checkpoints.SetAsync(ClientStateKey(subscription.Id), ClientStateFingerprint(subscription.Id, clientState), cancellationToken);
         }
 
+        SubscriptionTelemetry.Expires(resource, subscription.ExpirationDateTime);
         logger.LogInformation("Subscription {SubscriptionId} now covers {Resource} until {Expiration:o}",
             subscription.Id, resource, subscription.ExpirationDateTime);
         return subscription;

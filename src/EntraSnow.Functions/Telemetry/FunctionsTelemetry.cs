@@ -2,6 +2,8 @@ using Azure.Core;
 using Azure.Monitor.OpenTelemetry.Exporter;
 using EntraSnow.Flows.Intake;
 using EntraSnow.Flows.Messaging;
+using EntraSnow.Flows.ProvisioningLog;
+using EntraSnow.Flows.Subscriptions;
 using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,7 +28,8 @@ public static class FunctionsTelemetry
     /// <summary>Every ActivitySource EntraSnow's spans come from, plus .NET's own HttpClient spans (the calls to Graph and ServiceNow).</summary>
     public static readonly string[] ActivitySources = [IntakeMetrics.MeterName, MessagingTelemetry.Name, "System.Net.Http"];
 
-    public static readonly string[] Meters = [IntakeMetrics.MeterName, MessagingTelemetry.Name];
+    /// <summary>Every Meter whose instruments the workbook and alerts query (infra/app/workbook.bicep, alerts.bicep).</summary>
+    public static readonly string[] Meters = [IntakeMetrics.MeterName, MessagingTelemetry.Name, ProvisioningTelemetry.Name, SubscriptionTelemetry.Name];
 
     public static IServiceCollection AddEntraSnowTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
