@@ -9,6 +9,7 @@ namespace EntraSnow.Connectors.ServiceNow;
 public sealed class EncodedQuery
 {
     private readonly List<string> _parts = [];
+    private readonly List<QueryCondition> _conditions = [];
 
     private EncodedQuery() { }
 
@@ -30,11 +31,15 @@ public sealed class EncodedQuery
 
     public EncodedQuery OrderByDescending(string field) => AddRaw("^ORDERBYDESC" + CheckField(field));
 
+    /// <summary>The conditions as built (ordering left out), for code that evaluates a query itself (a dry run's pending writes).</summary>
+    public IReadOnlyList<QueryCondition> Conditions => _conditions;
+
     private EncodedQuery Add(string joiner, string field, string @operator, string value)
     {
         var copy = Copy();
         var prefix = copy._parts.Count == 0 ? string.Empty : joiner;
         copy._parts.Add(prefix + CheckField(field) + @operator + Escape(value));
+        copy._conditions.Add(new QueryCondition(copy._conditions.Count > 0 && joiner == "^OR", field, @operator, value));
         return copy;
     }
 
@@ -49,6 +54,7 @@ public sealed class EncodedQuery
     {
         var copy = new EncodedQuery();
         copy._parts.AddRange(_parts);
+        copy._conditions.AddRange(_conditions);
         return copy;
     }
 
@@ -92,3 +98,6 @@ public sealed class EncodedQuery
 
     public override string ToString() => string.Concat(_parts);
 }
+
+/// <param name="OrWithPrevious">Joined with <c>^OR</c> to the condition before it (which binds tighter than <c>^</c>).</param>
+public sealed record QueryCondition(bool OrWithPrevious, string Field, string Operator, string Value);

@@ -14,8 +14,6 @@ internal sealed partial class ServiceNowTableClient(
     IOptions<ServiceNowOptions> options,
     ILogger<ServiceNowTableClient> logger) : IServiceNowTable
 {
-    private static readonly IReadOnlyList<string> NoFields = [];
-
     public Task<ServiceNowRecord?> GetAsync(string table, string sysId, IReadOnlyList<string>? fields = null, CancellationToken cancellationToken = default) =>
         GetAsync(table, sysId, new ServiceNowReadOptions { Fields = fields }, cancellationToken);
 
@@ -134,39 +132,8 @@ internal sealed partial class ServiceNowTableClient(
         logger.LogInformation("Deleted {Table} record {SysId}", table, sysId);
     }
 
-    public async Task<UpsertResult> UpsertAsync(string table, string keyField, string keyValue, IReadOnlyDictionary<string, string?> fields, CancellationToken cancellationToken = default)
-    {
-        if (string.IsNullOrWhiteSpace(keyValue))
-        {
-            throw new ServiceNowMatchingValueMissingException(table, keyField);
-        }
-
-        var wanted = new Dictionary<string, string?>(fields, StringComparer.Ordinal) { [keyField] = keyValue };
-        var readFields = wanted.Keys.Append("sys_id").Distinct(StringComparer.Ordinal).ToList();
-
-        // Oldest first, so that if duplicates already exist the same record is always the one kept current.
-        var existing = await FindAsync(table, EncodedQuery.Where(keyField, keyValue).OrderBy("sys_created_on"), readFields, cancellationToken);
-        if (existing is not null && !string.Equals(existing[keyField], keyValue, StringComparison.OrdinalIgnoreCase))
-        {
-            // ServiceNow silently ignores query conditions on fields it does not know: refuse rather than overwrite a stranger.
-            throw new ServiceNowRequestException($"ServiceNow ignored the match on {table}.{keyField}; is the field name right?", 400, null);
-        }
-
-        if (existing is null)
-        {
-            var created = await CreateAsync(table, wanted, cancellationToken);
-            return new UpsertResult(UpsertOutcome.Created, created.SysId, wanted.Keys.ToList());
-        }
-
-        var changes = RecordChanges.Between(existing, wanted, keyField);
-        if (changes.Count == 0)
-        {
-            return new UpsertResult(UpsertOutcome.Unchanged, existing.SysId, NoFields);
-        }
-
-        await UpdateAsync(table, existing.SysId, changes, cancellationToken);
-        return new UpsertResult(UpsertOutcome.Updated, existing.SysId, changes.Keys.ToList());
-    }
+    public Task<UpsertResult> UpsertAsync(string table, string keyField, string keyValue, IReadOnlyDictionary<string, string?> fields, CancellationToken cancellationToken = default) =>
+        KeyedUpsert.RunAsync(this, table, keyField, keyValue, fields, cancellationToken);
 
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, Uri uri, string table, IReadOnlyDictionary<string, string?>? body, CancellationToken cancellationToken)
     {

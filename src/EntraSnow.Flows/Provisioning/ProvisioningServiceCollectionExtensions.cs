@@ -1,4 +1,5 @@
 using EntraSnow.Flows.FullSync;
+using EntraSnow.Flows.FullSync.DryRun;
 using EntraSnow.Flows.Groups;
 using EntraSnow.Flows.Messaging;
 using EntraSnow.Flows.Scheduling;
@@ -40,6 +41,7 @@ public static class ProvisioningServiceCollectionExtensions
         services.TryAddSingleton<FullSyncRunner>();
         services.AddSingleton<IMessageHandler, ProvisionUserHandler>();
         services.TryAddSingleton<ProvisionOnDemand>();
+        services.TryAddSingleton<SyncDryRun>();
         services.AddGroupChangeRecords(configuration);
         services.AddSingleton<IMessageHandler, GroupChangesHandler>();
         services.AddSingleton<IScheduledJob, FullSyncJob>();

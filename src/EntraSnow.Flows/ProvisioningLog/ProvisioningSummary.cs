@@ -23,6 +23,23 @@ public sealed record ProvisioningSummary(ActionCounts Users, ActionCounts Groups
     /// </summary>
     public static ProvisioningSummary FromEntries(IEnumerable<ProvisioningLogEntry> entries)
     {
+        var decisive = Decisive(entries);
+        return new ProvisioningSummary(
+            Count(decisive.Where(e => e.ObjectKind == ProvisioningObjectKinds.User)),
+            Count(decisive.Where(e => e.ObjectKind == ProvisioningObjectKinds.Group)),
+            decisive.Where(e => e.Action == ProvisioningAction.Failed)
+                .OrderBy(e => e.Timestamp)
+                .Select(e => new ProvisioningFailure(e.SubjectId, e.ObjectKind, e.Reason ?? "no reason recorded"))
+                .ToList(),
+            decisive.Where(e => e.Action == ProvisioningAction.Conflict)
+                .OrderBy(e => e.Timestamp)
+                .Select(e => new ProvisioningFailure(e.SubjectId, e.ObjectKind, e.Reason ?? "no reason recorded"))
+                .ToList());
+    }
+
+    /// <summary>The entry that counts for each object, by the rule <see cref="FromEntries"/> describes.</summary>
+    public static IReadOnlyList<ProvisioningLogEntry> Decisive(IEnumerable<ProvisioningLogEntry> entries)
+    {
         var decisive = new Dictionary<(string Kind, string Subject), ProvisioningLogEntry>();
         foreach (var entry in entries)
         {
@@ -34,17 +51,7 @@ public sealed record ProvisioningSummary(ActionCounts Users, ActionCounts Groups
             }
         }
 
-        return new ProvisioningSummary(
-            Count(decisive.Values.Where(e => e.ObjectKind == ProvisioningObjectKinds.User)),
-            Count(decisive.Values.Where(e => e.ObjectKind == ProvisioningObjectKinds.Group)),
-            decisive.Values.Where(e => e.Action == ProvisioningAction.Failed)
-                .OrderBy(e => e.Timestamp)
-                .Select(e => new ProvisioningFailure(e.SubjectId, e.ObjectKind, e.Reason ?? "no reason recorded"))
-                .ToList(),
-            decisive.Values.Where(e => e.Action == ProvisioningAction.Conflict)
-                .OrderBy(e => e.Timestamp)
-                .Select(e => new ProvisioningFailure(e.SubjectId, e.ObjectKind, e.Reason ?? "no reason recorded"))
-                .ToList());
+        return [.. decisive.Values];
     }
 
     // A write outranks a no-op; a later success outranks an earlier failure only if it wrote something.

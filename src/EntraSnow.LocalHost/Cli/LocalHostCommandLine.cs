@@ -21,6 +21,9 @@ public static class LocalHostCommandLine
                                          put dead-lettered messages back on their queue
           sync [--from-link]             full sync of users and groups, with progress and a summary
                                          (from scratch; --from-link resumes from the stored delta link)
+          sync --dry-run [--json | --csv FILE]
+                                         what a full sync would create, adopt, update (old -> new),
+                                         deactivate or leave and why; writes nothing
           log [--user ID] [--run ID] [--limit N] [--json]
                                          the provisioning log: every decision with its reason
           sweep [--dry-run] [--json]     the inactive-account sweep now, with progress; --dry-run prints

@@ -32,6 +32,11 @@ internal static class LocalHostExtraCommands
     /// </summary>
     private static async Task<int> SyncAsync(string[] args, TextWriter output)
     {
+        if (LocalHostCommandLine.Flag(args, "--dry-run"))
+        {
+            return await SyncDryRunCommand.RunAsync(args, output);
+        }
+
         await using var scope = await CommandScope.OpenAsync(args);
         var url = scope.App.Services.GetRequiredService<IOptions<LocalHostOptions>>().Value.Url;
         var running = await RunningLocalHost.IsServingAsync(url);
