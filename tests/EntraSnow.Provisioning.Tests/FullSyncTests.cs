@@ -56,6 +56,28 @@ public sealed class FullSyncTests
         Assert.Null(await _world.FullSync().ResumeInterruptedAsync());
     }
 
+    [Fact]
+    public async Task The_latest_sync_is_the_running_one_else_the_last_started_so_the_status_page_shows_how_it_ended()
+    {
+        Seed(3);
+        Assert.Null(await _world.FullSync().GetLatestProgressAsync());
+
+        var first = await _world.FullSync().StartAsync();
+        await _world.DrainAsync();
+        _world.Clock.Advance(TimeSpan.FromHours(1));
+        var second = await _world.FullSync().StartAsync();
+
+        var running = await _world.FullSync().GetLatestProgressAsync();
+        Assert.Equal(second, running!.RunId);
+        Assert.NotEqual(SyncPhase.Completed, running.Phase);
+        await _world.DrainAsync();
+        var ended = await _world.FullSync().GetLatestProgressAsync();
+        Assert.Equal(second, ended!.RunId);
+        Assert.Equal(SyncPhase.Completed, ended.Phase);
+        Assert.Equal(3, ended.Summary.Users.Unchanged);
+        Assert.Equal(3, (await _world.FullSync().GetProgressAsync(first))!.Summary.Users.Created);
+    }
+
     private sealed class CrashAfterFirstSend(IMessageQueue inner) : IMessageQueue
     {
         private int _sends;

@@ -112,6 +112,36 @@ public sealed class FullSyncRunner(
             state.StartedAt, state.CompletedAt, state.TimedOut);
     }
 
+    /// <summary>
+    /// The run in progress, else the one started last (what an operator wants to see: is a sync running, and how did the
+    /// last one end); null before the first run or once retention has removed every run record.
+    /// </summary>
+    public async Task<SyncProgress?> GetLatestProgressAsync(CancellationToken cancellationToken = default)
+    {
+        var runId = await checkpoints.GetAsync(CurrentRunKey, cancellationToken);
+        if (runId is null)
+        {
+            SyncRunState? latest = null;
+            await foreach (var stored in checkpoints.ListAsync(RunKeyPrefix, cancellationToken))
+            {
+                if (stored.Key.EndsWith(":groups", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var state = JsonSerializer.Deserialize<SyncRunState>(stored.Value, JsonOptions);
+                if (state is not null && (latest is null || state.StartedAt > latest.StartedAt))
+                {
+                    latest = state;
+                }
+            }
+
+            runId = latest?.RunId;
+        }
+
+        return runId is null ? null : await GetProgressAsync(runId, cancellationToken);
+    }
+
     /// <summary>Follows a started run until it completes (or <see cref="ProvisioningOptions.FullSyncMaxWait"/> passes), reporting progress.</summary>
     public async Task<SyncProgress> WaitAsync(string runId, IProgress<SyncProgress>? progress = null, CancellationToken cancellationToken = default)
     {

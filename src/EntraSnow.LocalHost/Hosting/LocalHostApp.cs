@@ -5,6 +5,7 @@ using EntraSnow.Flows.ServiceNowWebhooks;
 using EntraSnow.Flows.Stores;
 using EntraSnow.Http;
 using EntraSnow.LocalHost.Queueing;
+using EntraSnow.LocalHost.StatusPage;
 using EntraSnow.LocalHost.Stores;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -64,6 +65,7 @@ public static class LocalHostApp
             sp.GetRequiredService<IOptions<LocalHostOptions>>().Value.WebhookReplayDatabase, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ServiceNowWebhookEndpoint>();
         services.AddSingleton<ConnectorProbe>();
+        StatusPageRoutes.AddStatusPage(services);
         LocalHostComposition.AddFlowsAndConnectors(builder, sandbox);
         services.AddHostedService<QueueConsumerService>();
         services.AddHostedService<DuplicateDetectionExpiry>();
@@ -73,6 +75,7 @@ public static class LocalHostApp
 
         var app = builder.Build();
         MapRoutes(app);
+        StatusPageRoutes.MapStatusPage(app);
         LocalHostComposition.MapSandbox(app, sandbox);
         return app;
     }

@@ -31,7 +31,8 @@ internal static class LocalHostComposition
         services.AddRiskDetections(configuration);
         services.AddInactiveSweep(configuration);
         services.AddRetention(configuration);
-        services.AddSingleton<IProvisioningLog>(sp => new SqliteProvisioningLog(sp.GetRequiredService<IOptions<LocalHostOptions>>().Value.ProvisioningLogDatabase));
+        services.AddSingleton(sp => new SqliteProvisioningLog(sp.GetRequiredService<IOptions<LocalHostOptions>>().Value.ProvisioningLogDatabase));
+        services.AddSingleton<IProvisioningLog>(sp => sp.GetRequiredService<SqliteProvisioningLog>());
 
         var sandboxPath = (configuration.GetSection(LocalHostOptions.Section).Get<LocalHostOptions>() ?? new LocalHostOptions()).SandboxPath;
         if (sandbox.Graph)

@@ -70,6 +70,27 @@ public sealed class SqliteProvisioningLog : IProvisioningLog
     public Task<IReadOnlyList<ProvisioningLogEntry>> GetByCorrelationAsync(string correlationId, CancellationToken cancellationToken = default) =>
         QueryAsync("WHERE correlation_id = $correlation ORDER BY id", [("$correlation", correlationId)], cancellationToken);
 
+    /// <summary>
+    /// The latest decisions matching every filter given (the status page's filters): a user's object id, an action name
+    /// (<c>created</c>, <c>failed</c>, …) and a run (the correlation id: a full sync's run id), newest first.
+    /// </summary>
+    public Task<IReadOnlyList<ProvisioningLogEntry>> SearchAsync(string? subjectId, string? action, string? correlationId, int limit, CancellationToken cancellationToken = default)
+    {
+        var terms = new List<string>();
+        var parameters = new List<(string Name, object Value)> { ("$limit", limit) };
+        foreach (var (column, name, value) in new[] { ("subject_id", "$subject", subjectId), ("action", "$action", action?.ToLowerInvariant()), ("correlation_id", "$correlation", correlationId) })
+        {
+            if (!string.IsNullOrWhiteSpace(value))
+            {
+                terms.Add($"{column} = {name}");
+                parameters.Add((name, value.Trim()));
+            }
+        }
+
+        var where = terms.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", terms) + " ";
+        return QueryAsync(where + "ORDER BY id DESC LIMIT $limit", [.. parameters], cancellationToken);
+    }
+
     public async Task<ProvisioningSummary> GetSummaryAsync(string correlationId, CancellationToken cancellationToken = default) =>
         ProvisioningSummary.FromEntries(await GetByCorrelationAsync(correlationId, cancellationToken));
 

@@ -20,6 +20,13 @@ public sealed class ReplayedDeadLetters(SqliteQueueStore queues, IEnumerable<IFo
             return Results.StatusCode(StatusCodes.Status403Forbidden);
         }
 
+        AfterReplay();
+        return Results.NoContent();
+    }
+
+    /// <summary>Once messages are back in the queue (by the CLI, or the status page's replay button in this process).</summary>
+    public void AfterReplay()
+    {
         foreach (var memory in memories)
         {
             memory.ForgetFailures();
@@ -31,6 +38,5 @@ public sealed class ReplayedDeadLetters(SqliteQueueStore queues, IEnumerable<IFo
         }
 
         logger.LogInformation("Dead letters were replayed: remembered failures forgotten, consumers woken");
-        return Results.NoContent();
     }
 }
