@@ -20,23 +20,43 @@ public sealed class ReplayedDeadLetters(SqliteQueueStore queues, IEnumerable<IFo
             return Results.StatusCode(StatusCodes.Status403Forbidden);
         }
 
-        AfterReplay();
+        ForgetFailures();
+        WakeConsumers();
+        logger.LogInformation("Dead letters were replayed: remembered failures forgotten, consumers woken");
         return Results.NoContent();
     }
 
-    /// <summary>Once messages are back in the queue (by the CLI, or the status page's replay button in this process).</summary>
-    public void AfterReplay()
+    /// <summary>
+    /// The status page's Replay button, in this process: remembered failures are forgotten before the message is back in
+    /// its queue, so a consumer that takes it at once already looks the reference up again. Returns false when there is
+    /// no such dead letter.
+    /// </summary>
+    public async Task<bool> ReplayOneAsync(long sequence, CancellationToken cancellationToken)
+    {
+        ForgetFailures();
+        if (await queues.ReplayDeadLettersAsync(queue: null, sequence, cancellationToken) == 0)
+        {
+            return false;
+        }
+
+        WakeConsumers();
+        logger.LogInformation("Dead letter {Sequence} replayed from the status page", sequence);
+        return true;
+    }
+
+    private void ForgetFailures()
     {
         foreach (var memory in memories)
         {
             memory.ForgetFailures();
         }
+    }
 
+    private void WakeConsumers()
+    {
         foreach (var queue in QueueNames.All)
         {
             queues.Wake(queue);
         }
-
-        logger.LogInformation("Dead letters were replayed: remembered failures forgotten, consumers woken");
     }
 }

@@ -49,21 +49,12 @@ public static class StatusPageRoutes
         app.MapGet("/api/local/deadletters", async (string? queue, int? limit, SqliteQueueStore queues, CancellationToken ct) =>
             Results.Ok(await queues.ListDeadLettersAsync(string.IsNullOrWhiteSpace(queue) ? null : queue, Math.Clamp(limit ?? 100, 1, 1000), ct)));
 
-        app.MapPost("/api/local/deadletters/{id:long}/replay", async (long id, HttpRequest request, SameOriginAction guard, SqliteQueueStore queues, ReplayedDeadLetters replayed, CancellationToken ct) =>
-        {
-            if (guard.Refusal(request) is { } refusal)
-            {
-                return Results.Problem($"Refused: {refusal}.", statusCode: StatusCodes.Status403Forbidden);
-            }
-
-            if (await queues.ReplayDeadLettersAsync(queue: null, sequence: id, ct) == 0)
-            {
-                return Results.Problem($"No dead letter {id} (already replayed, or deleted by retention).", statusCode: StatusCodes.Status404NotFound);
-            }
-
-            replayed.AfterReplay();
-            return Results.Ok(new { replayed = 1 });
-        });
+        app.MapPost("/api/local/deadletters/{id:long}/replay", async (long id, HttpRequest request, SameOriginAction guard, ReplayedDeadLetters replayed, CancellationToken ct) =>
+            guard.Refusal(request) is { } refusal
+                ? Results.Problem($"Refused: {refusal}.", statusCode: StatusCodes.Status403Forbidden)
+                : await replayed.ReplayOneAsync(id, ct)
+                    ? Results.Ok(new { replayed = 1 })
+                    : Results.Problem($"No dead letter {id} (already replayed, or deleted by retention).", statusCode: StatusCodes.Status404NotFound));
 
         app.MapGet("/api/local/subscriptions", async (SubscriptionsOverview subscriptions, CancellationToken ct) => Results.Ok(await subscriptions.GetAsync(ct)));
     }

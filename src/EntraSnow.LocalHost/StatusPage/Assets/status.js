@@ -33,6 +33,17 @@ function when(iso) {
   return iso ? new Date(iso).toISOString().replace("T", " ").replace(/\.\d+Z$/, "") : "";
 }
 
+// What each part was last drawn from: a part whose data did not change is left alone, so a button is never replaced
+// under the operator's pointer and a selection survives the refresh.
+const drawnFrom = new Map();
+
+function unchanged(part, data) {
+  const key = JSON.stringify(data);
+  if (drawnFrom.get(part) === key) return true;
+  drawnFrom.set(part, key);
+  return false;
+}
+
 function fill(tableId, rows, empty) {
   const body = document.querySelector(`#${tableId} tbody`);
   body.replaceChildren(...rows);
@@ -60,6 +71,7 @@ function filterLink(text, field) {
 }
 
 function drawQueues(queues) {
+  if (unchanged("drawQueues", queues)) return;
   fill("queues", queues.map(q => {
     const tr = row([el("td", q.queue), num(q.depth, "depth"), num(q.inFlight, "inFlight"), num(q.scheduled, "scheduled"), num(q.deadLettered, "deadLettered")]);
     tr.dataset.queue = q.queue;
@@ -69,6 +81,7 @@ function drawQueues(queues) {
 }
 
 function drawSync(sync) {
+  if (unchanged("drawSync", sync)) return;
   const box = document.getElementById("sync");
   if (!sync) {
     box.replaceChildren(el("p", "No full sync has run yet.", "muted"));
@@ -92,6 +105,7 @@ function drawSync(sync) {
 }
 
 function drawSandbox(sandbox) {
+  if (unchanged("drawSandbox", sandbox)) return;
   document.getElementById("mode").textContent = sandbox.graph || sandbox.serviceNow
     ? `sandbox: ${[sandbox.graph ? "Graph" : null, sandbox.serviceNow ? "ServiceNow" : null].filter(Boolean).join(" and ")} emulated`
     : "connected to a real tenant and instance";
@@ -109,6 +123,7 @@ function drawSandbox(sandbox) {
 }
 
 function drawHealth(health) {
+  if (unchanged("drawHealth", health)) return;
   const badge = document.getElementById("health");
   badge.textContent = health.status;
   badge.className = `badge ${health.status === "healthy" ? "ok" : "bad"}`;
@@ -124,6 +139,7 @@ function drawHealth(health) {
 }
 
 function drawSubscriptions(answer) {
+  if (unchanged("drawSubscriptions", answer)) return;
   fill("subscriptions", answer.subscriptions.map(s => row([
     el("td", s.resource), el("td", s.changeType.split(",").join(", ")), whenCell(s.expiresAt),
     num(s.hoursLeft), whenCell(s.renewsFrom),
@@ -134,6 +150,7 @@ function drawSubscriptions(answer) {
 }
 
 function drawDeadLetters(letters) {
+  if (unchanged("drawDeadLetters", letters)) return;
   fill("deadletters", letters.map(d => {
     const button = el("button", "Replay");
     button.type = "button";
@@ -186,6 +203,7 @@ function decisionsQuery() {
 }
 
 function drawDecisions(entries) {
+  if (unchanged("drawDecisions", entries)) return;
   fill("decisions", entries.map(e => {
     const tr = row([whenCell(e.timestamp), el("td", e.action, e.action === "failed" || e.action === "conflict" ? "bad-text" : ""),
       el("td", e.objectKind), filterCell(e.subjectId), el("td", e.changedFields.join(", ")), el("td", e.reason ?? ""), wrap(filterLink(e.run, "run"))]);
