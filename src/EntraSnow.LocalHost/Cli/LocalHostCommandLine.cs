@@ -45,7 +45,7 @@ public static class LocalHostCommandLine
             switch (verb)
             {
                 case "serve":
-                    await using (var app = LocalHostApp.Build(rest))
+                    await using (var app = LocalHostApp.Build(rest, serving: true))
                     {
                         await app.RunAsync();
                     }

@@ -18,7 +18,8 @@ namespace EntraSnow.LocalHost.Hosting;
 /// </summary>
 public static class LocalHostApp
 {
-    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    /// <param name="serving">true for <c>serve</c>: in sandbox mode the console then shows the banner and a summary line per batch.</param>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null, bool serving = false)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         // An appsettings.json in the working folder (the repository root, for `dotnet run`) configures a real tenant or
@@ -37,6 +38,7 @@ public static class LocalHostApp
             o.IncludeScopes = true;
             o.TimestampFormat = "HH:mm:ss ";
         });
+        SandboxConsole.ConfigureLogging(builder.Logging, sandbox, builder.Configuration);
 
         var services = builder.Services;
         services.AddSingleton(sandbox);
@@ -67,6 +69,11 @@ public static class LocalHostApp
         services.AddSingleton<ConnectorProbe>();
         StatusPageRoutes.AddStatusPage(services);
         LocalHostComposition.AddFlowsAndConnectors(builder, sandbox);
+        if (serving && sandbox.Any)
+        {
+            SandboxConsole.Add(services, builder.Configuration);
+        }
+
         services.AddHostedService<QueueConsumerService>();
         services.AddHostedService<DuplicateDetectionExpiry>();
         services.AddSingleton<IHostDataRetention, LocalDataRetention>();

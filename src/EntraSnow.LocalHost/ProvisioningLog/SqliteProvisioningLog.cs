@@ -91,6 +91,32 @@ public sealed class SqliteProvisioningLog : IProvisioningLog
         return QueryAsync(where + "ORDER BY id DESC LIMIT $limit", [.. parameters], cancellationToken);
     }
 
+    /// <summary>
+    /// How many decisions of each kind and action were recorded after entry <paramref name="afterId"/>, and the last
+    /// entry's id (pass it back next time): the sandbox console's summary line per batch.
+    /// </summary>
+    public async Task<DecisionCounts> CountSinceAsync(long afterId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COALESCE(MAX(id), $after) FROM provisioning_log";
+        command.Parameters.AddWithValue("$after", afterId);
+        var lastId = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        command.CommandText = """
+            SELECT object_kind, action, COUNT(*) FROM provisioning_log WHERE id > $after AND id <= $last
+            GROUP BY object_kind, action
+            """;
+        command.Parameters.AddWithValue("$last", lastId);
+        var counts = new List<DecisionCount>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            counts.Add(new DecisionCount(reader.GetString(0), reader.GetString(1), reader.GetInt32(2)));
+        }
+
+        return new DecisionCounts(lastId, counts);
+    }
+
     public async Task<ProvisioningSummary> GetSummaryAsync(string correlationId, CancellationToken cancellationToken = default) =>
         ProvisioningSummary.FromEntries(await GetByCorrelationAsync(correlationId, cancellationToken));
 
@@ -162,3 +188,9 @@ public sealed class SqliteProvisioningLog : IProvisioningLog
         return connection;
     }
 }
+
+/// <summary>Decisions of one object kind and action.</summary>
+public sealed record DecisionCount(string ObjectKind, string Action, int Count);
+
+/// <summary>Decisions recorded after a given entry, and the last entry's id.</summary>
+public sealed record DecisionCounts(long LastId, IReadOnlyList<DecisionCount> Counts);

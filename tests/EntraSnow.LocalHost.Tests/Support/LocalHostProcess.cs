@@ -21,6 +21,19 @@ public sealed class LocalHostProcess : IAsyncDisposable
 
     public HttpClient Client { get; }
 
+    /// <summary>Every line the process has written to its console so far (standard output and error).</summary>
+    public IReadOnlyList<string> Output => [.. _output];
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
+
+    private void Record(string? line)
+    {
+        if (line is not null)
+        {
+            _output.Enqueue(line);
+        }
+    }
+
     public static async Task<LocalHostProcess> StartAsync(string dataPath, IDictionary<string, string?>? settings = null, string command = "serve")
     {
         var baseUrl = $"http://127.0.0.1:{LocalHostHarness.FreePort()}";
@@ -40,11 +53,11 @@ public sealed class LocalHostProcess : IAsyncDisposable
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the local host.");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var host = new LocalHostProcess(process, baseUrl);
+        process.OutputDataReceived += (_, e) => host.Record(e.Data);
+        process.ErrorDataReceived += (_, e) => host.Record(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var host = new LocalHostProcess(process, baseUrl);
         await host.WaitUntilHealthyAsync();
         return host;
     }
