@@ -13,7 +13,8 @@ public static class LocalHostCommandLine
         usage: dotnet run --project src/EntraSnow.LocalHost -- [command] [options] [--Setting:Name=value ...]
 
         commands:
-          serve                          run the local host on http://127.0.0.1:7071 (the default)
+          serve                          run the local host on http://127.0.0.1:7071 (the default); in sandbox mode
+                                         also https://127.0.0.1:7443 (LocalHost:SandboxHttpsUrl)
           queues [--json]                depth, in flight, dead-lettered and scheduled per queue
           deadletters [list] [--queue Q] [--json]
                                          list dead-lettered messages with their reasons
@@ -31,6 +32,7 @@ public static class LocalHostCommandLine
           provision <upn|object-id>      one user through provisioning now, printing each step (scope,
                                          mapping, references, match, write) and the decision
           doctor                         check configuration, credentials and permissions
+          sandbox cert [--out PATH]      write the emulators' HTTPS development certificate as PEM and say how to trust it
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter? output = null)
@@ -45,7 +47,7 @@ public static class LocalHostCommandLine
             switch (verb)
             {
                 case "serve":
-                    await using (var app = LocalHostApp.Build(rest, serving: true))
+                    await using (var app = LocalHostApp.Build(rest, SandboxHttps.ServeDefault, serving: true))
                     {
                         await app.RunAsync();
                     }

@@ -15,6 +15,7 @@ internal static class LocalHostExtraCommands
         "sync" => SyncAsync,
         "doctor" => DoctorCommand.RunAsync,
         "sweep" => SweepCommand.RunAsync,
+        "sandbox" => SandboxCertCommand.RunAsync,
         "provision" => ProvisionCommand.RunAsync,
         _ => null,
     };

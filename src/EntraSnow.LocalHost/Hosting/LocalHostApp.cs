@@ -31,7 +31,7 @@ public static class LocalHostApp
 
         var localOptions = builder.Configuration.GetSection(LocalHostOptions.Section).Get<LocalHostOptions>() ?? new LocalHostOptions();
         var sandbox = SandboxMode.Apply(builder.Configuration, localOptions);
-        builder.WebHost.UseUrls(localOptions.Url);
+        SandboxHttps.Listen(builder, sandbox, localOptions);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace EntraSnow.LocalHost.Hosting;
 
 /// <summary>Settings under <c>LocalHost</c>.</summary>
-public sealed class LocalHostOptions
+public sealed class LocalHostOptions : IValidatableObject
 {
     public const string Section = "LocalHost";
 
@@ -26,6 +26,12 @@ public sealed class LocalHostOptions
     [Range(1, 64)]
     public int ConsumerConcurrency { get; set; } = 4;
 
+    /// <summary>
+    /// In sandbox mode, also listen here over HTTPS with the sandbox's development certificate (`sandbox cert` exports
+    /// it): <c>serve</c> defaults it to https://127.0.0.1:7443; empty turns HTTPS off.
+    /// </summary>
+    public string? SandboxHttpsUrl { get; set; }
+
     public string QueueDatabase => Path.Combine(DataPath, "queues.db");
 
     public string CheckpointDatabase => Path.Combine(DataPath, "checkpoints.db");
@@ -35,4 +41,13 @@ public sealed class LocalHostOptions
     public string ProvisioningLogDatabase => Path.Combine(DataPath, "provisioning-log.db");
 
     public string SandboxPath => Path.Combine(DataPath, "sandbox");
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!string.IsNullOrWhiteSpace(SandboxHttpsUrl)
+            && !(Uri.TryCreate(SandboxHttpsUrl, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps))
+        {
+            yield return new ValidationResult("LocalHost:SandboxHttpsUrl must be an https:// URL, or empty to serve no HTTPS.", [nameof(SandboxHttpsUrl)]);
+        }
+    }
 }
