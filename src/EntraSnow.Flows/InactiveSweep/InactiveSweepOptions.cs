@@ -84,8 +84,9 @@ public sealed class InactiveSweepOptions
     public bool CloseWhenSignedInAgain { get; set; } = true;
 
     /// <summary>
-    /// Disable an account in Entra once its review task is approved (the task's <c>approval</c> is <c>approved</c>) or, with
-    /// <see cref="GraceDays"/>, left unanswered that long; never a break-glass account, never one that signed in again.
+    /// Disable an account in Entra once its review task is approved (the task's <c>approval</c> is <c>approved</c>, also on a
+    /// task the reviewer closed in this cycle or the previous one) or, with <see cref="GraceDays"/>, left unanswered that
+    /// long; never a break-glass account, never one that signed in again.
     /// Off by default: it changes the directory, not only ServiceNow.
     /// </summary>
     public bool DisableAccounts { get; set; }

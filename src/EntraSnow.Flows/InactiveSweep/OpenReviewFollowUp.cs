@@ -9,10 +9,12 @@ namespace EntraSnow.Flows.InactiveSweep;
 internal readonly record struct FollowUpResult(int Closed, int Disabled, int Refused, int Failed);
 
 /// <summary>
-/// The open account reviews after the new ones are raised: a review whose account signed in again is closed with a note;
+/// The account reviews after the new ones are raised: an open review whose account signed in again is closed with a note;
 /// with <see cref="InactiveSweepOptions.DisableAccounts"/>, an approved one (or one unanswered for
-/// <see cref="InactiveSweepOptions.GraceDays"/>) disables its account, notes it on the task and closes it. Every step can
-/// be repeated after a crash: the account's state is read again first, and an account already disabled only closes its task.
+/// <see cref="InactiveSweepOptions.GraceDays"/>) disables its account, notes it on the task and closes it. A review the
+/// reviewer approved and closed in one step (of this cycle or the one before) is acted on too, once: EntraSnow's note is
+/// added to its close notes, which is how later runs know it was handled. Every step can be repeated after a crash: the
+/// account's state is read again first, and an account already disabled only has its task noted.
 /// </summary>
 internal sealed class OpenReviewFollowUp(
     IDirectory directory,
@@ -30,9 +32,16 @@ internal sealed class OpenReviewFollowUp(
 
     private const string ClosedIncomplete = "4";
 
-    private static readonly string[] ReviewFields = ["sys_id", "correlation_id", "approval", "sys_created_on"];
+    /// <summary>
+    /// Every close note EntraSnow writes contains one of these (the first since notes end "Closed by EntraSnow." or
+    /// "Noted by EntraSnow."; the second is how earlier versions noted a disabling): a closed review whose close notes
+    /// carry one was handled already, by EntraSnow closing it or acting on it after the reviewer did.
+    /// </summary>
+    private static readonly string[] HandledMarks = ["by EntraSnow.", "EntraSnow disabled "];
 
-    private sealed record OpenReview(string SysId, string UserId, string? Approval, DateTimeOffset? OpenedAt);
+    private static readonly string[] ReviewFields = ["sys_id", "correlation_id", "approval", "sys_created_on", "close_notes"];
+
+    private sealed record Review(string SysId, string UserId, string? Approval, DateTimeOffset? OpenedAt, bool ClosedByReviewer, string? CloseNotes);
 
     /// <param name="stillInactive">Accounts this run read as inactive moments ago: their reviews need no second look unless they are due for disabling.</param>
     public async Task<FollowUpResult> RunAsync(IReadOnlySet<string> stillInactive, bool dryRun, CancellationToken cancellationToken)
@@ -42,18 +51,35 @@ internal sealed class OpenReviewFollowUp(
             return default;
         }
 
-        // Collected first: closing records while paging through "active=true" would shift the pages.
-        var open = new List<OpenReview>();
-        var query = EncodedQuery.Where("correlation_id", "STARTSWITH", ReviewCorrelation.Prefix).And("active", "true");
-        await foreach (var record in serviceNow.QueryAsync(options.Table, query, ReviewFields, cancellationToken))
+        // Both lists are collected before anything is written: closing records while paging through "active=true" would
+        // shift the pages, and a task closed by this run must not come back as one a reviewer closed.
+        var reviews = new List<Review>();
+        var open = EncodedQuery.Where("correlation_id", "STARTSWITH", ReviewCorrelation.Prefix).And("active", "true");
+        await foreach (var record in serviceNow.QueryAsync(options.Table, open, ReviewFields, cancellationToken))
         {
-            if (ReviewCorrelation.UserOf(record["correlation_id"]) is { } userId)
+            if (ReviewOf(record, closedByReviewer: false) is { } review)
             {
-                open.Add(new OpenReview(record.SysId, userId, record["approval"], OpenedAt(record["sys_created_on"])));
+                reviews.Add(review);
             }
         }
 
-        var toRead = open.Where(r => DueForDisabling(r) || (options.CloseWhenSignedInAgain && !stillInactive.Contains(r.UserId))).ToList();
+        if (options.DisableAccounts)
+        {
+            // Approved and closed by the reviewer in one step: only this cycle's and the previous one's, so switching the
+            // action on never acts on approvals given long before.
+            var closed = EncodedQuery.Where("correlation_id", "STARTSWITH", ReviewCorrelation.Prefix).And("active", "false").And("approval", "approved")
+                .And("correlation_id", "ENDSWITH", ":" + ReviewCycles.IdOf(options.Cycle, now))
+                .Or("correlation_id", "ENDSWITH", ":" + ReviewCycles.PreviousIdOf(options.Cycle, now));
+            await foreach (var record in serviceNow.QueryAsync(options.Table, closed, ReviewFields, cancellationToken))
+            {
+                if (!Handled(record["close_notes"]) && ReviewOf(record, closedByReviewer: true) is { } review)
+                {
+                    reviews.Add(review);
+                }
+            }
+        }
+
+        var toRead = reviews.Where(r => DueForDisabling(r) || (!r.ClosedByReviewer && options.CloseWhenSignedInAgain && !stillInactive.Contains(r.UserId))).ToList();
         var result = default(FollowUpResult);
         foreach (var chunk in toRead.Chunk(SignInStateChunk))
         {
@@ -68,7 +94,12 @@ internal sealed class OpenReviewFollowUp(
 
                 if (SignedInAgain(user, review))
                 {
-                    if (options.CloseWhenSignedInAgain)
+                    if (review.ClosedByReviewer)
+                    {
+                        var kept = $"{Name(user)} signed in again on {user.LastSuccessfulSignIn:yyyy-MM-dd HH:mm} UTC, after this review was opened: not disabled although the review was approved. {Signature(review)}";
+                        await CloseAsync(review, ClosedComplete, kept, dryRun, cancellationToken);
+                    }
+                    else if (options.CloseWhenSignedInAgain)
                     {
                         var note = $"{Name(user)} signed in again on {user.LastSuccessfulSignIn:yyyy-MM-dd HH:mm} UTC: no review needed. Closed by EntraSnow.";
                         await CloseAsync(review, ClosedComplete, note, dryRun, cancellationToken);
@@ -88,29 +119,38 @@ internal sealed class OpenReviewFollowUp(
         return result;
     }
 
-    private static bool Approved(OpenReview review) => string.Equals(review.Approval, "approved", StringComparison.OrdinalIgnoreCase);
+    private static Review? ReviewOf(ServiceNowRecord record, bool closedByReviewer) =>
+        ReviewCorrelation.UserOf(record["correlation_id"]) is { } userId
+            ? new Review(record.SysId, userId, record["approval"], OpenedAt(record["sys_created_on"]), closedByReviewer, record["close_notes"])
+            : null;
+
+    private static bool Handled(string? closeNotes) =>
+        closeNotes is not null && HandledMarks.Any(mark => closeNotes.Contains(mark, StringComparison.Ordinal));
+
+    private static bool Approved(Review review) => string.Equals(review.Approval, "approved", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Approved, or neither approved nor rejected within the grace period.</summary>
-    private bool DueForDisabling(OpenReview review) =>
+    private bool DueForDisabling(Review review) =>
         options.DisableAccounts
         && (Approved(review)
-            || (options.GraceDays is { } grace
+            || (!review.ClosedByReviewer
+                && options.GraceDays is { } grace
                 && !string.Equals(review.Approval, "rejected", StringComparison.OrdinalIgnoreCase)
                 && review.OpenedAt is { } opened
                 && opened <= now.AddDays(-grace)));
 
     /// <summary>Within its threshold, or at all since the review was opened: either way someone uses the account.</summary>
-    private bool SignedInAgain(DirectoryUser user, OpenReview review) =>
+    private bool SignedInAgain(DirectoryUser user, Review review) =>
         rules.SignedInAgain(user) || (user.LastSuccessfulSignIn is { } last && review.OpenedAt is { } opened && last > opened);
 
-    private async Task<FollowUpResult> DisableAsync(OpenReview review, DirectoryUser user, bool dryRun, FollowUpResult result, CancellationToken cancellationToken)
+    private async Task<FollowUpResult> DisableAsync(Review review, DirectoryUser user, bool dryRun, FollowUpResult result, CancellationToken cancellationToken)
     {
         var why = Approved(review) ? "the review was approved" : $"the review was unanswered for {options.GraceDays} days";
 
         // Membership is read again now, not taken from the start of the run: a break-glass account is never disabled.
         if (await IsBreakGlassNowAsync(user.Id, cancellationToken))
         {
-            var refusal = $"{Name(user)} is a member of a break-glass group (InactiveSweep:BreakGlassGroupIds): EntraSnow never disables it, although {why}. Closed by EntraSnow.";
+            var refusal = $"{Name(user)} is a member of a break-glass group (InactiveSweep:BreakGlassGroupIds): EntraSnow never disables it, although {why}. {Signature(review)}";
             await CloseAsync(review, ClosedIncomplete, refusal, dryRun, cancellationToken);
             logger.LogWarning("Review {SysId}: {UserId} is break-glass; not disabled", review.SysId, user.Id);
             return result with { Refused = result.Refused + 1 };
@@ -119,7 +159,7 @@ internal sealed class OpenReviewFollowUp(
         if (user.AccountEnabled == false)
         {
             // Disabled by an earlier run that stopped before closing the task, or by someone else: only the task is left.
-            await CloseAsync(review, ClosedComplete, $"{Name(user)} is disabled in Entra ID ({why}). Closed by EntraSnow.", dryRun, cancellationToken);
+            await CloseAsync(review, ClosedComplete, $"{Name(user)} is disabled in Entra ID ({why}). {Signature(review)}", dryRun, cancellationToken);
             return result with { Disabled = result.Disabled + 1 };
         }
 
@@ -131,8 +171,8 @@ internal sealed class OpenReviewFollowUp(
             }
             catch (GraphRequestException ex) when (ex.StatusCode is 400 or 403 or 404)
             {
-                // One account Graph refuses (e.g. an administrator the app may not manage) stops no other: its review stays open for the next run.
-                logger.LogWarning("Graph refused to disable {UserId} ({Status} {Code}); review {SysId} stays open", user.Id, ex.StatusCode, ex.ErrorCode, review.SysId);
+                // One account Graph refuses (e.g. an administrator the app may not manage) stops no other: its review is tried again at the next run.
+                logger.LogWarning("Graph refused to disable {UserId} ({Status} {Code}); review {SysId} is tried again at the next run", user.Id, ex.StatusCode, ex.ErrorCode, review.SysId);
                 return result with { Failed = result.Failed + 1 };
             }
 
@@ -140,7 +180,7 @@ internal sealed class OpenReviewFollowUp(
         }
 
         var note = string.Create(CultureInfo.InvariantCulture,
-            $"EntraSnow disabled {Name(user)} in Entra ID on {now:yyyy-MM-dd HH:mm} UTC: {why}. Re-enable it in Entra ID if it is still needed.");
+            $"EntraSnow disabled {Name(user)} in Entra ID on {now:yyyy-MM-dd HH:mm} UTC: {why}. Re-enable it in Entra ID if it is still needed. {Signature(review)}");
         await CloseAsync(review, ClosedComplete, note, dryRun, cancellationToken);
         return result with { Disabled = result.Disabled + 1 };
     }
@@ -161,21 +201,32 @@ internal sealed class OpenReviewFollowUp(
         return groups.Any(g => options.BreakGlassGroupIds.Contains(g, StringComparer.OrdinalIgnoreCase));
     }
 
-    private async Task CloseAsync(OpenReview review, string state, string note, bool dryRun, CancellationToken cancellationToken)
+    /// <summary>How a note ends (one of <see cref="HandledMarks"/>): a task the reviewer closed is only noted.</summary>
+    private static string Signature(Review review) => review.ClosedByReviewer ? "Noted by EntraSnow." : "Closed by EntraSnow.";
+
+    /// <summary>Closes an open review with the note; a review the reviewer closed keeps its state and has the note added to their close notes.</summary>
+    private async Task CloseAsync(Review review, string state, string note, bool dryRun, CancellationToken cancellationToken)
     {
         if (dryRun)
         {
             return;
         }
 
-        await serviceNow.UpdateAsync(options.Table, review.SysId, new Dictionary<string, string?>
-        {
-            ["state"] = state,
-            ["active"] = "false",
-            ["close_notes"] = note,
-            ["work_notes"] = note,
-        }, cancellationToken);
-        logger.LogInformation("Closed review {SysId} of {UserId}", review.SysId, review.UserId);
+        var fields = review.ClosedByReviewer
+            ? new Dictionary<string, string?>
+            {
+                ["close_notes"] = string.IsNullOrWhiteSpace(review.CloseNotes) ? note : review.CloseNotes + "\n\n" + note,
+                ["work_notes"] = note,
+            }
+            : new Dictionary<string, string?>
+            {
+                ["state"] = state,
+                ["active"] = "false",
+                ["close_notes"] = note,
+                ["work_notes"] = note,
+            };
+        await serviceNow.UpdateAsync(options.Table, review.SysId, fields, cancellationToken);
+        logger.LogInformation("{Action} review {SysId} of {UserId}", review.ClosedByReviewer ? "Noted" : "Closed", review.SysId, review.UserId);
     }
 
     private static string Name(DirectoryUser user) => user.UserPrincipalName ?? user.Id;

@@ -15,4 +15,12 @@ public static class ReviewCycles
             _ => utc.ToString("yyyy-MM", CultureInfo.InvariantCulture),
         };
     }
+
+    /// <summary>The cycle before the one <paramref name="at"/> falls in.</summary>
+    public static string PreviousIdOf(ReviewCycle cycle, DateTimeOffset at) => IdOf(cycle, cycle switch
+    {
+        ReviewCycle.Weekly => at.AddDays(-7),
+        ReviewCycle.Quarterly => at.AddMonths(-3),
+        _ => at.AddMonths(-1),
+    });
 }

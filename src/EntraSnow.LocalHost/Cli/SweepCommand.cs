@@ -96,7 +96,7 @@ internal static class SweepCommand
             $"{report.Candidates} candidate(s) read in {report.Pages} page(s); left out: {excluded}; " +
             $"{report.Closed} open review(s) {(report.DryRun ? "would be " : "")}closed after a new sign-in; " +
             $"{report.Disabled} account(s) {(report.DryRun ? "would be " : "")}disabled after review{(report.Refused > 0 ? $" ({report.Refused} break-glass review(s) refused)" : "")}" +
-            $"{(report.DisableFailed > 0 ? $"; Graph refused to disable {report.DisableFailed} (reviews left open, see the log)" : "")}." +
+            $"{(report.DisableFailed > 0 ? $"; Graph refused to disable {report.DisableFailed} (tried again at the next run, see the log)" : "")}." +
             $"{(report.DryRun ? " Nothing was written." : "")}");
     }
 

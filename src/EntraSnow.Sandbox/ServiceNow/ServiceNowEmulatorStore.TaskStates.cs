@@ -11,7 +11,7 @@ public sealed partial class ServiceNowEmulatorStore
         "incident", "sn_si_incident", "problem", "change_request", "sc_req_item", "sc_task",
     };
 
-    /// <summary>opened_at on insert; resolved_at on resolve; closed_at and active=false on close or cancel (incident and security incident states).</summary>
+    /// <summary>opened_at on insert; resolved_at on resolve; closed_at and active=false on close or cancel (incident, security incident, change and catalog task states).</summary>
     private void StampTaskState(string table, Dictionary<string, string> values, IReadOnlyDictionary<string, string> written, bool inserted, string user)
     {
         if (!TaskTables.Contains(table))
@@ -35,6 +35,7 @@ public sealed partial class ServiceNowEmulatorStore
             "incident" => (state == "6", state is "7" or "8"),
             "sn_si_incident" => (false, state is "3" or "7"),
             "change_request" => (false, state is "3" or "4"),
+            "sc_task" => (false, state is "3" or "4" or "7"),
             _ => (false, false),
         };
         if (resolved)

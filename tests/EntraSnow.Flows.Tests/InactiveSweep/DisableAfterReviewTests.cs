@@ -12,8 +12,9 @@ using Microsoft.Extensions.Time.Testing;
 namespace EntraSnow.Flows.Tests.InactiveSweep;
 
 /// <summary>
-/// The optional action after a review: an open review task read back from ServiceNow (its <c>approval</c> and when it
-/// was opened) and the account read again from Graph decide whether the account is disabled.
+/// The optional action after a review: a review task read back from ServiceNow (its <c>approval</c>, when it was opened,
+/// and for one the reviewer closed, whether EntraSnow noted it already) and the account read again from Graph decide
+/// whether the account is disabled.
 /// </summary>
 public sealed class DisableAfterReviewTests
 {
@@ -25,6 +26,8 @@ public sealed class DisableAfterReviewTests
     private readonly IDirectory _directory = Substitute.For<IDirectory>();
     private readonly IServiceNowTable _serviceNow = Substitute.For<IServiceNowTable>();
     private readonly List<ServiceNowRecord> _openTasks = [];
+    private readonly List<ServiceNowRecord> _closedTasks = [];
+    private readonly List<string> _queries = [];
     private readonly Dictionary<string, DirectoryUser> _users = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IReadOnlyList<string>> _memberships = new(StringComparer.Ordinal);
 
@@ -39,7 +42,7 @@ public sealed class DisableAfterReviewTests
         _directory.GetGroupAsync(BreakGlassGroup, Arg.Any<CancellationToken>()).Returns(new DirectoryGroup { Id = BreakGlassGroup, DisplayName = "Break glass" });
         _directory.GetGroupMemberIdsAsync(BreakGlassGroup, Arg.Any<CancellationToken>()).Returns([]);
         _serviceNow.QueryAsync("sc_task", Arg.Any<EncodedQuery>(), Arg.Any<IReadOnlyList<string>?>(), Arg.Any<CancellationToken>())
-            .Returns(_ => Records());
+            .Returns(c => Records(c.Arg<EncodedQuery>()));
         _serviceNow.UpdateAsync(Arg.Any<string>(), Arg.Any<string>(), Arg.Any<IReadOnlyDictionary<string, string?>>(), Arg.Any<CancellationToken>())
             .Returns(c => new ServiceNowRecord(new Dictionary<string, string?> { ["sys_id"] = c.ArgAt<string>(1) }));
     }
@@ -50,17 +53,19 @@ public sealed class DisableAfterReviewTests
         yield break;
     }
 
-    private async IAsyncEnumerable<ServiceNowRecord> Records()
+    /// <summary>The open tasks for the query of open reviews, the closed ones for the query of closed ones.</summary>
+    private async IAsyncEnumerable<ServiceNowRecord> Records(EncodedQuery query)
     {
         await Task.CompletedTask;
-        foreach (var task in _openTasks)
+        _queries.Add(query.ToString());
+        foreach (var task in query.ToString().Contains("active=false", StringComparison.Ordinal) ? _closedTasks : _openTasks)
         {
             yield return task;
         }
     }
 
-    /// <summary>An open review task for a fresh account that last signed in 120 days before the review was opened.</summary>
-    private string Review(string approval = "not requested", bool enabled = true, DateTimeOffset? lastSignIn = null)
+    /// <summary>A review task for a fresh account that last signed in 120 days before the review was opened; open unless close notes are given.</summary>
+    private string Review(string approval = "not requested", bool enabled = true, DateTimeOffset? lastSignIn = null, string? closeNotes = null)
     {
         var userId = Guid.NewGuid().ToString();
         var sysId = Guid.NewGuid().ToString("N");
@@ -72,17 +77,18 @@ public sealed class DisableAfterReviewTests
             AccountEnabled = enabled,
             LastSuccessfulSignIn = lastSignIn ?? Opened.AddDays(-120),
         };
-        _openTasks.Add(new ServiceNowRecord(new Dictionary<string, string?>
+        (closeNotes is null ? _openTasks : _closedTasks).Add(new ServiceNowRecord(new Dictionary<string, string?>
         {
             ["sys_id"] = sysId,
             ["correlation_id"] = ReviewCorrelation.ForAccount(userId, "2026-11"),
             ["approval"] = approval,
             ["sys_created_on"] = Opened.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+            ["close_notes"] = closeNotes,
         }));
         return userId;
     }
 
-    private string SysIdOf(string userId) => _openTasks.Single(t => ReviewCorrelation.UserOf(t["correlation_id"]) == userId).SysId;
+    private string SysIdOf(string userId) => _openTasks.Concat(_closedTasks).Single(t => ReviewCorrelation.UserOf(t["correlation_id"]) == userId).SysId;
 
     private Task<SweepReport> RunAsync(Dictionary<string, string?>? settings = null, bool dryRun = false)
     {
@@ -263,6 +269,77 @@ public sealed class DisableAfterReviewTests
         var update = ClosingUpdate(userId);
         Assert.Equal("3", update["state"]);
         Assert.Contains("is disabled in Entra ID", update["work_notes"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_review_approved_and_closed_in_one_step_disables_the_account_and_adds_the_note_to_the_reviewers_close_notes()
+    {
+        var userId = Review(approval: "approved", closeNotes: "Left in June, not needed.");
+
+        var report = await RunAsync();
+
+        await DisabledAsync(userId);
+        var update = ClosingUpdate(userId);
+        Assert.False(update.ContainsKey("state"));
+        Assert.False(update.ContainsKey("active"));
+        Assert.StartsWith("Left in June, not needed.", update["close_notes"], StringComparison.Ordinal);
+        Assert.Contains("EntraSnow disabled", update["close_notes"], StringComparison.Ordinal);
+        Assert.Contains("EntraSnow disabled", update["work_notes"], StringComparison.Ordinal);
+        Assert.Equal(1, report.Disabled);
+    }
+
+    [Theory]
+    [InlineData("Left in June.\n\nEntraSnow disabled a@contoso.example in Entra ID on 2026-11-03 03:00 UTC: the review was approved. Noted by EntraSnow.")]
+    [InlineData("a@contoso.example is a member of a break-glass group: EntraSnow never disables it. Closed by EntraSnow.")]
+    [InlineData("EntraSnow disabled a@contoso.example in Entra ID on 2026-11-03 03:00 UTC: the review was approved. Re-enable it in Entra ID if it is still needed.")]
+    public async Task A_closed_review_EntraSnow_already_handled_is_never_acted_on_again(string closeNotes)
+    {
+        // E.g. an administrator re-enabled the account after EntraSnow disabled it: it stays enabled.
+        Review(approval: "approved", closeNotes: closeNotes);
+
+        var report = await RunAsync();
+
+        await NeverDisabledAsync();
+        await _serviceNow.DidNotReceiveWithAnyArgs().UpdateAsync(default!, default!, default!, default);
+        Assert.Equal(0, report.Disabled);
+    }
+
+    [Fact]
+    public async Task A_break_glass_account_approved_and_closed_in_one_step_is_never_disabled()
+    {
+        var userId = Review(approval: "approved", closeNotes: "");
+        _memberships[userId] = [BreakGlassGroup];
+
+        var report = await RunAsync();
+
+        await NeverDisabledAsync();
+        Assert.Contains("break-glass", ClosingUpdate(userId)["close_notes"], StringComparison.Ordinal);
+        Assert.Equal(1, report.Refused);
+    }
+
+    [Fact]
+    public async Task An_account_that_signed_in_after_its_review_opened_is_not_disabled_by_a_closed_approval()
+    {
+        var userId = Review(approval: "approved", lastSignIn: Opened.AddHours(20), closeNotes: "");
+
+        await RunAsync();
+
+        await NeverDisabledAsync();
+        Assert.Contains("signed in again", ClosingUpdate(userId)["close_notes"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Closed_reviews_are_read_only_for_this_cycle_and_the_previous_one_and_only_when_disabling_is_on()
+    {
+        await RunAsync();
+        var withDisabling = _queries.ToList();
+        _queries.Clear();
+        await RunAsync(new() { ["InactiveSweep:DisableAccounts"] = "false", ["InactiveSweep:GraceDays"] = null });
+
+        var closed = Assert.Single(withDisabling, q => q.Contains("active=false", StringComparison.Ordinal));
+        Assert.Contains("approval=approved", closed, StringComparison.Ordinal);
+        Assert.Contains("correlation_idENDSWITH:2026-11^ORcorrelation_idENDSWITH:2026-10", closed, StringComparison.Ordinal);
+        Assert.DoesNotContain(_queries, q => q.Contains("active=false", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -131,6 +131,27 @@ public sealed class SweepCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sweep_with_disabling_on_acts_on_a_review_approved_and_closed_in_one_step()
+    {
+        await StartGraphAsync(80);
+        string[] disabling = ["--InactiveSweep:DisableAccounts=true"];
+        await Run(["sweep", .. disabling]);
+        var task = _serviceNow.Store.Query("sc_task", "correlation_idSTARTSWITHentra-inactive:")[0];
+        var userId = task["correlation_id"].Split(':')[1];
+        _serviceNow.Store.Update("sc_task", task["sys_id"], new Dictionary<string, string> { ["approval"] = "approved", ["state"] = "3" });
+
+        var (exit, output) = await Run(["sweep", .. disabling]);
+        var (againExit, again) = await Run(["sweep", .. disabling]);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("1 account(s) disabled after review", output, StringComparison.Ordinal);
+        Assert.False(_graph.Emulator.GetUser(userId)!["accountEnabled"]!.GetValue<bool>());
+        Assert.Contains("EntraSnow disabled", _serviceNow.Store.Get("sc_task", task["sys_id"])!["close_notes"], StringComparison.Ordinal);
+        Assert.Equal(0, againExit);
+        Assert.Contains("; 0 account(s) disabled after review", again, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_grace_period_without_disabling_stops_the_host_at_start_up()
     {
         await StartGraphAsync(5);

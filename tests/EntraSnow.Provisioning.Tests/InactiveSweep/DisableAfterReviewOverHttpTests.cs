@@ -65,6 +65,57 @@ public sealed class DisableAfterReviewOverHttpTests
     }
 
     [Fact]
+    public async Task Reviews_approved_and_closed_in_one_step_are_acted_on_once_and_never_from_an_older_cycle()
+    {
+        var (h, breakGlass) = await StartAsync([]);
+        await using var _ = h;
+        await h.Runner.RunAsync();
+        var tasks = h.Tasks();
+        var (approved, restored, guarded) = (tasks[0], tasks[1], tasks[2]);
+        // The reviewer approves and closes in one step (Closed Complete: the instance makes the task inactive).
+        foreach (var task in new[] { approved, restored, guarded })
+        {
+            h.ServiceNow.Store.Update("sc_task", task["sys_id"], new Dictionary<string, string>
+            {
+                ["approval"] = "approved", ["state"] = "3", ["close_notes"] = "Confirmed with the manager: not needed.",
+            });
+        }
+
+        await h.Graph.Emulator.AddGroupMemberAsync(breakGlass, UserOf(guarded));
+        // Approved and closed two cycles ago, before the action was switched on: never acted on.
+        var old = h.ServiceNow.Store.Insert("sc_task", new Dictionary<string, string>
+        {
+            ["correlation_id"] = ReviewCorrelation.ForAccount(UserOf(tasks[3]), "2026-10"),
+            ["approval"] = "approved", ["state"] = "3", ["close_notes"] = "Approved.",
+        });
+
+        var report = await h.Runner.RunAsync();
+
+        Assert.Equal("false", old["active"]);
+        Assert.Equal(2, report.Disabled);
+        Assert.Equal(1, report.Refused);
+        Assert.False(Enabled(h, UserOf(approved)));
+        Assert.False(Enabled(h, UserOf(restored)));
+        Assert.True(Enabled(h, UserOf(guarded)));
+        Assert.True(Enabled(h, UserOf(tasks[3])));
+        var noted = h.ServiceNow.Store.Get("sc_task", approved["sys_id"])!;
+        Assert.Equal("3", noted["state"]);
+        Assert.StartsWith("Confirmed with the manager: not needed.", noted["close_notes"], StringComparison.Ordinal);
+        Assert.Contains("EntraSnow disabled", noted["close_notes"], StringComparison.Ordinal);
+        Assert.Contains(h.ServiceNow.Store.Journal("sc_task", approved["sys_id"]), n => n.Contains("EntraSnow disabled", StringComparison.Ordinal));
+        Assert.Contains("break-glass", h.ServiceNow.Store.Get("sc_task", guarded["sys_id"])!["close_notes"], StringComparison.Ordinal);
+
+        // An administrator turns one account back on: the next run leaves it on and writes nothing anywhere.
+        await h.Graph.Emulator.ChangeUserAsync(UserOf(restored), new JsonObject { ["accountEnabled"] = true });
+        h.ServiceNow.Counters.Reset();
+        var again = await h.Runner.RunAsync();
+
+        Assert.Equal(0, again.Disabled);
+        Assert.True(Enabled(h, UserOf(restored)));
+        Assert.Equal(0, h.ServiceNow.Counters.Writes());
+    }
+
+    [Fact]
     public async Task Reviews_unanswered_for_the_grace_period_disable_their_accounts_except_one_that_signed_in_again()
     {
         var (h, _) = await StartAsync(new() { ["InactiveSweep:GraceDays"] = "14" });
