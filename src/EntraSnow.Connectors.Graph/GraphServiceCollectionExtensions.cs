@@ -48,19 +48,23 @@ public static class GraphServiceCollectionExtensions
                 handlers.Add(provider.GetRequiredService<CallCountingHandler>());
             });
 
-        services.TryAddSingleton<IAuthenticationProvider>(provider =>
+        services.TryAddSingleton(provider =>
         {
             var settings = provider.GetRequiredService<IOptions<GraphOptions>>().Value;
             var baseUri = settings.BaseUri;
-            var credential = CreateCredential(settings, provider);
-
-            // The provider only attaches tokens for its allowed hosts: name ours, so the emulator is authenticated too.
             var scope = settings.Credential == GraphCredentialKind.Sandbox
                 ? $"{baseUri.GetLeftPart(UriPartial.Authority)}/.default"
                 : baseUri.Host.EndsWith("graph.microsoft.com", StringComparison.OrdinalIgnoreCase)
                     ? "https://graph.microsoft.com/.default"
                     : $"https://{baseUri.Host}/.default";
-            return new AzureIdentityAuthenticationProvider(credential, [baseUri.Host], null, settings.Credential != GraphCredentialKind.Sandbox, scope);
+            return new GraphAppCredential(CreateCredential(settings, provider), scope);
+        });
+        services.TryAddSingleton<IAuthenticationProvider>(provider =>
+        {
+            var settings = provider.GetRequiredService<IOptions<GraphOptions>>().Value;
+            var app = provider.GetRequiredService<GraphAppCredential>();
+            // The provider only attaches tokens for its allowed hosts: name ours, so the emulator is authenticated too.
+            return new AzureIdentityAuthenticationProvider(app.Credential, [settings.BaseUri.Host], null, settings.Credential != GraphCredentialKind.Sandbox, app.Scope);
         });
 
         services.TryAddTransient(provider =>

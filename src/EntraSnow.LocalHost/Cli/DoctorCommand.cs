@@ -1,15 +1,17 @@
 using EntraSnow.Connectors.Graph;
 using EntraSnow.Connectors.ServiceNow;
 using EntraSnow.Flows.Provisioning;
+using EntraSnow.LocalHost.Cli.Preflight;
 using EntraSnow.LocalHost.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace EntraSnow.LocalHost.Cli;
 
 /// <summary>
-/// <c>doctor</c>: checks, one line each, that the configuration is valid and that Graph and ServiceNow answer with the
-/// configured credentials and the permissions the flows need, and explains any connector the serving local host has
-/// paused. Exits non-zero when anything fails.
+/// <c>doctor</c>: checks, one line each, that the configuration is valid, that Graph and ServiceNow answer with the
+/// configured credentials, the pre-flight of an instance about to be adopted (the object id field, read and write
+/// rights per table the enabled flows use, the Graph app roles in the token, the subscriptions' state), and explains
+/// any connector the serving local host has paused. Exits non-zero when anything fails.
 /// </summary>
 internal static class DoctorCommand
 {
@@ -37,7 +39,8 @@ internal static class DoctorCommand
         await output.WriteLineAsync($"Sandbox: Graph {(sandbox.Graph ? "emulated" : "real tenant")}, ServiceNow {(sandbox.ServiceNow ? "emulated" : "real instance")}");
         // The emulators live inside the serving process: use the running one, or start this one for the checks.
         var url = services.GetRequiredService<IOptions<LocalHostOptions>>().Value.Url;
-        var startHere = sandbox.Any && !await RunningLocalHost.IsServingAsync(url);
+        var serving = await RunningLocalHost.IsServingAsync(url);
+        var startHere = sandbox.Any && !serving;
         if (startHere)
         {
             await scope.App.StartAsync();
@@ -67,6 +70,32 @@ internal static class DoctorCommand
         {
             var what = status.Name == "graph" ? "Graph: list subscriptions (Subscription management)" : "ServiceNow: read sys_user";
             await Check(what, () => status.Ok ? Task.FromResult(status.Detail) : throw new InvalidOperationException(status.Detail));
+        }
+
+        await Check("Graph: app roles in the token (roles claim) cover the enabled flows", () => new GraphPermissionsCheck(services).CheckAsync());
+        try
+        {
+            foreach (var line in await new SubscriptionStateCheck(services, TimeProvider.System).CheckAsync(hostServing: serving))
+            {
+                if (line.Outcome == PreflightOutcome.Note)
+                {
+                    await output.WriteLineAsync($"  note  {line.What}: {line.Detail}");
+                    continue;
+                }
+
+                await Check(line.What, () => line.Outcome == PreflightOutcome.Ok ? Task.FromResult(line.Detail) : throw new InvalidOperationException(line.Detail));
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            await Check("Graph subscriptions", () => throw new InvalidOperationException($"not listed: {ex.Message}", ex));
+        }
+
+        var access = new ServiceNowTableAccessCheck(services);
+        var roles = await access.RolesAsync();
+        foreach (var use in access.Uses())
+        {
+            await Check($"ServiceNow: {use.Table} {(use.Writes ? "read and write" : "read")} ({string.Join(", ", use.Flows)})", () => access.CheckAsync(use, roles));
         }
 
         var objectIdField = new ObjectIdFieldCheck(services.GetRequiredService<IServiceNowTable>(), services.GetRequiredService<IOptions<ProvisioningOptions>>());

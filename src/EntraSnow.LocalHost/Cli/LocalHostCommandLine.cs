@@ -33,6 +33,9 @@ public static class LocalHostCommandLine
                                          mapping, references, match, write) and the decision
           doctor                         check configuration, credentials and permissions
           sandbox cert [--out PATH]      write the emulators' HTTPS development certificate as PEM and say how to trust it
+
+        queues, deadletters and log read the data of the local host serving LocalHost:Url, else the data
+        folder LocalHost:DataPath (./.entrasnow); --data-path PATH names the folder.
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter? output = null)
@@ -79,7 +82,14 @@ public static class LocalHostCommandLine
 
     private static async Task<int> QueuesAsync(string[] args, TextWriter output)
     {
-        await using var scope = await CommandScope.OpenAsync(args);
+        var (located, error) = await CommandDataFolder.LocateAsync(args, o => o.QueueDatabase, Flag(args, "--json") ? null : output);
+        if (located is null)
+        {
+            await output.WriteLineAsync(error);
+            return CommandDataFolder.NoData;
+        }
+
+        await using var scope = await CommandScope.OpenAsync(located);
         var stats = await scope.Queues.GetStatsAsync();
         if (Flag(args, "--json"))
         {
@@ -102,7 +112,15 @@ public static class LocalHostCommandLine
     {
         var replay = args.Contains("replay");
         var queue = Option(args, "--queue");
-        await using var scope = await CommandScope.OpenAsync(args.Where(a => a is not "replay" and not "list").ToArray());
+        var (located, error) = await CommandDataFolder.LocateAsync(args.Where(a => a is not "replay" and not "list").ToArray(), o => o.QueueDatabase,
+            Flag(args, "--json") ? null : output);
+        if (located is null)
+        {
+            await output.WriteLineAsync(error);
+            return CommandDataFolder.NoData;
+        }
+
+        await using var scope = await CommandScope.OpenAsync(located);
         if (replay)
         {
             long? id = Option(args, "--id") is { } text ? long.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : null;

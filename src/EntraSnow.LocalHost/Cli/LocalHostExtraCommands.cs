@@ -22,7 +22,14 @@ internal static class LocalHostExtraCommands
 
     private static async Task<int> LogAsync(string[] args, TextWriter output)
     {
-        await using var scope = await CommandScope.OpenAsync(args);
+        var (located, error) = await CommandDataFolder.LocateAsync(args, o => o.ProvisioningLogDatabase, LocalHostCommandLine.Flag(args, "--json") ? null : output);
+        if (located is null)
+        {
+            await output.WriteLineAsync(error);
+            return CommandDataFolder.NoData;
+        }
+
+        await using var scope = await CommandScope.OpenAsync(located);
         return await ProvisioningCommands.LogAsync(scope.App.Services.GetRequiredService<IProvisioningLog>(), args, output);
     }
 

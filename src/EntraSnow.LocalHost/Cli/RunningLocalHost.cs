@@ -1,3 +1,4 @@
+using System.Text.Json;
 using EntraSnow.LocalHost.Queueing;
 
 namespace EntraSnow.LocalHost.Cli;
@@ -7,6 +8,24 @@ internal static class RunningLocalHost
 {
     public static Task<bool> IsServingAsync(string url) =>
         AnswersAsync(client => client.GetAsync(new Uri(new Uri(url), "/api/health")));
+
+    /// <summary>The route a serving local host answers with the full path of its data folder (loopback callers only).</summary>
+    public const string DataFolderRoute = "/api/local/data-folder";
+
+    /// <summary>The data folder of the local host serving at <paramref name="url"/>; null when none answers.</summary>
+    public static async Task<string?> DataFolderAsync(string url)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        try
+        {
+            using var answer = JsonDocument.Parse(await client.GetStringAsync(new Uri(new Uri(url), DataFolderRoute)));
+            return answer.RootElement.GetProperty("dataPath").GetString();
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Tells a serving local host that dead letters were replayed (see <see cref="ReplayedDeadLetters"/>); false when none answered.</summary>
     public static Task<bool> NotifyDeadLettersReplayedAsync(string url) =>

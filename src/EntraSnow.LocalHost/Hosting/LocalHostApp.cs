@@ -97,6 +97,11 @@ public static class LocalHostApp
         app.MapPost("/api/servicenow/access-request", (HttpRequest request, ServiceNowWebhookEndpoint endpoint, CancellationToken ct) => endpoint.AccessRequestAsync(request, ct));
         app.MapPost("/api/servicenow/change-decision", (HttpRequest request, ServiceNowWebhookEndpoint endpoint, CancellationToken ct) => endpoint.ChangeDecisionAsync(request, ct));
         app.MapPost(ReplayedDeadLetters.Route, (HttpContext context, ReplayedDeadLetters replayed) => replayed.Accept(context.Connection.RemoteIpAddress));
+        // The command line reads this host's queues and log where the host keeps them (a caller on this machine only).
+        app.MapGet(Cli.RunningLocalHost.DataFolderRoute, (HttpContext context, IOptions<LocalHostOptions> options) =>
+            context.Connection.RemoteIpAddress is { } ip && System.Net.IPAddress.IsLoopback(ip)
+                ? Results.Ok(new { dataPath = Path.GetFullPath(options.Value.DataPath) })
+                : Results.NotFound());
         app.MapGet("/api/health", async (SqliteQueueStore queues, SandboxMode sandbox, ConnectorProbe probe, MessageProcessor processor, CancellationToken ct) =>
         {
             var stats = await queues.GetStatsAsync(ct);

@@ -35,11 +35,13 @@ internal static class LocalHostComposition
         services.AddSingleton<IProvisioningLog>(sp => sp.GetRequiredService<SqliteProvisioningLog>());
 
         var sandboxPath = (configuration.GetSection(LocalHostOptions.Section).Get<LocalHostOptions>() ?? new LocalHostOptions()).SandboxPath;
+        // Folders are made when an emulator first opens its store, so a command that only reads makes none.
         if (sandbox.Graph)
         {
-            Directory.CreateDirectory(sandboxPath);
             services.AddGraphEmulator(o =>
             {
+                Directory.CreateDirectory(sandboxPath);
+                configuration.GetSection("Sandbox:Graph").Bind(o);
                 o.DatabasePath = Path.Combine(sandboxPath, "graph.db");
                 o.TenantId = SandboxMode.TenantId;
                 o.ClientId = SandboxMode.GraphClientId;
@@ -48,7 +50,6 @@ internal static class LocalHostComposition
 
         if (sandbox.ServiceNow)
         {
-            Directory.CreateDirectory(sandboxPath);
             services.AddServiceNowEmulator(o => o.DatabasePath = Path.Combine(sandboxPath, "servicenow.db"));
         }
 

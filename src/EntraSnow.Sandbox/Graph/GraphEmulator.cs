@@ -342,33 +342,6 @@ public sealed partial class GraphEmulator : IDisposable
         return null;
     });
 
-    /// <summary>
-    /// Tokens are "{expiry ticks}.{HMAC}", signed with a key kept in the store: a file-backed emulator that restarts
-    /// still accepts the tokens it issued, as Entra ID's tokens outlive a Graph front-end.
-    /// </summary>
-    internal string IssueToken()
-    {
-        var expires = Clock.GetUtcNow().AddHours(1).UtcTicks.ToString(CultureInfo.InvariantCulture);
-        return $"{expires}.{Sign(expires)}";
-    }
-
-    internal bool IsValidToken(string token)
-    {
-        var dot = token.IndexOf('.', StringComparison.Ordinal);
-        if (dot <= 0 || !long.TryParse(token[..dot], NumberStyles.Integer, CultureInfo.InvariantCulture, out var ticks))
-        {
-            return false;
-        }
-
-        var expected = System.Text.Encoding.ASCII.GetBytes(Sign(token[..dot]));
-        var actual = System.Text.Encoding.ASCII.GetBytes(token[(dot + 1)..]);
-        return System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(expected, actual)
-            && ticks > Clock.GetUtcNow().UtcTicks;
-    }
-
-    private string Sign(string payload) =>
-        Convert.ToHexString(System.Security.Cryptography.HMACSHA256.HashData(_tokenKey.Value, System.Text.Encoding.ASCII.GetBytes(payload)));
-
     private byte[] LoadOrCreateTokenKey() => Store.InTransaction(s =>
     {
         if (s.GetMeta("tokenKey") is { } stored)

@@ -44,6 +44,15 @@ public sealed class GraphEmulatorOptions
     /// <summary>Identity Protection (riskDetections) serves one request per second per tenant; a sooner one gets 429 without Retry-After. Zero lifts the limit.</summary>
     public TimeSpan IdentityProtectionMinInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The application permissions the tokens carry in their <c>roles</c> claim, comma-separated: by default every one
+    /// EntraSnow can use (infra/graph-permissions.json). Listed only: the API does not refuse a call for a missing one.
+    /// </summary>
+    public string AppRoles { get; set; } =
+        "User.Read.All,Group.Read.All,GroupMember.Read.All,IdentityRiskEvent.Read.All,GroupMember.ReadWrite.All,AuditLog.Read.All," +
+        "User.EnableDisableAccount.All,UserAuthenticationMethod.ReadWrite.All,User-PasswordProfile.ReadWrite.All," +
+        "RoleManagement.Read.Directory,Mail.Send,User.RevokeSessions.All";
+
     /// <summary>Directory subscriptions may last at most 41,760 minutes.</summary>
     public int MaxSubscriptionMinutes { get; set; } = 41_760;
 

@@ -7,20 +7,23 @@ namespace EntraSnow.Sandbox.ServiceNow;
 /// The fields the emulated instance has, as a real instance's <c>sys_dictionary</c> lists them: each known table's
 /// documented fields, the system fields, and the custom fields of <see cref="ServiceNowEmulatorOptions.CustomFields"/>
 /// (an instance with EntraSnow's app installed has the Entra object id field on sys_user and sys_user_group).
-/// On the tables whose fields it knows completely (<see cref="ClosedTables"/>), the Table API behaves like a real
-/// instance: unknown fields are dropped on insert and update, query terms on unknown fields are ignored (or, with
-/// <see cref="ServiceNowEmulatorOptions.InvalidQueryReturnsNoRows"/>, match nothing). Other tables stay open.
+/// The Table API behaves like a real instance: unknown fields are dropped on insert and update, query terms on unknown
+/// fields are ignored (or, with <see cref="ServiceNowEmulatorOptions.InvalidQueryReturnsNoRows"/>, match nothing), and
+/// a table the instance does not have is refused (<see cref="HasTable"/>).
 /// </summary>
 public sealed class ServiceNowDictionary(IOptions<ServiceNowEmulatorOptions> options)
 {
     public const string Table = "sys_dictionary";
 
-    /// <summary>The tables whose every field the emulator knows; the others accept any field, as custom tables would.</summary>
-    public static readonly IReadOnlyList<string> ClosedTables = ["sys_user", "sys_user_group", "sys_user_grmember"];
-
     private static readonly string[] SystemFields = ["sys_id", "sys_created_on", "sys_created_by", "sys_updated_on", "sys_updated_by", "sys_mod_count"];
 
-    public bool IsClosed(string table) => ClosedTables.Contains(table, StringComparer.Ordinal);
+    /// <summary>Whether the instance has the table: a documented one, sys_dictionary, or a custom table of <see cref="ServiceNowEmulatorOptions.CustomFields"/>.</summary>
+    public bool HasTable(string table) =>
+        table == Table || ServiceNowTableSchemas.IsKnown(table) || options.Value.CustomFields.ContainsKey(table);
+
+    /// <summary>Every table the instance has but sys_dictionary itself.</summary>
+    public IEnumerable<string> Tables =>
+        ServiceNowTableSchemas.KnownTables.Concat(options.Value.CustomFields.Keys).Distinct(StringComparer.Ordinal);
 
     /// <summary>Whether the table has the field (a dot-walk is judged by its first step).</summary>
     public bool Has(string table, string field)
@@ -32,22 +35,22 @@ public sealed class ServiceNowDictionary(IOptions<ServiceNowEmulatorOptions> opt
     public IReadOnlyList<string> Fields(string table)
     {
         var schema = ServiceNowTableSchemas.For(table);
-        return [.. SystemFields, .. schema.Defaults.Keys, .. CustomFields(table)];
+        return [.. SystemFields, .. schema.Fields, .. CustomFields(table)];
     }
 
-    /// <summary>What a write keeps: on a closed table, only the fields the table has.</summary>
+    /// <summary>What a write keeps: only the fields the table has.</summary>
     public Dictionary<string, string> Keep(string table, Dictionary<string, string> fields) =>
-        IsClosed(table) ? fields.Where(f => Has(table, f.Key)).ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal) : fields;
+        fields.Where(f => Has(table, f.Key)).ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
 
-    /// <summary>The predicate a query's conditions are judged by (null: every field is known).</summary>
-    public Func<string, bool>? KnownField(string table) => IsClosed(table) ? field => Has(table, field) : null;
+    /// <summary>The predicate a query's conditions are judged by.</summary>
+    public Func<string, bool> KnownField(string table) => field => Has(table, field);
 
     public bool InvalidQueryReturnsNoRows => options.Value.InvalidQueryReturnsNoRows;
 
-    /// <summary>The sys_dictionary rows: one per field of every known table.</summary>
+    /// <summary>The sys_dictionary rows: one per field of every table.</summary>
     public IEnumerable<Dictionary<string, string>> Rows()
     {
-        foreach (var table in ServiceNowTableSchemas.KnownTables)
+        foreach (var table in Tables)
         {
             var schema = ServiceNowTableSchemas.For(table);
             foreach (var field in Fields(table).Distinct(StringComparer.Ordinal))

@@ -98,7 +98,15 @@ internal sealed class ServiceNowEmulatorEndpoints(string prefix)
         }
 
         var table = http.Request.RouteValues["table"] as string ?? string.Empty;
-        if (faults.IsDenied(table) || services.GetRequiredService<ServiceNowRecordAcl>().Denies(http.Request))
+        if (!services.GetRequiredService<ServiceNowDictionary>().HasTable(table))
+        {
+            // A real instance refuses a table it does not have, whatever the method.
+            return Json(StatusCodes.Status400BadRequest, ServiceNowRecordJson.Error($"Invalid table {table}", null));
+        }
+
+        var writes = !HttpMethods.IsGet(http.Request.Method);
+        if (faults.IsDenied(table) || services.GetRequiredService<ServiceNowRecordAcl>().Denies(http.Request)
+            || (writes && !services.GetRequiredService<ServiceNowIntegrationUser>().MayWrite(table)))
         {
             return Json(StatusCodes.Status403Forbidden, ServiceNowRecordJson.Error(
                 "Operation Failed",
@@ -209,9 +217,16 @@ internal sealed class ServiceNowEmulatorEndpoints(string prefix)
         var limit = int.TryParse(query["sysparm_limit"], CultureInfo.InvariantCulture, out var l) && l > 0 ? l : DefaultLimit;
         var offset = int.TryParse(query["sysparm_offset"], CultureInfo.InvariantCulture, out var o) && o > 0 ? o : 0;
         var dictionary = http.RequestServices.GetRequiredService<ServiceNowDictionary>();
+        var caller = http.RequestServices.GetRequiredService<ServiceNowIntegrationUser>();
+        var encodedQuery = caller.Evaluate(EncodedQueryOf(query, ServiceNowTableSchemas.For(table)));
+        if (table is "sys_user_has_role" or "sys_user_role")
+        {
+            caller.StoreRoles();
+        }
+
         var (page, total) = table == ServiceNowDictionary.Table
-            ? dictionary.Page(query["sysparm_query"], offset, limit)
-            : store.Page(table, query["sysparm_query"], offset, limit, dictionary.KnownField(table), dictionary.InvalidQueryReturnsNoRows);
+            ? dictionary.Page(encodedQuery, offset, limit)
+            : store.Page(table, encodedQuery, offset, limit, dictionary.KnownField(table), dictionary.InvalidQueryReturnsNoRows);
         if (v1 && page.Count == 0)
         {
             return Json(StatusCodes.Status404NotFound, ServiceNowRecordJson.Error("No Record found", "Records matching query not found. Check query parameter or offset parameter"));
@@ -240,6 +255,38 @@ internal sealed class ServiceNowEmulatorEndpoints(string prefix)
             w.WriteEndArray();
         });
         return Json(StatusCodes.Status200OK, body);
+    }
+
+    /// <summary>
+    /// sysparm_query, or else the name=value pairs of the query string (the Table API treats them as mutually exclusive):
+    /// each pair an "and" term; a reference field matches its sys_id or the display value of the record it points at.
+    /// </summary>
+    internal static string? EncodedQueryOf(IQueryCollection query, TableSchema schema)
+    {
+        var encoded = query["sysparm_query"].ToString();
+        if (encoded.Length > 0)
+        {
+            return encoded;
+        }
+
+        var terms = new List<string>();
+        foreach (var (name, values) in query)
+        {
+            if (name.StartsWith("sysparm_", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            foreach (var raw in values)
+            {
+                var value = (raw ?? string.Empty).Replace("^", "^^", StringComparison.Ordinal);
+                terms.Add(schema.References.TryGetValue(name, out var target)
+                    ? $"{name}={value}^OR{name}.{ServiceNowTableSchemas.For(target).DisplayField}={value}"
+                    : $"{name}={value}");
+            }
+        }
+
+        return terms.Count == 0 ? null : string.Join('^', terms);
     }
 
     public IResult Get(HttpContext http, string table, string sysId)

@@ -36,6 +36,7 @@ public static class ServiceNowEmulatorExtensions
         services.TryAddSingleton<ServiceNowDictionary>();
         services.TryAddSingleton<ServiceNowTokenIssuer>();
         services.TryAddSingleton<ServiceNowCredentials>();
+        services.TryAddSingleton<ServiceNowIntegrationUser>();
         services.AddServiceNowEmulatorCatalog();
         return services;
     }

@@ -40,6 +40,12 @@ public sealed class ServiceNowEmulatorOptions
         ["sys_user_group"] = "u_entra_object_id,x_entrasnow_entra_object_id",
     };
 
+    /// <summary>
+    /// The integration account's roles, comma-separated (sys_user_has_role): <c>admin</c> passes every ACL; without it,
+    /// writing the user tables needs <c>user_admin</c> and the task tables <c>itil</c> (<see cref="ServiceNowIntegrationUser"/>).
+    /// </summary>
+    public string IntegrationUserRoles { get; set; } = "admin";
+
     /// <summary>ServiceNow's <c>glide.invalid_query.returns_no_rows</c>: a query naming an unknown field matches nothing instead of ignoring the term.</summary>
     public bool InvalidQueryReturnsNoRows { get; set; }
 }

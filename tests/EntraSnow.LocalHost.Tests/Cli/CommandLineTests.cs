@@ -17,7 +17,9 @@ public sealed class CommandLineTests : IDisposable
     private async Task<(int Exit, string Output)> Run(params string[] args)
     {
         using var output = new StringWriter();
-        var exit = await LocalHostCommandLine.RunAsync([.. args, $"--LocalHost:DataPath={_dataPath}", "--Logging:LogLevel:Default=Warning"], output);
+        // A port nothing serves unless the test names one: a local host on the default port must not answer for the data.
+        string[] url = args.Any(a => a.StartsWith("--LocalHost:Url=", StringComparison.Ordinal)) ? [] : [$"--LocalHost:Url=http://127.0.0.1:{LocalHostHarness.FreePort()}"];
+        var exit = await LocalHostCommandLine.RunAsync([.. args, .. url, $"--LocalHost:DataPath={_dataPath}", "--Logging:LogLevel:Default=Warning"], output);
         return (exit, output.ToString());
     }
 
@@ -53,6 +55,8 @@ public sealed class CommandLineTests : IDisposable
     [Fact]
     public async Task Queues_prints_a_readable_table()
     {
+        await Seed(_ => Task.CompletedTask);
+
         var (exit, output) = await Run("queues");
 
         Assert.Equal(0, exit);

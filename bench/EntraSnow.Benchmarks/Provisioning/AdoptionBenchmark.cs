@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.Globalization;
+using EntraSnow.Connectors.Graph;
+using EntraSnow.Connectors.ServiceNow;
+using EntraSnow.Flows.FullSync;
+using EntraSnow.Flows.Messaging;
+using EntraSnow.Flows.Provisioning;
+using EntraSnow.Flows.ProvisioningLog;
+using EntraSnow.Flows.Stores;
+using EntraSnow.LocalHost.ProvisioningLog;
+using EntraSnow.LocalHost.Stores;
+using EntraSnow.Sandbox.Graph;
+using EntraSnow.Sandbox.ServiceNow;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EntraSnow.Benchmarks.Provisioning;
+
+/// <summary>
+/// Switching over an instance that already has its people: the ServiceNow emulator holds a sys_user for every seeded
+/// Graph user (matched by user_name, no object ids, as the Entra provisioning service leaves them); a full sync over
+/// loopback HTTP with the real connectors and flows adopts them, then a second sync runs with nothing changed.
+/// Reports ServiceNow calls per adopted user (every table, and sys_user alone) and the second sync's writes.
+/// </summary>
+internal sealed class AdoptionBenchmark : IBenchmark
+{
+    public string Name => "adoption";
+
+    public string Description => "full sync over 10,000 existing sys_user records (no object ids): adopted, created, ServiceNow calls per adopted user, second sync's writes [--users N] [--workers N]";
+
+    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var users = Option(args, "--users", 10_000);
+        var workers = Option(args, "--workers", 16);
+        var data = Path.Combine(Path.GetTempPath(), "entrasnow-bench-adopt-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(data);
+
+        await using var graph = await GraphEmulatorServer.StartAsync(cancellationToken: cancellationToken);
+        await using var serviceNow = await ServiceNowEmulatorServer.StartAsync(seed: true, cancellationToken: cancellationToken);
+        var seeded = graph.Seed(new GraphSeedSpec { Users = users, Groups = 0, RiskDetections = 0 });
+        foreach (var id in seeded.UserIds)
+        {
+            var user = graph.Emulator.GetUser(id)!;
+            serviceNow.Store.Insert("sys_user", new Dictionary<string, string>
+            {
+                ["user_name"] = user["userPrincipalName"]!.GetValue<string>(),
+                ["email"] = user["mail"]?.GetValue<string>() ?? string.Empty,
+                ["first_name"] = "Existing",
+            });
+        }
+
+        Console.WriteLine($"seeded {seeded.UserIds.Count} Graph users and as many sys_user records matching by user_name, none with an object id");
+        var queue = new ConcurrentSessionQueue();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>(graph.ConnectorSettings)
+        {
+            ["ServiceNow:InstanceUrl"] = serviceNow.BaseUrl,
+            ["ServiceNow:ClientId"] = serviceNow.Options.ClientId,
+            ["ServiceNow:ClientSecret"] = serviceNow.Options.ClientSecret,
+            ["ServiceNow:MaxConcurrency"] = workers.ToString(CultureInfo.InvariantCulture),
+            ["Provisioning:FollowUpDelay"] = "00:00:00.500",
+            ["Provisioning:FullSyncPollInterval"] = "00:00:00.100",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddGraphConnector(configuration);
+        services.AddServiceNowConnector(configuration);
+        services.AddProvisioning(configuration);
+        services.AddSingleton<MessageProcessor>();
+        services.AddSingleton<IMessageQueue>(queue);
+        services.AddSingleton<ICheckpointStore>(new SqliteCheckpointStore(Path.Combine(data, "checkpoints.db")));
+        services.AddSingleton<IProvisioningLog>(new SqliteProvisioningLog(Path.Combine(data, "provisioning-log.db")));
+        await using var provider = services.BuildServiceProvider();
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var consumers = queue.RunConsumersAsync(provider, workers, stop.Token);
+        var sync = provider.GetRequiredService<FullSyncRunner>();
+        try
+        {
+            var first = await MeasureAsync("adopting sync", sync, serviceNow, cancellationToken);
+            var second = await MeasureAsync("second sync, nothing changed", sync, serviceNow, cancellationToken);
+            var perAdopted = first.Adopted == 0 ? double.PositiveInfinity : (double)first.Calls / first.Adopted;
+            var sysUserPerAdopted = first.Adopted == 0 ? double.PositiveInfinity : (double)first.SysUserCalls / first.Adopted;
+
+            Console.WriteLine();
+            Console.WriteLine("| run | wall time | adopted | created | conflicts | ServiceNow calls (user phase) | calls / adopted user | sys_user calls / adopted user | ServiceNow writes |");
+            Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+            foreach (var r in new[] { first, second })
+            {
+                Console.WriteLine($"| {r.Label} | {r.Wall.TotalSeconds:F1} s | {r.Adopted} | {r.Created} | {r.Conflicts} | {r.Calls} | " +
+                    $"{(r.Adopted == 0 ? "-" : ((double)r.Calls / r.Adopted).ToString("F3", CultureInfo.InvariantCulture))} | " +
+                    $"{(r.Adopted == 0 ? "-" : ((double)r.SysUserCalls / r.Adopted).ToString("F3", CultureInfo.InvariantCulture))} | {r.Writes} |");
+            }
+
+            var met = first.Adopted == users && first.Created == 0 && perAdopted <= 1.1 && second.Writes == 0;
+            Console.WriteLine($"targets: {users} adopted, none created -> {(first.Adopted == users && first.Created == 0 ? "met" : "MISSED")}; " +
+                $"<= 1.1 ServiceNow calls per adopted user ({perAdopted:F3}; sys_user alone {sysUserPerAdopted:F3}) -> {(perAdopted <= 1.1 ? "met" : "MISSED")}; " +
+                $"second sync writes nothing -> {(second.Writes == 0 ? "met" : "MISSED")}");
+            return met ? 0 : 1;
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await consumers;
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try
+            {
+                Directory.Delete(data, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Temp files left behind are harmless.
+            }
+        }
+    }
+
+    /// <summary>One full sync from scratch; ServiceNow calls are the emulator's counts of the user phase (before groups).</summary>
+    private static async Task<Figures> MeasureAsync(string label, FullSyncRunner sync, ServiceNowEmulatorServer emulator, CancellationToken cancellationToken)
+    {
+        emulator.Counters.Reset();
+        (long All, long SysUser)? userPhase = null;
+        var watch = Stopwatch.StartNew();
+        var final = await sync.RunAsync(new Progress(p =>
+        {
+            if (p.Phase == SyncPhase.ProvisioningGroups && userPhase is null)
+            {
+                userPhase = (emulator.Counters.Reads() + emulator.Counters.Writes(), emulator.Counters.Reads("sys_user") + emulator.Counters.Writes("sys_user"));
+            }
+        }), fromScratch: true, cancellationToken);
+        watch.Stop();
+        var (all, sysUser) = userPhase ?? (emulator.Counters.Reads() + emulator.Counters.Writes(), emulator.Counters.Reads("sys_user") + emulator.Counters.Writes("sys_user"));
+        var u = final.Summary.Users;
+        Console.WriteLine($"{label}: {watch.Elapsed.TotalSeconds:F1} s; {u.Adopted} adopted, {u.Created} created, {u.Updated} updated, {u.Unchanged} unchanged, {u.Conflicts} conflicts, {u.Failed} failed{(final.TimedOut ? "; TIMED OUT" : string.Empty)}");
+        return new Figures(label, watch.Elapsed, u.Adopted, u.Created, u.Conflicts, all, sysUser, emulator.Counters.Writes());
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var value) ? value : fallback;
+    }
+
+    private sealed record Figures(string Label, TimeSpan Wall, int Adopted, int Created, int Conflicts, long Calls, long SysUserCalls, long Writes);
+
+    private sealed class Progress(Action<SyncProgress> report) : IProgress<SyncProgress>
+    {
+        public void Report(SyncProgress value) => report(value);
+    }
+}
