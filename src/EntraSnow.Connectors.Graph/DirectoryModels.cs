@@ -104,6 +104,9 @@ public sealed record DeltaPage<T>(IReadOnlyList<T> Items, string? DeltaLink)
 {
     /// <summary>True when the stored delta link had expired and Graph was read from scratch instead.</summary>
     public bool IsFullResync { get; init; }
+
+    /// <summary>The link of the page after this one (null on the last page): saved as progress, a run cut off goes on from it.</summary>
+    public string? NextLink { get; init; }
 }
 
 public sealed record RiskDetection

@@ -213,7 +213,7 @@ internal sealed partial class GraphDirectory(
             }
 
             var done = page.NextLink is null;
-            yield return new DeltaPage<T>(page.Items, done ? page.DeltaLink : null) { IsFullResync = fullResync };
+            yield return new DeltaPage<T>(page.Items, done ? page.DeltaLink : null) { IsFullResync = fullResync, NextLink = page.NextLink };
             if (done)
             {
                 yield break;

@@ -18,7 +18,7 @@ public interface IDirectory
     /// <summary>Users delta, from scratch (<paramref name="deltaLink"/> null) or from a stored link; an expired link restarts from scratch.</summary>
     IAsyncEnumerable<DeltaPage<DirectoryUser>> GetUsersDeltaAsync(string? deltaLink, CancellationToken cancellationToken = default);
 
-    /// <summary>Groups delta with <c>members</c>; an expired link restarts from scratch (the pages say so).</summary>
+    /// <summary>Groups delta with <c>members</c>, from a stored delta link or a page's nextLink (null: from scratch); an expired link restarts from scratch (the pages say so).</summary>
     IAsyncEnumerable<DeltaPage<DirectoryGroup>> GetGroupsDeltaAsync(string? deltaLink, CancellationToken cancellationToken = default);
 
     Task<DirectoryGroup?> GetGroupAsync(string groupId, CancellationToken cancellationToken = default);

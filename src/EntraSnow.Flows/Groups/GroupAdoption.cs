@@ -42,12 +42,16 @@ internal sealed class GroupAdoption(ProvisioningOptions options)
                          .GroupBy(x => x.Value, StringComparer.OrdinalIgnoreCase)
                          .Where(g => g.Count() > 1))
             {
-                var ids = string.Join(", ", shared.Select(x => x.Change.Group.Id));
+                var why = SharedMatch(field, shared.Key, [.. shared.Select(x => x.Change.Group.Id)]);
                 foreach (var (change, _) in shared)
                 {
-                    change.SharedMatch ??= $"{shared.Count()} Entra groups with {field} '{shared.Key}' ({ids})";
+                    change.SharedMatch ??= why;
                 }
             }
         }
     }
+
+    /// <summary>Why groups that share a match value adopt no record: logged with the conflict.</summary>
+    public static string SharedMatch(string field, string value, IReadOnlyCollection<string> groupIds) =>
+        $"{groupIds.Count} Entra groups with {field} '{value}' ({string.Join(", ", groupIds)})";
 }

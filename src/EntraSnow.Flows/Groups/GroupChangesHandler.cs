@@ -15,8 +15,10 @@ namespace EntraSnow.Flows.Groups;
 /// <summary>
 /// The <c>group-changes</c> consumer. A group notification asks for a groups delta run; runs are serialised under
 /// one session key so two never apply the same change at once (ServiceNow has no unique key to stop a double
-/// membership). A run mirrors each group in scope (<see cref="GroupMembershipMirror"/>), writes a change record per
-/// membership change (<see cref="MembershipChangeRecorder"/>), and stores the new delta link only once all of that succeeded.
+/// membership). A run goes page by page: each group in scope is mirrored (<see cref="GroupMembershipMirror"/>) with a
+/// change record per membership change (<see cref="MembershipChangeRecorder"/>), then where the run stands is saved
+/// (<see cref="GroupDeltaProgress"/>); a full run notes its groups and reads each in full on its own once every page is
+/// read (<see cref="GroupsReadInFull"/>). The new delta link is stored when all of that is done.
 /// </summary>
 internal sealed class GroupChangesHandler(
     IDirectory directory,
@@ -40,6 +42,8 @@ internal sealed class GroupChangesHandler(
     public const string DeltaSessionKey = "groups-delta";
 
     private static readonly TimeSpan MaxGroupsRecheck = TimeSpan.FromSeconds(30);
+
+    private readonly GroupsReadInFull readInFull = new(checkpoints, new GroupAdoption(options.Value));
 
     public string Queue => QueueNames.GroupChanges;
 
@@ -135,58 +139,125 @@ internal sealed class GroupChangesHandler(
             return;
         }
 
-        var fromScratch = message.Property(ProvisioningMessageProperties.FromScratch) == "true";
-        var link = fromScratch ? null : await checkpoints.GetAsync(DeltaLinkKey, cancellationToken);
-        var index = new SysUserIndex(serviceNow, references, options.Value.ObjectIdField);
-        var full = link is null;
-
-        // A group's members can be spread over several pages: gather the whole run before reconciling.
-        var changes = new Dictionary<string, GroupChange>(StringComparer.OrdinalIgnoreCase);
-        string? newLink = null;
-        await foreach (var page in directory.GetGroupsDeltaAsync(link, cancellationToken))
+        var progress = await StartOrResumeAsync(message, cancellationToken);
+        if (!progress.Finished)
         {
-            full |= page.IsFullResync;
-
-            foreach (var group in page.Items)
+            // Page by page: each page's work is written, then where the run stands, so a run cut off goes on from the
+            // page after the last one saved and nothing but the page in hand is held.
+            await foreach (var page in directory.GetGroupsDeltaAsync(progress.ReadFrom, cancellationToken))
             {
-                if (!changes.TryGetValue(group.Id, out var change))
+                if (page.IsFullResync && !progress.Full)
                 {
-                    changes[group.Id] = change = new GroupChange(group);
+                    progress = progress with { Full = true, Baseline = await IsBaselineAsync(cancellationToken) };
                 }
 
-                change.Merge(group);
+                var followUp = new FollowUps();
+                await ApplyPageAsync(message, page.Items, progress, followUp, cancellationToken);
+                await QueueFollowUpsAsync(followUp, message, cancellationToken);
+                progress = progress with
+                {
+                    ReadFrom = page.NextLink,
+                    Pages = progress.Pages + 1,
+                    Groups = progress.Groups + page.Items.Count,
+                    DeltaLink = page.DeltaLink,
+                    Finished = page.NextLink is null,
+                };
+                await progress.SaveAsync(checkpoints, cancellationToken);
             }
-
-            newLink = page.DeltaLink ?? newLink;
         }
 
-        mirror.MarkSharedMatches(changes.Values);
+        if (progress.Full)
+        {
+            await SettleAsync(message, progress, cancellationToken);
+        }
 
-        // Groups are independent of each other: their memberships are written a few groups at a time, and a group
-        // ServiceNow refuses goes on as its own message instead of holding back the others and every later delta.
-        var baseline = full && await IsBaselineAsync(cancellationToken);
-        var runKey = link ?? message.MessageId;
-        var followUp = new FollowUps();
-        await Parallel.ForEachAsync(changes.Values,
-            new ParallelOptions { MaxDegreeOfParallelism = options.Value.GroupParallelism, CancellationToken = cancellationToken },
-            async (change, token) => await ApplyOrSplitOffAsync(message, change, full, baseline, runKey, index, followUp, token));
-
-        await QueueFollowUpsAsync(followUp, message, cancellationToken);
-        if (baseline)
+        if (progress.Baseline)
         {
             await ledger.SetBaselineAsync(clock.GetUtcNow(), cancellationToken);
         }
 
-        if (newLink is not null)
+        if (progress.DeltaLink is not null)
         {
-            await checkpoints.SetAsync(DeltaLinkKey, newLink, cancellationToken);
+            await checkpoints.SetAsync(DeltaLinkKey, progress.DeltaLink, cancellationToken);
         }
 
+        await GroupDeltaProgress.ForgetAsync(checkpoints, cancellationToken);
         if (syncRun is { Length: > 0 })
         {
-            await checkpoints.SetAsync(FullSyncRunner.GroupsDoneKey(syncRun), changes.Count.ToString(CultureInfo.InvariantCulture), cancellationToken);
+            await checkpoints.SetAsync(FullSyncRunner.GroupsDoneKey(syncRun), progress.Groups.ToString(CultureInfo.InvariantCulture), cancellationToken);
             await fullSync.CompleteAsync(syncRun, cancellationToken);
         }
+    }
+
+    /// <summary>The unfinished run, or a new one: a from-scratch message starts its own unless it is the one that started the saved run.</summary>
+    private async Task<GroupDeltaProgress> StartOrResumeAsync(ChangeMessage message, CancellationToken cancellationToken)
+    {
+        var fromScratch = message.Property(ProvisioningMessageProperties.FromScratch) == "true";
+        var saved = await GroupDeltaProgress.LoadAsync(checkpoints, cancellationToken);
+        if (saved is not null && (!fromScratch || saved.StartedBy == message.MessageId))
+        {
+            logger.LogInformation("The groups delta run {RunKey} goes on after page {Pages}", saved.RunKey, saved.Pages);
+            return saved;
+        }
+
+        var link = fromScratch ? null : await checkpoints.GetAsync(DeltaLinkKey, cancellationToken);
+        return new GroupDeltaProgress(link, Full: link is null, Baseline: link is null && await IsBaselineAsync(cancellationToken),
+            RunKey: link ?? message.MessageId, StartedBy: message.MessageId);
+    }
+
+    /// <summary>
+    /// One page. Read in full, a group is only noted (settled once every page is read); read incrementally, each group's
+    /// changes on the page are written, a few groups at a time, and a group ServiceNow refuses goes on as its own message
+    /// instead of holding back the others and every later delta.
+    /// </summary>
+    private async Task ApplyPageAsync(ChangeMessage message, IReadOnlyList<DirectoryGroup> items, GroupDeltaProgress progress, FollowUps followUp, CancellationToken cancellationToken)
+    {
+        var changes = new Dictionary<string, GroupChange>(StringComparer.OrdinalIgnoreCase);
+        foreach (var group in items)
+        {
+            if (progress.Full && group.Removed is null && InScope(group.Id))
+            {
+                await readInFull.NoteAsync(group, cancellationToken);
+                continue;
+            }
+
+            if (!changes.TryGetValue(group.Id, out var change))
+            {
+                changes[group.Id] = change = new GroupChange(group);
+            }
+
+            change.Merge(group);
+        }
+
+        mirror.MarkSharedMatches(changes.Values);
+        var index = new SysUserIndex(serviceNow, references, options.Value.ObjectIdField);
+        await Parallel.ForEachAsync(changes.Values,
+            new ParallelOptions { MaxDegreeOfParallelism = options.Value.GroupParallelism, CancellationToken = cancellationToken },
+            async (change, token) => await ApplyOrSplitOffAsync(message, change, progress.Full, progress.Baseline, progress.PageKey, index, followUp, readMembers: false, token));
+    }
+
+    /// <summary>
+    /// The groups a full run noted, each read in full on its own (its members from Graph, compared with ServiceNow and the
+    /// ledger), a few at a time; each note goes once its group is written or split off.
+    /// </summary>
+    private async Task SettleAsync(ChangeMessage message, GroupDeltaProgress progress, CancellationToken cancellationToken)
+    {
+        var parallelism = options.Value.GroupParallelism;
+        while (await readInFull.NextAsync(parallelism * 4, cancellationToken) is { Count: > 0 } groups)
+        {
+            var followUp = new FollowUps();
+            await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (group, token) =>
+            {
+                var change = new GroupChange(group) { SharedMatch = await readInFull.SharedMatchAsync(group, token) };
+                change.Merge(group);
+                var index = new SysUserIndex(serviceNow, references, options.Value.ObjectIdField);
+                await ApplyOrSplitOffAsync(message, change, full: true, progress.Baseline, progress.RunKey, index, followUp, readMembers: true, token);
+                await readInFull.SettledAsync(group.Id, token);
+            });
+            await QueueFollowUpsAsync(followUp, message, cancellationToken);
+        }
+
+        await readInFull.ForgetMatchesAsync(cancellationToken);
     }
 
     /// <summary>
@@ -197,20 +268,14 @@ internal sealed class GroupChangesHandler(
     {
         var group = await directory.GetGroupAsync(message.SubjectId, cancellationToken);
         var change = new GroupChange(group ?? new DirectoryGroup { Id = message.SubjectId, Removed = RemovedReason.Deleted });
+        change.Merge(group is null ? change.Group : group with
+        {
+            MembersRemoved = GroupSplitOff.Ids(message, GroupSplitOff.RemovedMembers),
+            NestedGroupsRemoved = GroupSplitOff.Ids(message, GroupSplitOff.RemovedGroups),
+        });
         if (group is not null)
         {
-            var members = await directory.GetGroupMembersAsync(group.Id, cancellationToken);
-            change.Merge(group with
-            {
-                MembersAdded = members.UserIds,
-                NestedGroupsAdded = members.GroupIds,
-                MembersRemoved = GroupSplitOff.Ids(message, GroupSplitOff.RemovedMembers),
-                NestedGroupsRemoved = GroupSplitOff.Ids(message, GroupSplitOff.RemovedGroups),
-            });
-        }
-        else
-        {
-            change.Merge(change.Group);
+            await ReadMembersAsync(change, cancellationToken);
         }
 
         var followUp = new FollowUps();
@@ -220,11 +285,27 @@ internal sealed class GroupChangesHandler(
         await QueueFollowUpsAsync(followUp, message, cancellationToken);
     }
 
-    /// <summary>Writes one group of a delta run; a group ServiceNow refuses (403, bad data) is queued as its own message.</summary>
-    private async Task ApplyOrSplitOffAsync(ChangeMessage message, GroupChange change, bool full, bool baseline, string runKey, SysUserIndex index, FollowUps followUp, CancellationToken cancellationToken)
+    /// <summary>Every member Graph lists for the group now, users and nested groups, as additions to <paramref name="change"/>.</summary>
+    private async Task ReadMembersAsync(GroupChange change, CancellationToken cancellationToken)
+    {
+        var members = await directory.GetGroupMembersAsync(change.Group.Id, cancellationToken);
+        change.Merge(change.Group with { MembersAdded = members.UserIds, NestedGroupsAdded = members.GroupIds, MembersRemoved = [], NestedGroupsRemoved = [] });
+    }
+
+    /// <summary>
+    /// Writes one group of a delta run (with <paramref name="readMembers"/>, its members read in full first); a group
+    /// ServiceNow (or Graph) refuses (403, bad data, gone) is queued as its own message.
+    /// </summary>
+    private async Task ApplyOrSplitOffAsync(ChangeMessage message, GroupChange change, bool full, bool baseline, string runKey, SysUserIndex index, FollowUps followUp,
+        bool readMembers, CancellationToken cancellationToken)
     {
         try
         {
+            if (readMembers)
+            {
+                await ReadMembersAsync(change, cancellationToken);
+            }
+
             await ApplyAsync(message, change, full, baseline, runKey, index, followUp, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && FailureTranslation.Translate(ex) is PermanentFailureException refused)
@@ -240,9 +321,8 @@ internal sealed class GroupChangesHandler(
 
     private async Task ApplyAsync(ChangeMessage message, GroupChange change, bool full, bool baseline, string runKey, SysUserIndex index, FollowUps followUp, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
         var group = change.Group;
-        var inScope = settings.GroupIds.Count == 0 || settings.GroupIds.Contains(group.Id, StringComparer.OrdinalIgnoreCase);
+        var inScope = InScope(group.Id);
         if (group.Removed is not null || !inScope)
         {
             var why = group.Removed is not null ? "deleted in Entra ID" : "out of scope: not a configured group";
@@ -268,6 +348,9 @@ internal sealed class GroupChangesHandler(
         var reason = records == 0 ? outcome.Reason : string.Join("; ", new[] { outcome.Reason, $"{records} change records written" }.OfType<string>());
         await AppendAsync(message, group.Id, outcome.Action, outcome.Changed, reason, outcome.SysId, cancellationToken);
     }
+
+    private bool InScope(string groupId) =>
+        options.Value.GroupIds.Count == 0 || options.Value.GroupIds.Contains(groupId, StringComparer.OrdinalIgnoreCase);
 
     private async Task QueueFollowUpsAsync(FollowUps followUps, ChangeMessage message, CancellationToken cancellationToken)
     {

@@ -458,7 +458,9 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
         var (rows, items) = Store.Read(s =>
         {
             var groups = s.GroupsChanged(cursor.From, cursor.To, cursor.After, includeRemoved: cursor.From > 0, pageSize + 1);
-            var json = groups.Take(pageSize).Select(row =>
+            // A page carries at most DeltaMembersPerPage member entries (and at least one group): large groups make short pages.
+            var memberBudget = Math.Max(1, emulator.Options.DeltaMembersPerPage);
+            var json = groups.Take(pageSize).TakeWhile(_ => memberBudget > 0).Select(row =>
             {
                 if (row.Removed is not null)
                 {
@@ -472,7 +474,9 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
                     var members = cursor.From == 0
                         ? s.MemberIds(row.Id, null, int.MaxValue).Select(id => (Id: id, Removed: false))
                         : s.MembersChanged(row.Id, cursor.From, cursor.To).Select(m => (Id: m.UserId, m.Removed));
-                    group["members@delta"] = new JsonArray([.. members.Select(m =>
+                    var listed = members.ToList();
+                    memberBudget -= listed.Count;
+                    group["members@delta"] = new JsonArray([.. listed.Select(m =>
                     {
                         var entry = new JsonObject { ["@odata.type"] = s.GetGroup(m.Id) is null ? "#microsoft.graph.user" : "#microsoft.graph.group", ["id"] = m.Id };
                         if (m.Removed)
@@ -488,7 +492,7 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
             }).ToList<JsonNode>();
             return (groups, json);
         });
-        return DeltaPageResponse(r, "groups", cursor, rows.Count > pageSize ? rows[pageSize - 1].Id : null, items);
+        return DeltaPageResponse(r, "groups", cursor, rows.Count > items.Count ? rows[items.Count - 1].Id : null, items);
     }
 
     private GraphResponse DeltaPageResponse(GraphRequest r, string collection, DeltaCursor cursor, string? lastIdWhenMore, List<JsonNode> items)

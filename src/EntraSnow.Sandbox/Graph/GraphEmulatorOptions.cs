@@ -23,6 +23,9 @@ public sealed class GraphEmulatorOptions
     /// <summary>Objects per delta page (Graph caps user and group delta pages at 200).</summary>
     public int DeltaPageSize { get; set; } = 200;
 
+    /// <summary>Member entries a groups delta page carries at most (whole groups, at least one a page): pages of large groups hold few groups.</summary>
+    public int DeltaMembersPerPage { get; set; } = 5_000;
+
     /// <summary>Delta tokens older than this answer 410 syncStateNotFound, as Graph's do after about seven days.</summary>
     public TimeSpan DeltaTokenLifetime { get; set; } = TimeSpan.FromDays(7);
 

@@ -50,6 +50,8 @@ public sealed class GroupChangeRecordsEndToEndTests : IAsyncDisposable
     {
         _host = await LocalHostHarness.StartAsync(more is null ? Settings : new Dictionary<string, string?>(Settings.Concat(more)), _data);
         await Eventually.AssertAsync(async () => await Checkpoints.GetAsync(MembershipLedger.BaselineKey) is not null, "the first reading of the groups", Patience);
+        // One group a delta page: every run here walks several pages, saving where it stands after each.
+        Graph.Options.DeltaPageSize = 1;
         await Eventually.AssertAsync(() => Graph.Subscriptions.Count > 0, "a Graph subscription for the host's intake", Patience);
         var groupId = ServiceNow.Query("sys_user_group", "u_entra_object_idISNOTEMPTY")[0]["u_entra_object_id"];
         var userId = await Graph.CreateUserAsync("Adele Vance", $"adele.{Guid.NewGuid():N}@contoso.com");
@@ -118,6 +120,7 @@ public sealed class GroupChangeRecordsEndToEndTests : IAsyncDisposable
         var url = _host!.BaseUrl;
         await _host.DisposeAsync();
         _host = await LocalHostHarness.StartAsync(new Dictionary<string, string?>(Settings) { ["LocalHost:Url"] = url }, _data);
+        Graph.Options.DeltaPageSize = 1;
 
         await DeliverAsync(groupId, linkBefore);
 

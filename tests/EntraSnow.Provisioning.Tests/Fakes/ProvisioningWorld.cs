@@ -20,6 +20,9 @@ internal sealed class ProvisioningWorld
 
     public List<DeltaPage<DirectoryGroup>> GroupDelta { get; } = [];
 
+    /// <summary>The links the groups delta was read from (null: from scratch).</summary>
+    public List<string?> GroupDeltaReads { get; } = [];
+
     /// <summary>The directory audit log, as Graph filters it: entries naming the queried object, in the window, newest first.</summary>
     public List<DirectoryAuditEntry> AuditLog { get; } = [];
 
@@ -69,7 +72,7 @@ internal sealed class ProvisioningWorld
         Directory.GetUserGroupIdsAsync(Arg.Any<string>(), Arg.Any<CancellationToken>()).Returns(call =>
             (IReadOnlyList<string>)(UserGroups.TryGetValue(call.Arg<string>(), out var groups) ? groups : []));
         Directory.GetUsersDeltaAsync(Arg.Any<string?>(), Arg.Any<CancellationToken>()).Returns(_ => UsersDelta());
-        Directory.GetGroupsDeltaAsync(Arg.Any<string?>(), Arg.Any<CancellationToken>()).Returns(_ => GroupsDelta());
+        Directory.GetGroupsDeltaAsync(Arg.Any<string?>(), Arg.Any<CancellationToken>()).Returns(call => GroupsDelta(call.Arg<string?>()));
         // Unless a test says otherwise, Graph lists as a group's members those the configured delta lists as added.
         Directory.GetGroupMembersAsync(Arg.Any<string>(), Arg.Any<CancellationToken>()).Returns(call =>
         {
@@ -233,9 +236,12 @@ internal sealed class ProvisioningWorld
         }
     }
 
-    private async IAsyncEnumerable<DeltaPage<DirectoryGroup>> GroupsDelta()
+    private async IAsyncEnumerable<DeltaPage<DirectoryGroup>> GroupsDelta(string? link)
     {
-        foreach (var page in GroupDelta)
+        GroupDeltaReads.Add(link);
+        // A page's nextLink given back goes on from the page after it, as Graph does for a run cut off half-way.
+        var start = link is null ? 0 : GroupDelta.FindIndex(p => p.NextLink == link) + 1;
+        foreach (var page in GroupDelta.Skip(start))
         {
             yield return page;
         }

@@ -1,0 +1,148 @@
+using System.Text.Json;
+using EntraSnow.Connectors.Graph;
+using EntraSnow.Flows.Groups;
+using EntraSnow.Flows.Messaging;
+using EntraSnow.Provisioning.Tests.Fakes;
+using NSubstitute;
+
+namespace EntraSnow.Provisioning.Tests;
+
+/// <summary>A groups delta is written page by page, and where it stands is saved after each page: a run cut off goes on.</summary>
+public sealed class GroupDeltaPagesTests
+{
+    private const string FinanceId = "5b1c7a52-3f0e-4d1a-9c55-0a7d2e6f1b01";
+    private const string AuditorsId = "3c4d5e6f-7a8b-4c9d-8e1f-2a3b4c5d6e7f";
+    private const string AdeleId = "0f6a1e23-8c41-4b8e-a2f4-6d3b9e1c7a10";
+    private const string AlexId = "8d2e4f60-1b3c-4a5d-9e7f-0c1b2a3d4e5f";
+
+    private readonly ProvisioningWorld _world = new();
+
+    public GroupDeltaPagesTests()
+    {
+        _world.AddUser(AdeleId, "adele@contoso.com");
+        _world.AddUser(AlexId, "alex@contoso.com");
+        _world.Directory.GetGroupAsync(FinanceId, Arg.Any<CancellationToken>()).Returns(new DirectoryGroup { Id = FinanceId, DisplayName = "Finance" });
+        _world.Directory.GetGroupAsync(AuditorsId, Arg.Any<CancellationToken>()).Returns(new DirectoryGroup { Id = AuditorsId, DisplayName = "Auditors" });
+    }
+
+    private async Task RunAsync(string messageId = "run")
+    {
+        await _world.GroupHandler().HandleAsync(ProvisioningWorld.Message(MessageKinds.GroupDeltaResync, "groups", messageId), CancellationToken.None);
+    }
+
+    private async Task BaselineAsync()
+    {
+        _world.GroupDelta.Add(new DeltaPage<DirectoryGroup>(
+        [
+            new DirectoryGroup { Id = FinanceId, DisplayName = "Finance" },
+            new DirectoryGroup { Id = AuditorsId, DisplayName = "Auditors" },
+        ], "link-0"));
+        await RunAsync("baseline");
+        _world.GroupDelta.Clear();
+    }
+
+    /// <summary>Two pages after the baseline: Adele joins Finance on the first, Alex joins Auditors on the second.</summary>
+    private void TwoPages()
+    {
+        _world.GroupDelta.Add(new DeltaPage<DirectoryGroup>([new DirectoryGroup { Id = FinanceId, MembersAdded = [AdeleId] }], null) { NextLink = "page-2" });
+        _world.GroupDelta.Add(new DeltaPage<DirectoryGroup>([new DirectoryGroup { Id = AuditorsId, MembersAdded = [AlexId] }], "link-1"));
+    }
+
+    private IReadOnlyList<string?> Records() => [.. _world.ChangeRequests.Select(r => r["short_description"])];
+
+    [Fact]
+    public async Task A_run_cut_off_after_its_first_page_goes_on_from_the_second_page_and_records_each_change_once()
+    {
+        await BaselineAsync();
+        TwoPages();
+        // Graph fails while the second page is written (its group's name is read for the record).
+        _world.Directory.GetGroupAsync(AuditorsId, Arg.Any<CancellationToken>()).Returns(
+            _ => throw new GraphUnavailableException("Graph is down"),
+            _ => new DirectoryGroup { Id = AuditorsId, DisplayName = "Auditors" });
+
+        await Assert.ThrowsAnyAsync<Exception>(() => RunAsync("first-delivery"));
+        Assert.Equal(["Entra ID: adele@contoso.com added to Finance"], Records());
+        Assert.Equal("link-0", _world.Checkpoints.Values[GroupChangesHandler.DeltaLinkKey]);
+
+        await RunAsync("redelivered");
+
+        Assert.Equal(["Entra ID: adele@contoso.com added to Finance", "Entra ID: alex@contoso.com added to Auditors"], Records());
+        Assert.Equal("page-2", _world.GroupDeltaReads[^1]);
+        Assert.Equal("link-1", _world.Checkpoints.Values[GroupChangesHandler.DeltaLinkKey]);
+        Assert.False(_world.Checkpoints.Values.ContainsKey(GroupDeltaProgress.Key));
+    }
+
+    [Fact]
+    public async Task A_host_killed_between_a_pages_ServiceNow_write_and_its_progress_save_still_leaves_one_record_per_change()
+    {
+        await BaselineAsync();
+        TwoPages();
+        await RunAsync("first-delivery");
+
+        // What a kill right after the second page's ServiceNow write leaves: progress after page one, no ledger entry for Alex.
+        _world.Checkpoints.Values[GroupChangesHandler.DeltaLinkKey] = "link-0";
+        _world.Checkpoints.Values[GroupDeltaProgress.Key] = JsonSerializer.Serialize(
+            new GroupDeltaProgress("page-2", Full: false, Baseline: false, RunKey: "link-0", StartedBy: "first-delivery", Pages: 1, Groups: 1));
+        _world.Checkpoints.Values.TryRemove(MembershipLedger.Key(AuditorsId, AlexId), out _);
+        await RunAsync("redelivered");
+
+        Assert.Equal(2, _world.ChangeRequests.Count);
+        Assert.Equal("page-2", _world.GroupDeltaReads[^1]);
+        Assert.Equal("in:1", _world.Checkpoints.Values[MembershipLedger.Key(AuditorsId, AlexId)]);
+    }
+
+    [Fact]
+    public async Task A_group_spread_over_two_pages_of_a_full_reading_keeps_every_member_and_records_nothing_that_did_not_change()
+    {
+        await ProvisionAsync(AdeleId, AlexId);
+        _world.GroupDelta.Add(new DeltaPage<DirectoryGroup>([new DirectoryGroup { Id = FinanceId, DisplayName = "Finance", MembersAdded = [AdeleId, AlexId] }], "link-0"));
+        await RunAsync("baseline");
+        _world.GroupDelta.Clear();
+
+        // Read from scratch again (an expired link): Graph splits the group's members over two pages.
+        _world.GroupDelta.Add(new DeltaPage<DirectoryGroup>([new DirectoryGroup { Id = FinanceId, DisplayName = "Finance", MembersAdded = [AdeleId] }], null)
+            { IsFullResync = true, NextLink = "page-2" });
+        _world.GroupDelta.Add(new DeltaPage<DirectoryGroup>([new DirectoryGroup { Id = FinanceId, MembersAdded = [AlexId] }], "link-1") { IsFullResync = true });
+        await RunAsync("full");
+
+        Assert.Empty(_world.ChangeRequests);
+        Assert.Equal(2, _world.ServiceNow.Records("sys_user_grmember").Count);
+        Assert.Equal("Finance", Assert.Single(_world.ServiceNow.Records("sys_user_group"))["name"]);
+        Assert.DoesNotContain(_world.Checkpoints.Values.Keys, k => k.StartsWith("groups-delta:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_full_reading_writes_each_group_once_every_page_is_read()
+    {
+        await ProvisionAsync(AdeleId, AlexId);
+        _world.GroupDelta.Add(new DeltaPage<DirectoryGroup>([new DirectoryGroup { Id = FinanceId, DisplayName = "Finance", MembersAdded = [AdeleId] }], null) { NextLink = "page-2" });
+        _world.GroupDelta.Add(new DeltaPage<DirectoryGroup>([new DirectoryGroup { Id = AuditorsId, DisplayName = "Auditors", MembersAdded = [AlexId] }], "link-0"));
+        // Graph fails after the first page: its group is noted, not yet written.
+        _world.Directory.GetGroupsDeltaAsync(null, Arg.Any<CancellationToken>()).Returns(_ => FailingAfter(_world.GroupDelta[0]));
+
+        await Assert.ThrowsAnyAsync<Exception>(() => RunAsync("from-scratch"));
+        Assert.Empty(_world.ServiceNow.Records("sys_user_group"));
+
+        await RunAsync("from-scratch");
+
+        Assert.Equal(["Auditors", "Finance"], _world.ServiceNow.Records("sys_user_group").Select(g => g["name"]).Order());
+        Assert.Equal(2, _world.ServiceNow.Records("sys_user_grmember").Count);
+        Assert.Equal("link-0", _world.Checkpoints.Values[GroupChangesHandler.DeltaLinkKey]);
+    }
+
+    private async Task ProvisionAsync(params string[] ids)
+    {
+        foreach (var id in ids)
+        {
+            await _world.UserHandler().HandleAsync(ProvisioningWorld.Message(MessageKinds.UserUpdated, id), CancellationToken.None);
+        }
+    }
+
+#pragma warning disable CS1998 // async iterator over an in-memory page
+    private static async IAsyncEnumerable<DeltaPage<DirectoryGroup>> FailingAfter(DeltaPage<DirectoryGroup> page)
+    {
+        yield return page;
+        throw new GraphUnavailableException("Graph is down");
+    }
+#pragma warning restore CS1998
+}
