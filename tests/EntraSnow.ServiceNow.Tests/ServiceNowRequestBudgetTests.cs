@@ -178,7 +178,7 @@ public sealed class ServiceNowRequestBudgetTests
     }
 
     [Fact]
-    public async Task The_request_over_an_hourly_rule_is_never_sent_it_fails_with_the_wait_until_the_reset()
+    public async Task An_hourly_rule_is_never_exceeded_its_last_requests_are_spread_until_the_reset_and_none_is_refused()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 2, 9, 50, 0, TimeSpan.Zero));
         await using var emulator = await ServiceNowEmulatorServer.StartAsync(o => o.RateLimitPerHour = 20, timeProvider: clock);
@@ -191,18 +191,24 @@ public sealed class ServiceNowRequestBudgetTests
         services.AddServiceNowConnector(configuration);
         await using var provider = services.BuildServiceProvider();
         var table = provider.GetRequiredService<IServiceNowTable>();
+        Task<ServiceNowRecord?> Find(string name) => table.FindAsync("sys_user", EncodedQuery.Where("user_name", name));
 
-        for (var i = 0; i < 20; i++)
+        // 20 an hour, 10 minutes to the reset: 18 at once, then the last two spread over what is left (5 minutes apart).
+        for (var i = 0; i < 19; i++)
         {
-            await table.FindAsync("sys_user", EncodedQuery.Where("user_name", $"u{i}"));
+            await Find($"u{i}");
         }
 
-        var over = await Assert.ThrowsAsync<ServiceNowRateLimitedException>(() => table.FindAsync("sys_user", EncodedQuery.Where("user_name", "over")));
+        var spread = await Assert.ThrowsAsync<ServiceNowRateLimitedException>(() => Find("too soon"));
+        clock.SetUtcNow(new DateTimeOffset(2026, 12, 2, 9, 55, 0, TimeSpan.Zero));
+        await Find("u19");
+        var over = await Assert.ThrowsAsync<ServiceNowRateLimitedException>(() => Find("over the limit"));
         var sentThisHour = emulator.Counters.Reads("sys_user");
         clock.SetUtcNow(new DateTimeOffset(2026, 12, 2, 10, 0, 0, TimeSpan.Zero));
-        await table.FindAsync("sys_user", EncodedQuery.Where("user_name", "next hour"));
+        await Find("next hour");
 
-        Assert.Equal(TimeSpan.FromMinutes(10), over.RetryAfter);
+        Assert.Equal(TimeSpan.FromMinutes(5), spread.RetryAfter);
+        Assert.Equal(TimeSpan.FromMinutes(5), over.RetryAfter);
         Assert.Equal(20, sentThisHour);
         Assert.Equal(0, emulator.Counters.RateLimited);
         Assert.Equal(21, emulator.Counters.Reads("sys_user"));
