@@ -37,6 +37,13 @@ public sealed class ServiceNowOptions : IValidatableObject
     [Range(1, 1024)]
     public int MaxConcurrency { get; set; } = 16;
 
+    /// <summary>
+    /// When the instance's rate-limit rule has this share of the hour's requests left (or fewer than
+    /// <see cref="MaxConcurrency"/>), the rest is spread evenly until the reset instead of spent at once.
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double RateLimitSlowdownAt { get; set; } = 0.1;
+
     /// <summary>Requests allowed to wait for a concurrency slot before new ones are refused.</summary>
     [Range(0, 1_000_000)]
     public int ConcurrencyQueueLimit { get; set; } = 100_000;

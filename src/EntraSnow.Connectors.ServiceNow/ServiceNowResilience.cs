@@ -1,16 +1,15 @@
 using System.Net;
 using Polly;
 using Polly.CircuitBreaker;
-using Polly.RateLimiting;
 using Polly.Retry;
 using Polly.Timeout;
 
 namespace EntraSnow.Connectors.ServiceNow;
 
 /// <summary>
-/// The Polly 8 pipeline around every Table API call, outermost first: a concurrency limit per instance, retries
-/// (429 waits for Retry-After within a patience budget; 5xx and timeouts back off exponentially with jitter), a circuit
-/// breaker, and a per-attempt timeout.
+/// The Polly 8 pipeline around every Table API call (inside the shared <see cref="ServiceNowRequestBudget"/>), outermost
+/// first: retries (429 waits for Retry-After within a patience budget; 5xx and timeouts back off exponentially with
+/// jitter), a circuit breaker, and a per-attempt timeout.
 /// </summary>
 internal static class ServiceNowResilience
 {
@@ -20,7 +19,6 @@ internal static class ServiceNowResilience
     public static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> builder, ServiceNowOptions options, TimeProvider timeProvider)
     {
         builder.TimeProvider = timeProvider;
-        builder.AddConcurrencyLimiter(options.MaxConcurrency, options.ConcurrencyQueueLimit);
         builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
         {
             // The real limits are enforced in ShouldRetry: a failure budget for 5xx/timeouts and a time budget for 429s.
@@ -112,5 +110,5 @@ internal static class ServiceNowResilience
     }
 
     internal static bool IsPipelineRejection(Exception exception) =>
-        exception is BrokenCircuitException or IsolatedCircuitException or RateLimiterRejectedException or TimeoutRejectedException;
+        exception is BrokenCircuitException or IsolatedCircuitException or TimeoutRejectedException;
 }

@@ -12,7 +12,8 @@ public static class ServiceNowServiceCollectionExtensions
     public const string TableClientName = "EntraSnow.ServiceNow.Table";
 
     /// <summary>
-    /// Registers <see cref="IServiceNowTable"/>, <see cref="IServiceNowReferences"/> and <see cref="ServiceNowCallCounter"/>,
+    /// Registers <see cref="IServiceNowTable"/>, <see cref="IServiceNowReferences"/>, <see cref="ServiceNowCallCounter"/> and
+    /// the process's one <see cref="ServiceNowRequestBudget"/>,
     /// bound to section "ServiceNow" and validated at start-up. A <see cref="TimeProvider"/> already registered (a test
     /// clock, say) drives token expiry, reference-cache expiry and the resilience pipeline's waits.
     /// </summary>
@@ -33,19 +34,25 @@ public static class ServiceNowServiceCollectionExtensions
         services.TryAddSingleton<ServiceNowTokenSource>();
         services.TryAddTransient<ServiceNowAuthenticationHandler>();
         services.TryAddTransient<CallCountingHandler>();
+        services.TryAddSingleton<ServiceNowRequestBudget>();
+        services.TryAddTransient<ServiceNowBudgetHandler>();
+        services.TryAddTransient<ServiceNowRateLimitObserver>();
 
         services.AddHttpClient(ServiceNowTokenSource.TokenClientName, ConfigureClient)
             .AddHttpMessageHandler<CallCountingHandler>();
 
-        // Handler order, outermost first: resilience (each retry goes through the rest), auth, counting, the wire.
-        var tableClient = services.AddHttpClient(TableClientName, ConfigureClient);
+        // Handler order, outermost first: the shared budget (a place in line, the instance's pace), resilience (each retry
+        // goes through the rest), the rate-limit headers of every attempt, auth, counting, the wire.
+        var tableClient = services.AddHttpClient(TableClientName, ConfigureClient)
+            .AddHttpMessageHandler<ServiceNowBudgetHandler>();
         tableClient.AddResilienceHandler("servicenow", static (builder, context) =>
             {
                 var options = context.ServiceProvider.GetRequiredService<IOptions<ServiceNowOptions>>().Value;
                 var timeProvider = context.ServiceProvider.GetRequiredService<TimeProvider>();
                 ServiceNowResilience.Configure(builder, options, timeProvider);
             });
-        tableClient.AddHttpMessageHandler<ServiceNowAuthenticationHandler>()
+        tableClient.AddHttpMessageHandler<ServiceNowRateLimitObserver>()
+            .AddHttpMessageHandler<ServiceNowAuthenticationHandler>()
             .AddHttpMessageHandler<CallCountingHandler>();
 
         services.TryAddSingleton<IServiceNowTable, ServiceNowTableClient>();

@@ -168,7 +168,6 @@ internal sealed partial class ServiceNowTableClient(
     private static string Describe(Exception ex) => ex switch
     {
         Polly.CircuitBreaker.BrokenCircuitException => "circuit open after repeated failures",
-        Polly.RateLimiting.RateLimiterRejectedException => "too many requests queued",
         Polly.Timeout.TimeoutRejectedException => "timed out",
         HttpRequestException h when h.StatusCode is { } code => $"HTTP {(int)code}",
         HttpRequestException h => h.HttpRequestError.ToString(),

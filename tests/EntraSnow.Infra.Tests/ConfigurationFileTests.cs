@@ -76,6 +76,18 @@ public sealed class ConfigurationFileTests
     }
 
     [Fact]
+    public void Host_json_lets_one_queue_fill_the_ServiceNow_budget_and_the_budget_caps_the_instance()
+    {
+        var serviceBus = JsonNode.Parse(Repository.ReadText("host.json"))!["extensions"]!["serviceBus"]!;
+        var budget = new EntraSnow.Connectors.ServiceNow.ServiceNowOptions().MaxConcurrency;
+
+        // Fewer sessions than the budget would leave ServiceNow idle while a full sync waits on itself (issue #15).
+        Assert.Equal(budget, (int)serviceBus["maxConcurrentSessions"]!);
+        // The app settings keep the default budget, so the two figures stay the ones README documents.
+        Assert.DoesNotContain("ServiceNow__MaxConcurrency", Repository.ReadText("infra", "app", "functions.bicep"));
+    }
+
+    [Fact]
     public void The_local_settings_sample_holds_placeholders_never_secrets()
     {
         var values = JsonNode.Parse(Repository.ReadText("local.settings.sample.json"))!["Values"]!.AsObject();

@@ -22,9 +22,12 @@ public sealed class LocalHostOptions : IValidatableObject
     [Url]
     public string Url { get; set; } = "http://127.0.0.1:7071";
 
-    /// <summary>Messages processed at once per queue (messages about one object are still processed one at a time).</summary>
-    [Range(1, 64)]
-    public int ConsumerConcurrency { get; set; } = 4;
+    /// <summary>
+    /// Messages processed at once per queue (messages about one object are still processed one at a time). Unset: twice
+    /// ServiceNow:MaxConcurrency, so the ServiceNow budget, not this number, paces the work.
+    /// </summary>
+    [Range(1, 1024)]
+    public int? ConsumerConcurrency { get; set; }
 
     /// <summary>
     /// In sandbox mode, also listen here over HTTPS with the sandbox's development certificate (`sandbox cert` exports

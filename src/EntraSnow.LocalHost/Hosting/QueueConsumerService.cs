@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using EntraSnow.Connectors.ServiceNow;
 using EntraSnow.Flows.Messaging;
 using EntraSnow.LocalHost.Queueing;
 using Microsoft.Extensions.Options;
@@ -8,12 +9,16 @@ namespace EntraSnow.LocalHost.Hosting;
 /// <summary>
 /// Runs every registered <see cref="IMessageHandler"/> against its SQLite queue, the local counterpart of the Functions
 /// app's ServiceBusTrigger functions: the same <see cref="MessageProcessor"/> decides each message's fate, and this
-/// class only applies it with the local queue's verbs.
+/// class only applies it with the local queue's verbs. Work is paced by the ServiceNow budget, not by a count per queue:
+/// each queue has more workers than the budget has places, and a worker of a queue whose work calls ServiceNow takes a
+/// message only when the budget has room (not paused by the instance, no long line), so a message is never locked
+/// while its calls could not run, and one busy queue (a full sync's users) can use the whole budget.
 /// </summary>
 internal sealed class QueueConsumerService(
     SqliteQueueStore queues,
     IEnumerable<IMessageHandler> handlers,
     MessageProcessor processor,
+    ServiceNowRequestBudget serviceNowBudget,
     IOptions<LocalHostOptions> options,
     IOptions<SqliteQueueOptions> queueOptions,
     TimeProvider clock,
@@ -38,26 +43,39 @@ internal sealed class QueueConsumerService(
             throw new InvalidOperationException($"More than one handler is registered for queue '{duplicate.Key}'.");
         }
 
+        // Twice the budget by default: a message spends part of its time on Graph and on the local stores, so more
+        // messages than places keep every place busy.
+        var perQueue = options.Value.ConsumerConcurrency ?? 2 * serviceNowBudget.Capacity;
         var workers = new List<Task>();
         foreach (var group in byQueue)
         {
-            for (var i = 0; i < options.Value.ConsumerConcurrency; i++)
+            for (var i = 0; i < perQueue; i++)
             {
                 workers.Add(Task.Run(() => ConsumeAsync(group.Single(), stoppingToken), stoppingToken));
             }
         }
 
-        logger.LogInformation("Consuming {Queues} with {Concurrency} workers each", string.Join(", ", byQueue.Select(g => g.Key)), options.Value.ConsumerConcurrency);
+        logger.LogInformation("Consuming {Queues} with {Concurrency} workers each, paced by the ServiceNow budget of {Budget} requests in flight",
+            string.Join(", ", byQueue.Select(g => g.Key)), perQueue, serviceNowBudget.Capacity);
         return Task.WhenAll(workers);
     }
+
+    /// <summary>Subscription upkeep talks only to Graph: a ServiceNow pause must not hold it.</summary>
+    internal static bool PacedByServiceNow(string queue) => queue != QueueNames.SubscriptionLifecycle;
 
     private async Task ConsumeAsync(IMessageHandler handler, CancellationToken stoppingToken)
     {
         var busy = _busySessions.GetOrAdd(handler.Queue, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal));
+        var paced = PacedByServiceNow(handler.Queue);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
+                if (paced)
+                {
+                    await serviceNowBudget.WaitForRoomAsync(stoppingToken);
+                }
+
                 var received = await queues.ReceiveAsync(handler.Queue, [.. busy.Keys], stoppingToken);
                 if (received is null)
                 {

@@ -7,7 +7,7 @@ namespace EntraSnow.LocalHost.ProvisioningLog;
 
 /// <summary>
 /// The local host's <c>log</c> and <c>sync</c> commands as plain text, so they work in any terminal and in tests:
-/// <c>log [--user ID | --run ID] [--limit N] [--json]</c> and <c>sync [--from-link]</c> (a progress line, then the summary).
+/// <c>log [--user ID | --run ID] [--limit N] [--json]</c> and <c>sync [--from-link]</c> (progress, then the summary).
 /// </summary>
 public static class ProvisioningCommands
 {
@@ -55,11 +55,14 @@ public static class ProvisioningCommands
         return 0;
     }
 
-    /// <summary>Runs (or resumes) a full sync, drawing a progress line until it completes, then the summary.</summary>
+    /// <summary>
+    /// Runs (or resumes) a full sync, showing its progress until it completes (a bar on a terminal, a line every few
+    /// seconds when the output is redirected: <see cref="SyncProgressOutput"/>), then the summary.
+    /// </summary>
     public static async Task<int> SyncAsync(FullSyncRunner sync, string[] args, TextWriter output, CancellationToken cancellationToken = default)
     {
         var fromScratch = !args.Contains("--from-link");
-        var progress = new LineProgress(output);
+        var progress = SyncProgressOutput.For(output, TimeProvider.System);
         var final = await sync.RunAsync(progress, fromScratch, cancellationToken);
         await output.WriteLineAsync();
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
@@ -89,25 +92,5 @@ public static class ProvisioningCommands
     {
         var at = Array.IndexOf(args, name);
         return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
-    }
-
-    /// <summary>One line, redrawn: [#####-----] 52% users 5200/10000 (provisioning users).</summary>
-    private sealed class LineProgress(TextWriter output) : IProgress<SyncProgress>
-    {
-        public void Report(SyncProgress value)
-        {
-            const int width = 30;
-            var filled = (int)Math.Round(value.Fraction * width);
-            output.Write(string.Create(CultureInfo.InvariantCulture,
-                $"\r[{new string('#', filled)}{new string('-', width - filled)}] {value.Fraction,4:P0} users {value.UsersDone}/{value.UsersQueued} ({Phase(value.Phase)})   "));
-        }
-
-        private static string Phase(SyncPhase phase) => phase switch
-        {
-            SyncPhase.QueuingUsers => "reading Entra ID",
-            SyncPhase.ProvisioningUsers => "provisioning users",
-            SyncPhase.ProvisioningGroups => "provisioning groups",
-            _ => "done",
-        };
     }
 }

@@ -1,3 +1,5 @@
+using System.Net;
+using EntraSnow.Connectors.ServiceNow;
 using EntraSnow.Flows.Messaging;
 using EntraSnow.LocalHost.Hosting;
 using EntraSnow.LocalHost.Queueing;
@@ -18,18 +20,20 @@ public sealed class QueueConsumerServiceTests : IAsyncDisposable
     private readonly SqliteQueueStore _store;
     private readonly IMessageHandler _handler = Substitute.For<IMessageHandler>();
     private readonly CancellationTokenSource _stop = new();
+    private readonly ServiceNowRequestBudget _budget;
     private QueueConsumerService? _consumer;
 
     public QueueConsumerServiceTests()
     {
         _store = new SqliteQueueStore(Path.Combine(_data, "queues.db"), Options.Create(_queueOptions), _clock, NullLogger<SqliteQueueStore>.Instance);
         _handler.Queue.Returns(QueueNames.UserChanges);
+        _budget = new ServiceNowRequestBudget(Options.Create(new ServiceNowOptions { InstanceUrl = "https://example.service-now.com", MaxConcurrency = 2 }), _clock);
     }
 
-    private async Task StartAsync()
+    private async Task StartAsync(params IMessageHandler[] more)
     {
-        _consumer = new QueueConsumerService(_store, [_handler],
-            new MessageProcessor(Options.Create(_messaging), _clock, NullLogger<MessageProcessor>.Instance),
+        _consumer = new QueueConsumerService(_store, [_handler, .. more],
+            new MessageProcessor(Options.Create(_messaging), _clock, NullLogger<MessageProcessor>.Instance), _budget,
             Options.Create(new LocalHostOptions { ConsumerConcurrency = 2 }), Options.Create(_queueOptions), _clock,
             NullLogger<QueueConsumerService>.Instance);
         await _consumer.StartAsync(_stop.Token);
@@ -46,7 +50,7 @@ public sealed class QueueConsumerServiceTests : IAsyncDisposable
         CorrelationId = "corr-" + id,
     };
 
-    private async Task<QueueStats> StatsAsync() => (await _store.GetStatsAsync()).Single(s => s.Queue == QueueNames.UserChanges);
+    private async Task<QueueStats> StatsAsync(string queue = QueueNames.UserChanges) => (await _store.GetStatsAsync()).Single(s => s.Queue == queue);
 
     public async ValueTask DisposeAsync()
     {
@@ -148,5 +152,27 @@ public sealed class QueueConsumerServiceTests : IAsyncDisposable
         await Eventually.AssertAsync(async () => (await StatsAsync()) is { Depth: 0, InFlight: 0, Scheduled: 0 }, "both messages handled");
         Assert.Equal(3, Volatile.Read(ref calls));
         Assert.False(overlapped, "a second handler ran for the user while the first was still working");
+    }
+
+    [Fact]
+    public async Task While_ServiceNow_asks_to_wait_no_message_is_taken_and_Graph_only_work_goes_on()
+    {
+        var lifecycle = Substitute.For<IMessageHandler>();
+        lifecycle.Queue.Returns(QueueNames.SubscriptionLifecycle);
+        var retryAfter = new HttpResponseMessage(HttpStatusCode.TooManyRequests);
+        retryAfter.Headers.Add("Retry-After", "60");
+        _budget.Observe(retryAfter);
+        await StartAsync(lifecycle);
+
+        await _store.SendAsync(QueueNames.UserChanges, [Message("m1")]);
+        await _store.SendAsync(QueueNames.SubscriptionLifecycle, [Message("renew", "subscription-1")]);
+        await Eventually.AssertAsync(async () => (await StatsAsync(QueueNames.SubscriptionLifecycle)).Depth == 0, "the Graph-only message handled");
+        var userChangesWhilePaused = await StatsAsync();
+        _clock.Advance(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(1, userChangesWhilePaused.Depth);
+        Assert.Equal(0, userChangesWhilePaused.InFlight); // not locked while it could not run
+        await Eventually.AssertAsync(async () => (await StatsAsync()).Depth == 0, "the user change handled once ServiceNow's wait is over");
+        await _handler.Received(1).HandleAsync(Arg.Is<ChangeMessage>(m => m.MessageId == "m1"), Arg.Any<CancellationToken>());
     }
 }
