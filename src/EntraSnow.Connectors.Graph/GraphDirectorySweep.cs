@@ -110,92 +110,49 @@ internal sealed partial class GraphDirectory
         GraphErrors.RunAsync("GET users by sign-in",
             () => client.Users.WithUrl(link).GetAsync(cancellationToken: cancellationToken), cancellationToken);
 
-    /// <summary>Graph allows 15 values in an <c>in</c> list.</summary>
-    private const int UsersPerIdList = 15;
-
-    /// <summary>Graph expands at most 20 objects of a relationship, without a next link.</summary>
-    private const int ExpandedObjectsLimit = 20;
-
-    /// <summary>
-    /// Managers and group counts in few calls: per 15 users, one list request (<c>id in (...)</c>) expanding their managers
-    /// and one expanding their memberships, 20 requests a $batch, so 150 users a call. An expanded relationship stops at
-    /// 20 objects, so a user showing 20 memberships is counted again through memberOf itself (20 users a call).
-    /// </summary>
+    /// <summary>Two requests per user (manager, memberOf) in $batch calls of 20: ten users a call.</summary>
     public async Task<IReadOnlyDictionary<string, ReviewDetails>> GetReviewDetailsAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken = default)
     {
         var managers = new Dictionary<string, (string? Id, string? Name)>(StringComparer.OrdinalIgnoreCase);
         var groupCounts = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-        var lists = userIds.Distinct(StringComparer.OrdinalIgnoreCase).Chunk(UsersPerIdList).ToList();
-        foreach (var batch in lists.Chunk(BatchLimit / 2))
+        foreach (var chunk in userIds.Distinct(StringComparer.OrdinalIgnoreCase).Chunk(BatchLimit / 2))
         {
             var requests = new Dictionary<string, RequestInformation>(StringComparer.Ordinal);
-            for (var i = 0; i < batch.Length; i++)
-            {
-                var filter = $"id in ({string.Join(',', batch[i].Select(id => $"'{id.Replace("'", "''", StringComparison.Ordinal)}'"))})";
-                requests[$"m{i}"] = client.Users.ToGetRequestInformation(c =>
-                {
-                    c.QueryParameters.Filter = filter;
-                    c.QueryParameters.Select = ["id"];
-                    c.QueryParameters.Expand = ["manager($select=id,displayName,userPrincipalName)"];
-                });
-                requests[$"g{i}"] = client.Users.ToGetRequestInformation(c =>
-                {
-                    c.QueryParameters.Filter = filter;
-                    c.QueryParameters.Select = ["id"];
-                    c.QueryParameters.Expand = ["memberOf($select=id)"];
-                });
-            }
-
-            await RunBatchAsync(requests, async (response, stepId) =>
-            {
-                foreach (var user in (await response.GetResponseByIdAsync<UserCollectionResponse>(stepId))?.Value ?? [])
-                {
-                    if (user.Id is null)
-                    {
-                        continue;
-                    }
-
-                    if (stepId[0] == 'm')
-                    {
-                        var manager = user.Manager as User;
-                        managers[user.Id] = (user.Manager?.Id, manager?.DisplayName ?? manager?.UserPrincipalName);
-                    }
-                    else
-                    {
-                        groupCounts[user.Id] = user.MemberOf?.Count ?? 0;
-                    }
-                }
-            }, cancellationToken);
-        }
-
-        await CountBeyondExpansionAsync(groupCounts, cancellationToken);
-
-        // A user gone since the page was read is in neither list: no details, nothing to review.
-        return groupCounts.ToDictionary(
-            p => p.Key,
-            p => new ReviewDetails(p.Key, managers.GetValueOrDefault(p.Key).Id, managers.GetValueOrDefault(p.Key).Name, p.Value),
-            StringComparer.OrdinalIgnoreCase);
-    }
-
-    /// <summary>Counts the memberships of users whose expansion hit its limit, through memberOf (999 a page), 20 users a $batch.</summary>
-    private async Task CountBeyondExpansionAsync(Dictionary<string, int> groupCounts, CancellationToken cancellationToken)
-    {
-        foreach (var chunk in groupCounts.Where(p => p.Value >= ExpandedObjectsLimit).Select(p => p.Key).ToList().Chunk(BatchLimit))
-        {
-            var requests = new Dictionary<string, RequestInformation>(StringComparer.Ordinal);
+            var steps = new Dictionary<string, (string UserId, bool IsManager)>(StringComparer.Ordinal);
             for (var i = 0; i < chunk.Length; i++)
             {
-                requests[$"c{i}"] = client.Users[chunk[i]].MemberOf.ToGetRequestInformation(c =>
+                var userId = chunk[i];
+                requests[$"m{i}"] = client.Users[userId].Manager.ToGetRequestInformation(
+                    c => c.QueryParameters.Select = ["id", "displayName", "userPrincipalName"]);
+                steps[$"m{i}"] = (userId, true);
+                requests[$"g{i}"] = client.Users[userId].MemberOf.ToGetRequestInformation(c =>
                 {
                     c.QueryParameters.Select = ["id"];
                     c.QueryParameters.Top = 999;
                 });
+                steps[$"g{i}"] = (userId, false);
             }
 
             await RunBatchAsync(requests, async (response, stepId) =>
-                groupCounts[chunk[int.Parse(stepId[1..], CultureInfo.InvariantCulture)]] =
-                    (await response.GetResponseByIdAsync<DirectoryObjectCollectionResponse>(stepId))?.Value?.Count ?? 0, cancellationToken);
+            {
+                var (userId, isManager) = steps[stepId];
+                if (isManager)
+                {
+                    var manager = await response.GetResponseByIdAsync<User>(stepId);
+                    managers[userId] = (manager?.Id, manager?.DisplayName ?? manager?.UserPrincipalName);
+                }
+                else
+                {
+                    groupCounts[userId] = (await response.GetResponseByIdAsync<DirectoryObjectCollectionResponse>(stepId))?.Value?.Count ?? 0;
+                }
+            }, cancellationToken);
         }
+
+        // A user with no manager answers 404 for the manager and still has memberships; one gone answers 404 to both.
+        return groupCounts.ToDictionary(
+            p => p.Key,
+            p => new ReviewDetails(p.Key, managers.GetValueOrDefault(p.Key).Id, managers.GetValueOrDefault(p.Key).Name, p.Value),
+            StringComparer.OrdinalIgnoreCase);
     }
 
     public async Task<IReadOnlyDictionary<string, string>> GetSubscribedSkuNamesAsync(CancellationToken cancellationToken = default)

@@ -165,21 +165,15 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
             return GraphResponse.Error(400, "Request_UnsupportedQuery", "Filter on signInActivity cannot be combined with other filter clauses.");
         }
 
-        if (RefuseLongInList(filter) is { } refused)
-        {
-            return refused;
-        }
-
         var maxTop = signIn ? emulator.Options.SignInActivityMaxPageSize : MaxPageSize;
         if (signIn && Q(r, "$top") is { } t && int.TryParse(t, CultureInfo.InvariantCulture, out var requested) && requested > maxTop)
         {
             return GraphResponse.Error(400, "Request_UnsupportedQuery", $"The page size for queries with signInActivity is limited to {maxTop}.");
         }
 
-        var expand = Q(r, "$expand");
-        var top = expand is null ? Top(r, DefaultPageSize, maxTop) : Math.Min(Top(r, DefaultPageSize, maxTop), ExpandMaxPageSize);
+        var top = Top(r, DefaultPageSize, maxTop);
         var after = Q(r, "$skiptoken") is { } token ? PageToken.Decode(token, 1)[0] : null;
-        var (items, more) = filter?.OnlyIds is { } ids ? (UsersById(ids), false) : Store.Read(s =>
+        var (items, more) = Store.Read(s =>
         {
             var found = new List<GraphStore.UserRow>(top + 1);
             foreach (var row in s.ScanUsers(after))
@@ -197,7 +191,7 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
             return (found.Take(top).ToList(), found.Count > top);
         });
         var next = more ? NextLink(r, "users", PageToken.Encode(items[^1].Id)) : null;
-        return GraphResponse.Json(Collection(r, "users", items.Select(u => UserJson(u, select, expand)), next));
+        return GraphResponse.Json(Collection(r, "users", items.Select(u => UserJson(u, select, null)), next));
     }
 
     private JsonObject UserJson(GraphStore.UserRow row, string[]? select, string? expand)
@@ -208,14 +202,13 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
             var manager = Store.Read(s => s.GetUser(row.ManagerId));
             if (manager is { Removed: null })
             {
-                var managerJson = Project(manager.Doc, InnerSelect(expand) ?? ["id", "displayName", "userPrincipalName"]);
+                var inner = expand.Contains("$select=", StringComparison.OrdinalIgnoreCase)
+                    ? Select(expand[(expand.IndexOf("$select=", StringComparison.OrdinalIgnoreCase) + 8)..].TrimEnd(')'))
+                    : null;
+                var managerJson = Project(manager.Doc, inner ?? ["id", "displayName", "userPrincipalName"]);
                 managerJson.Insert(0, "@odata.type", "#microsoft.graph.user");
                 json["manager"] = managerJson;
             }
-        }
-        else if (expand is not null && expand.StartsWith("memberOf", StringComparison.OrdinalIgnoreCase))
-        {
-            ExpandMemberOf(json, row, expand);
         }
 
         return json;
