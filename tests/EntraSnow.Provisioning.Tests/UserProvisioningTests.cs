@@ -268,6 +268,48 @@ public sealed class UserProvisioningTests
     }
 
     [Fact]
+    public async Task A_report_queued_by_the_sync_with_its_managers_record_gets_that_manager_without_a_follow_up()
+    {
+        _world.AddUser("u1", "ada@contoso.com", managerId: "boss");
+        var message = ProvisioningWorld.Message(MessageKinds.UserSync, "u1");
+        message = message with
+        {
+            Properties = new Dictionary<string, string>(message.Properties)
+            {
+                [ProvisioningMessageProperties.ManagerObjectId] = "boss",
+                [ProvisioningMessageProperties.ManagerSysId] = "sys-of-boss",
+            },
+        };
+
+        await _world.UserHandler().HandleAsync(message, CancellationToken.None);
+
+        Assert.Equal("sys-of-boss", _world.SysUser("u1")["manager"]);
+        Assert.Empty(_world.Queue.Scheduled);
+    }
+
+    [Fact]
+    public async Task A_managers_record_the_sync_read_is_not_used_once_Entra_names_another_manager()
+    {
+        _world.AddUser("u1", "ada@contoso.com", managerId: "new-boss");
+        var message = ProvisioningWorld.Message(MessageKinds.UserSync, "u1");
+        message = message with
+        {
+            Properties = new Dictionary<string, string>(message.Properties)
+            {
+                [ProvisioningMessageProperties.ManagerObjectId] = "old-boss",
+                [ProvisioningMessageProperties.ManagerSysId] = "sys-of-old-boss",
+            },
+        };
+
+        await _world.UserHandler().HandleAsync(message, CancellationToken.None);
+
+        Assert.Null(_world.SysUser("u1").GetValueOrDefault("manager"));
+        Assert.Contains("resolved later", _world.Log.Entries[^1].Reason);
+        var followUp = Assert.Single(_world.Queue.Scheduled);
+        Assert.False(followUp.Message.Properties.ContainsKey(ProvisioningMessageProperties.ManagerSysId));
+    }
+
+    [Fact]
     public async Task A_ServiceNow_outage_is_a_transient_failure_and_nothing_is_logged_until_the_last_attempt()
     {
         _world.AddUser("u1", "ada@contoso.com");

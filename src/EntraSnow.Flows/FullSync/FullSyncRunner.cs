@@ -264,12 +264,13 @@ public sealed class FullSyncRunner(
         // Users without a record: the existing records they would adopt, decided for the whole run at once.
         var adoptions = _adoption.Enabled
             ? await new BatchAdoption(serviceNow, _adoption).DecideAsync(
-                ordered.Where(id => !present.Contains(id)).ToDictionary(id => id, id => matchValues[id], StringComparer.OrdinalIgnoreCase), cancellationToken)
+                ordered.Where(id => !present.ContainsKey(id)).ToDictionary(id => id, id => matchValues[id], StringComparer.OrdinalIgnoreCase), cancellationToken)
             : null;
         var queued = 0;
         foreach (var chunk in ordered.Chunk(LookupChunk))
         {
-            var messages = chunk.Select(id => UserSyncMessage(state.RunId, id, present.Contains(id) ? null : AdoptionOf(adoptions, id))).ToList();
+            var messages = chunk.Select(id => UserSyncMessage(state.RunId, id, present.ContainsKey(id) ? null : AdoptionOf(adoptions, id),
+                managers.GetValueOrDefault(id), ManagerSysIdOf(managers.GetValueOrDefault(id), present, adoptions))).ToList();
             await queue.SendAsync(QueueNames.UserChanges, messages, cancellationToken);
             queued += messages.Count;
             await SaveAsync(state with { UsersQueued = queued }, cancellationToken);
@@ -285,7 +286,7 @@ public sealed class FullSyncRunner(
                 if (record[settings.ObjectIdField] is { Length: > 0 } objectId &&
                     string.Equals(record["active"], "true", StringComparison.OrdinalIgnoreCase) && seen.Add(objectId))
                 {
-                    orphans.Add(UserSyncMessage(state.RunId, objectId, null));
+                    orphans.Add(UserSyncMessage(state.RunId, objectId, null, null, null));
                 }
             }
 
@@ -349,23 +350,43 @@ public sealed class FullSyncRunner(
     }
 
     /// <summary>Which of these users already have a sys_user: one query per hundred users instead of one per user.</summary>
-    private async Task<HashSet<string>> FindProvisionedAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    /// <returns>Object id to sys_id of the users a sys_user already carries the object id of.</returns>
+    private async Task<Dictionary<string, string>> FindProvisionedAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
         var field = options.Value.ObjectIdField;
-        var present = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var present = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var chunk in ids.Chunk(LookupChunk))
         {
             var query = EncodedQuery.Where(field, "IN", string.Join(",", chunk));
-            await foreach (var record in serviceNow.QueryAsync(ProvisionUserHandler.UserTable, query, [field], cancellationToken))
+            await foreach (var record in serviceNow.QueryAsync(ProvisionUserHandler.UserTable, query, [field, "sys_id"], cancellationToken))
             {
                 if (record[field] is { Length: > 0 } id)
                 {
-                    present.Add(id);
+                    present[id] = record.SysId;
                 }
             }
         }
 
         return present;
+    }
+
+    /// <summary>
+    /// The manager's sys_user as this run knows it: the record carrying its object id, or the one it is about to adopt.
+    /// Reports handled beside their manager then reference it at once rather than needing a follow-up.
+    /// </summary>
+    private static string? ManagerSysIdOf(string? managerId, Dictionary<string, string> present, Dictionary<string, AdoptionDecision>? adoptions)
+    {
+        if (managerId is null)
+        {
+            return null;
+        }
+
+        if (present.TryGetValue(managerId, out var sysId))
+        {
+            return sysId;
+        }
+
+        return adoptions?.GetValueOrDefault(managerId) is { Verdict: AdoptionVerdict.Adopt, SysId: { Length: > 0 } adopted } ? adopted : null;
     }
 
     private Task QueueGroupsAsync(SyncRunState state, CancellationToken cancellationToken) =>
@@ -393,9 +414,16 @@ public sealed class FullSyncRunner(
         adoptions is null ? AdoptionDecision.None : adoptions.GetValueOrDefault(id);
 
     /// <param name="absent">For a user with no sys_user carrying the object id, what adoption decided (null: undecided, the handler looks).</param>
-    private ChangeMessage UserSyncMessage(string runId, string userId, AdoptionDecision? absent)
+    /// <param name="managerSysId">The manager's sys_user when the run knows it (see <see cref="ProvisioningMessageProperties.ManagerSysId"/>).</param>
+    private ChangeMessage UserSyncMessage(string runId, string userId, AdoptionDecision? absent, string? managerId, string? managerSysId)
     {
         var properties = new Dictionary<string, string> { [ProvisioningMessageProperties.SyncRun] = runId };
+        if (managerId is not null && managerSysId is not null)
+        {
+            properties[ProvisioningMessageProperties.ManagerObjectId] = managerId;
+            properties[ProvisioningMessageProperties.ManagerSysId] = managerSysId;
+        }
+
         switch (absent?.Verdict)
         {
             case AdoptionVerdict.NoMatch:

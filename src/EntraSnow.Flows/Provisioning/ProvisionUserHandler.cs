@@ -90,7 +90,11 @@ internal sealed class ProvisionUserHandler(
                 $"The matching attribute {settings.MatchingAttribute} is empty for this user, so it cannot be joined to a sys_user (EntryJoiningPropertyValueIsMissing).");
         }
 
-        var mapped = await mapper.MapAsync(user, cancellationToken);
+        var knownManager = message.Property(ProvisioningMessageProperties.ManagerObjectId) is { Length: > 0 } managerId &&
+            message.Property(ProvisioningMessageProperties.ManagerSysId) is { Length: > 0 } managerSysId
+                ? (managerId, managerSysId)
+                : ((string, string)?)null;
+        var mapped = await mapper.MapAsync(user, cancellationToken, knownManager);
         var followUp = int.TryParse(message.Property(ProvisioningMessageProperties.FollowUp), out var n) ? n : 0;
 
         var fields = mapped.Fields;
@@ -270,6 +274,8 @@ internal sealed class ProvisionUserHandler(
         properties.Remove(ProvisioningMessageProperties.AdoptSysId);
         properties.Remove(ProvisioningMessageProperties.AdoptionReason);
         properties.Remove(ProvisioningMessageProperties.AdoptionConflict);
+        properties.Remove(ProvisioningMessageProperties.ManagerSysId);
+        properties.Remove(ProvisioningMessageProperties.ManagerObjectId);
 
         var now = clock.GetUtcNow();
         var delay = options.Value.FollowUpDelay * Math.Pow(2, followUp - 1);

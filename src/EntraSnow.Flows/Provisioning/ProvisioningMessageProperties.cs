@@ -9,6 +9,16 @@ public static class ProvisioningMessageProperties
     /// <summary>The sys_id of the existing sys_user the full sync found for this user to adopt (no record had the object id).</summary>
     public const string AdoptSysId = "servicenow.adopt";
 
+    /// <summary>
+    /// The sys_id of the user's manager's sys_user as the full sync found it (already carrying the manager's object id,
+    /// or about to be adopted by it): the report references it at once, even while the manager's own message is still
+    /// being handled beside it, instead of writing without a manager and patching it in a follow-up.
+    /// </summary>
+    public const string ManagerSysId = "servicenow.manager";
+
+    /// <summary>The manager's object id <see cref="ManagerSysId"/> belongs to: it holds only while Entra still names that manager.</summary>
+    public const string ManagerObjectId = "servicenow.manager.objectId";
+
     /// <summary>Why the full sync decided to adopt, or that it must not (<see cref="AdoptionConflict"/>).</summary>
     public const string AdoptionReason = "servicenow.adopt.reason";
 

@@ -28,7 +28,8 @@ internal sealed class UserAttributeMapper(IServiceNowReferences references, Prov
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Table, string Field, string Value), DateTimeOffset> _misses = new();
     private readonly IReadOnlyDictionary<string, AttributeMapping> _mappings = options.Value.EffectiveMappings();
 
-    public async Task<MappedUser> MapAsync(DirectoryUser user, CancellationToken cancellationToken)
+    /// <param name="knownManager">A manager's sys_user the caller already knows (the full sync read it), used when it is still the user's manager.</param>
+    public async Task<MappedUser> MapAsync(DirectoryUser user, CancellationToken cancellationToken, (string ObjectId, string SysId)? knownManager = null)
     {
         var fields = new Dictionary<string, string?>(StringComparer.Ordinal);
         var pending = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -52,7 +53,9 @@ internal sealed class UserAttributeMapper(IServiceNowReferences references, Prov
             var table = mapping.ReferenceTable!;
             var referenceField = mapping.ReferenceField!;
             var policy = mapping.OnMissingReference ?? MissingReferencePolicy.Fail;
-            var sysId = table == "sys_user" && referenceField == _objectIdField ? provisioned.Find(value) : null;
+            var sysId = table == "sys_user" && referenceField == _objectIdField
+                ? (knownManager is { } known && string.Equals(value, known.ObjectId, StringComparison.OrdinalIgnoreCase) ? known.SysId : provisioned.Find(value))
+                : null;
             if (sysId is null && !KnownMissing(table, referenceField, value, policy))
             {
                 sysId = await references.FindAsync(table, referenceField, value, cancellationToken);

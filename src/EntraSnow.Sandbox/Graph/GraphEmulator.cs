@@ -283,6 +283,9 @@ public sealed partial class GraphEmulator : IDisposable
     });
 
     /// <summary>Sets (or clears) a user's manager, as PUT /users/{id}/manager/$ref does.</summary>
+    /// <summary>The object id of the user's manager, as <c>/users/{id}/manager</c> would answer (null: none).</summary>
+    public string? GetUserManager(string userId) => Store.Read(s => s.GetUser(userId) is { Removed: null } row ? row.ManagerId : null);
+
     public bool SetUserManager(string userId, string? managerId) => SetManager(userId, managerId);
 
     internal bool SetManager(string userId, string? managerId) => Store.InTransaction(s =>
