@@ -68,8 +68,9 @@ internal sealed partial class GraphDirectory(
 
     /// <summary>
     /// Sends up to 20 requests, keyed by step id, as one $batch and hands each 200 to <paramref name="onOk"/> with its key;
-    /// 404s are skipped (the object is gone), items Graph throttled on their own are sent again, under the same keys,
-    /// after their Retry-After; anything else fails the call.
+    /// 404s are skipped (the object is gone); items Graph throttled (429) or failed transiently (5xx) on their own are sent
+    /// again, alone and under the same keys, after their Retry-After or the backoff, so no item is skipped; any other
+    /// status fails the call.
     /// </summary>
     private async Task RunBatchAsync(IReadOnlyDictionary<string, RequestInformation> requests, Func<BatchResponseContentCollection, string, Task> onOk, CancellationToken cancellationToken)
     {
@@ -94,7 +95,7 @@ internal sealed partial class GraphDirectory(
                 {
                     await onOk(response, stepId);
                 }
-                else if (status is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)
+                else if (status is HttpStatusCode.TooManyRequests || (int)status >= 500)
                 {
                     throttled[stepId] = status;
                     using var item = await response.GetResponseByIdAsync(stepId);
@@ -114,10 +115,10 @@ internal sealed partial class GraphDirectory(
 
             if (attempt >= settings.MaxRetries || wait > settings.MaxRetryWait)
             {
-                throw new GraphUnavailableException($"$batch: {throttled.Count} request(s) still throttled after {attempt + 1} attempt(s).", retryAfter: wait);
+                throw new GraphUnavailableException($"$batch: {throttled.Count} request(s) still throttled or failing ({string.Join(", ", throttled.Values.Distinct().Select(v => (int)v))}) after {attempt + 1} attempt(s).", retryAfter: wait);
             }
 
-            logger.LogInformation("Graph throttled {Count} of the batch's requests; retrying them in {Wait}", throttled.Count, wait);
+            logger.LogInformation("Graph throttled or failed {Count} of the batch's requests; retrying them in {Wait}", throttled.Count, wait);
             await Task.Delay(wait ?? TimeSpan.Zero, clock, cancellationToken);
             pending = [.. throttled.Keys];
         }

@@ -110,49 +110,118 @@ internal sealed partial class GraphDirectory
         GraphErrors.RunAsync("GET users by sign-in",
             () => client.Users.WithUrl(link).GetAsync(cancellationToken: cancellationToken), cancellationToken);
 
-    /// <summary>Two requests per user (manager, memberOf) in $batch calls of 20: ten users a call.</summary>
+    /// <summary>Graph allows 15 values in an <c>in</c> list outside advanced queries (which refuse <c>$expand</c>).</summary>
+    private const int UsersPerIdList = 15;
+
+    /// <summary>Graph expands at most 20 objects of a relationship, without a next link.</summary>
+    private const int ExpandedObjectsLimit = 20;
+
+    /// <summary>
+    /// Managers and group counts in few calls. Graph expands one relationship a request, so per 15 users (an
+    /// <c>id in (...)</c> list) one request expands their managers and one their memberships; 20 requests a $batch make
+    /// 150 users a call (<see cref="IDirectory.ReviewDetailsPerCall"/>). An expansion stops at 20 objects, so a user
+    /// showing 20 memberships is counted again with <c>memberOf?$count=true</c> (an advanced query), 20 users a call.
+    /// </summary>
     public async Task<IReadOnlyDictionary<string, ReviewDetails>> GetReviewDetailsAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken = default)
     {
         var managers = new Dictionary<string, (string? Id, string? Name)>(StringComparer.OrdinalIgnoreCase);
         var groupCounts = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-        foreach (var chunk in userIds.Distinct(StringComparer.OrdinalIgnoreCase).Chunk(BatchLimit / 2))
+        var lists = userIds.Distinct(StringComparer.OrdinalIgnoreCase).Chunk(UsersPerIdList).ToList();
+        foreach (var batch in lists.Chunk(BatchLimit / 2))
         {
             var requests = new Dictionary<string, RequestInformation>(StringComparer.Ordinal);
-            var steps = new Dictionary<string, (string UserId, bool IsManager)>(StringComparer.Ordinal);
-            for (var i = 0; i < chunk.Length; i++)
+            for (var i = 0; i < batch.Length; i++)
             {
-                var userId = chunk[i];
-                requests[$"m{i}"] = client.Users[userId].Manager.ToGetRequestInformation(
-                    c => c.QueryParameters.Select = ["id", "displayName", "userPrincipalName"]);
-                steps[$"m{i}"] = (userId, true);
-                requests[$"g{i}"] = client.Users[userId].MemberOf.ToGetRequestInformation(c =>
+                var filter = $"id in ({string.Join(',', batch[i].Select(id => $"'{id.Replace("'", "''", StringComparison.Ordinal)}'"))})";
+                requests[$"m{i}"] = client.Users.ToGetRequestInformation(c =>
                 {
+                    c.QueryParameters.Filter = filter;
                     c.QueryParameters.Select = ["id"];
-                    c.QueryParameters.Top = 999;
+                    c.QueryParameters.Expand = ["manager($select=id,displayName,userPrincipalName)"];
                 });
-                steps[$"g{i}"] = (userId, false);
+                requests[$"g{i}"] = client.Users.ToGetRequestInformation(c =>
+                {
+                    c.QueryParameters.Filter = filter;
+                    c.QueryParameters.Select = ["id"];
+                    c.QueryParameters.Expand = ["memberOf($select=id)"];
+                });
             }
 
             await RunBatchAsync(requests, async (response, stepId) =>
             {
-                var (userId, isManager) = steps[stepId];
-                if (isManager)
+                var page = await response.GetResponseByIdAsync<UserCollectionResponse>(stepId);
+                if (page?.OdataNextLink is not null)
                 {
-                    var manager = await response.GetResponseByIdAsync<User>(stepId);
-                    managers[userId] = (manager?.Id, manager?.DisplayName ?? manager?.UserPrincipalName);
+                    // 15 users never fill a page (100 with $expand); a next link means Graph changed its rules.
+                    throw new GraphRequestException($"Graph paged a list of {UsersPerIdList} users ({stepId}); review details would be incomplete.", 200, null);
                 }
-                else
+
+                foreach (var user in page?.Value ?? [])
                 {
-                    groupCounts[userId] = (await response.GetResponseByIdAsync<DirectoryObjectCollectionResponse>(stepId))?.Value?.Count ?? 0;
+                    if (user.Id is null)
+                    {
+                        continue;
+                    }
+
+                    if (stepId[0] == 'm')
+                    {
+                        var manager = user.Manager as User;
+                        managers[user.Id] = (user.Manager?.Id, manager?.DisplayName ?? manager?.UserPrincipalName);
+                    }
+                    else
+                    {
+                        groupCounts[user.Id] = user.MemberOf?.Count ?? 0;
+                    }
                 }
             }, cancellationToken);
         }
 
-        // A user with no manager answers 404 for the manager and still has memberships; one gone answers 404 to both.
+        await CountBeyondExpansionAsync(groupCounts, cancellationToken);
+
+        // A user gone since the page was read is in neither list: no details, nothing to review.
         return groupCounts.ToDictionary(
             p => p.Key,
             p => new ReviewDetails(p.Key, managers.GetValueOrDefault(p.Key).Id, managers.GetValueOrDefault(p.Key).Name, p.Value),
             StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// Counts the memberships of users whose expansion hit its limit, 20 users a $batch. <c>$count</c> on directory objects
+    /// needs <c>ConsistencyLevel: eventual</c>; without it Graph leaves the count out, which fails here rather than count 0.
+    /// </summary>
+    private async Task CountBeyondExpansionAsync(Dictionary<string, int> groupCounts, CancellationToken cancellationToken)
+    {
+        foreach (var chunk in groupCounts.Where(p => p.Value >= ExpandedObjectsLimit).Select(p => p.Key).ToList().Chunk(BatchLimit))
+        {
+            var requests = new Dictionary<string, RequestInformation>(StringComparer.Ordinal);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                requests[$"c{i}"] = client.Users[chunk[i]].MemberOf.ToGetRequestInformation(c =>
+                {
+                    c.Headers.Add("ConsistencyLevel", "eventual");
+                    c.QueryParameters.Count = true;
+                    c.QueryParameters.Select = ["id"];
+                    c.QueryParameters.Top = 1;
+                });
+            }
+
+            var counted = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            await RunBatchAsync(requests, async (response, stepId) =>
+            {
+                var userId = chunk[int.Parse(stepId[1..], CultureInfo.InvariantCulture)];
+                var page = await response.GetResponseByIdAsync<DirectoryObjectCollectionResponse>(stepId);
+                groupCounts[userId] = page?.OdataCount is { } count
+                    ? checked((int)count)
+                    : throw new GraphRequestException($"Graph left out the membership count of user {userId} (ConsistencyLevel: eventual not honoured).", 200, null);
+                counted.Add(userId);
+            }, cancellationToken);
+
+            // A 404 here: the user was deleted after the expansion was read; nothing to review.
+            foreach (var gone in chunk.Where(id => !counted.Contains(id)))
+            {
+                groupCounts.Remove(gone);
+            }
+        }
     }
 
     public async Task<IReadOnlyDictionary<string, string>> GetSubscribedSkuNamesAsync(CancellationToken cancellationToken = default)

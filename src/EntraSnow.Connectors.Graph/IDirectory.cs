@@ -41,6 +41,12 @@ public interface IDirectory
     IAsyncEnumerable<InactiveCandidatePage> GetInactiveCandidatesAsync(InactiveCandidateQuery query, string? resumeFrom, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("This directory cannot list inactive accounts.");
 
+    /// <summary>
+    /// Accounts whose review details fill one Graph call: 20 requests a $batch, two per <c>in</c> list of 15 (manager and
+    /// memberships are expanded separately). A caller that gathers this many before asking pays one call per batch.
+    /// </summary>
+    const int ReviewDetailsPerCall = 150;
+
     /// <summary>Manager and direct group count of each user, in $batch calls (ids that no longer exist are left out).</summary>
     Task<IReadOnlyDictionary<string, ReviewDetails>> GetReviewDetailsAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("This directory cannot read review details.");

@@ -8,11 +8,13 @@ using Microsoft.Extensions.Options;
 namespace EntraSnow.Flows.InactiveSweep;
 
 /// <summary>
-/// One sweep: pages of candidates from Graph (never the whole directory in memory), the rules, a lookup of the cycle's
-/// existing reviews before anything is written, then the new reviews; the page's continuation is checkpointed after its
-/// reviews are written, so a run cut off anywhere resumes at the page it was on and the lookup skips what that page had
-/// already raised. Afterwards the open reviews are followed up (<see cref="OpenReviewFollowUp"/>): closed when the account
-/// signed in again; with <see cref="InactiveSweepOptions.DisableAccounts"/>, approved or expired ones disable the account.
+/// One sweep: pages of candidates from Graph (never the whole directory in memory), the rules, then the inactive accounts
+/// gathered across pages (<see cref="GatheredAccounts"/>) and raised a Graph call's worth of reviewer details at a time: a
+/// lookup of the cycle's existing reviews before anything is written, the details, the new reviews. A page's continuation
+/// is checkpointed once all its accounts are raised, so a run cut off anywhere resumes at the first page it had not
+/// finished and the lookup skips what it had already raised. Afterwards the open reviews are followed up
+/// (<see cref="OpenReviewFollowUp"/>): closed when the account signed in again; with
+/// <see cref="InactiveSweepOptions.DisableAccounts"/>, approved or expired ones disable the account.
 /// </summary>
 public sealed class InactiveSweepRunner(
     IDirectory directory,
@@ -52,6 +54,47 @@ public sealed class InactiveSweepRunner(
         var stillInactive = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 
         var query = new InactiveCandidateQuery(rules.SignedInBefore, rules.CreatedBefore) { ExtraSelect = rules.ExtraAttributes };
+        var gathered = new GatheredAccounts();
+
+        // Looks up, reads the details of and raises the first accounts gathered; checkpoints the pages that completes.
+        async Task RaiseGatheredAsync(int count)
+        {
+            var batch = gathered.Take(count);
+            var existing = batch.Count == 0 ? new HashSet<string>() : await records.AlreadyRaisedAsync(batch.Select(i => i.User.Id).ToList(), cancellationToken);
+            var fresh = batch.Where(i => !existing.Contains(i.User.Id)).ToList();
+            var raised = 0;
+            if (fresh.Count > 0)
+            {
+                var details = await directory.GetReviewDetailsAsync(fresh.Select(i => i.User.Id).ToList(), cancellationToken);
+                if (skuNames is null && fresh.Any(i => i.User.AssignedSkuIds.Count > 0))
+                {
+                    skuNames = await directory.GetSubscribedSkuNamesAsync(cancellationToken);
+                }
+
+                // An account missing from the details was deleted since the page was read: nothing to review.
+                var accounts = fresh.Where(i => details.ContainsKey(i.User.Id))
+                    .Select(i => new InactiveAccount(i.User, i.Verdict, details[i.User.Id],
+                        i.User.AssignedSkuIds.Select(sku => skuNames?.GetValueOrDefault(sku) ?? sku).ToList()))
+                    .ToList();
+                if (request.DryRun)
+                {
+                    accounts.ForEach(a => request.OnRaised?.Invoke(a));
+                }
+                else
+                {
+                    await records.RaiseAsync(accounts, a => request.OnRaised?.Invoke(a), cancellationToken);
+                }
+
+                raised = accounts.Count;
+            }
+
+            report = report with { Raised = report.Raised + raised, AlreadyRaised = report.AlreadyRaised + batch.Count - fresh.Count };
+            if (!request.DryRun && gathered.TryCompletePages(out var continuation) && continuation is not null)
+            {
+                await SaveCheckpointAsync(run with { Continuation = continuation }, cancellationToken);
+            }
+        }
+
         await foreach (var page in directory.GetInactiveCandidatesAsync(query, run.Continuation, cancellationToken))
         {
             var inactive = new List<(DirectoryUser User, SweepVerdict Verdict)>();
@@ -69,54 +112,19 @@ public sealed class InactiveSweepRunner(
                 }
             }
 
-            var raised = 0;
-            var already = 0;
-            if (inactive.Count > 0)
-            {
-                var existing = await records.AlreadyRaisedAsync(inactive.Select(i => i.User.Id).ToList(), cancellationToken);
-                var fresh = inactive.Where(i => !existing.Contains(i.User.Id)).ToList();
-                already = inactive.Count - fresh.Count;
-                if (fresh.Count > 0)
-                {
-                    var details = await directory.GetReviewDetailsAsync(fresh.Select(i => i.User.Id).ToList(), cancellationToken);
-                    if (skuNames is null && fresh.Any(i => i.User.AssignedSkuIds.Count > 0))
-                    {
-                        skuNames = await directory.GetSubscribedSkuNamesAsync(cancellationToken);
-                    }
-
-                    // An account missing from the details was deleted since the page was read: nothing to review.
-                    var accounts = fresh.Where(i => details.ContainsKey(i.User.Id))
-                        .Select(i => new InactiveAccount(i.User, i.Verdict, details[i.User.Id],
-                            i.User.AssignedSkuIds.Select(sku => skuNames?.GetValueOrDefault(sku) ?? sku).ToList()))
-                        .ToList();
-                    if (request.DryRun)
-                    {
-                        accounts.ForEach(a => request.OnRaised?.Invoke(a));
-                    }
-                    else
-                    {
-                        await records.RaiseAsync(accounts, a => request.OnRaised?.Invoke(a), cancellationToken);
-                    }
-
-                    raised = accounts.Count;
-                }
-            }
-
-            if (!request.DryRun && page.Continuation is not null)
-            {
-                await SaveCheckpointAsync(run with { Continuation = page.Continuation }, cancellationToken);
-            }
-
+            // Whole Graph calls' worth of accounts are raised as soon as gathered; the rest waits for the next pages.
+            gathered.AddPage(inactive, page.Continuation);
+            await RaiseGatheredAsync(gathered.Count - (gathered.Count % IDirectory.ReviewDetailsPerCall));
             report = report with
             {
                 Pages = report.Pages + 1,
                 Candidates = report.Candidates + page.Users.Count,
-                Raised = report.Raised + raised,
-                AlreadyRaised = report.AlreadyRaised + already,
                 Excluded = new Dictionary<SweepVerdict, int>(excluded),
             };
             request.OnProgress?.Invoke(report);
         }
+
+        await RaiseGatheredAsync(gathered.Count);
 
         var followUp = await new OpenReviewFollowUp(directory, serviceNow, settings, rules, clock.GetUtcNow(), logger)
             .RunAsync(stillInactive, request.DryRun, cancellationToken);

@@ -165,18 +165,24 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
             return GraphResponse.Error(400, "Request_UnsupportedQuery", "Filter on signInActivity cannot be combined with other filter clauses.");
         }
 
+        var expand = Q(r, "$expand");
+        if (RefuseQueryBeyondLimits(r, filter, expand) is { } refused)
+        {
+            return refused;
+        }
+
         var maxTop = signIn ? emulator.Options.SignInActivityMaxPageSize : MaxPageSize;
         if (signIn && Q(r, "$top") is { } t && int.TryParse(t, CultureInfo.InvariantCulture, out var requested) && requested > maxTop)
         {
             return GraphResponse.Error(400, "Request_UnsupportedQuery", $"The page size for queries with signInActivity is limited to {maxTop}.");
         }
 
-        var top = Top(r, DefaultPageSize, maxTop);
+        var top = expand is null ? Top(r, DefaultPageSize, maxTop) : Math.Min(Top(r, DefaultPageSize, maxTop), ExpandMaxPageSize);
         var after = Q(r, "$skiptoken") is { } token ? PageToken.Decode(token, 1)[0] : null;
         var (items, more) = Store.Read(s =>
         {
             var found = new List<GraphStore.UserRow>(top + 1);
-            foreach (var row in s.ScanUsers(after))
+            foreach (var row in filter?.OnlyIds is { } ids ? UsersById(s, ids, after) : s.ScanUsers(after))
             {
                 if (filter is null || filter.Matches(row.Doc))
                 {
@@ -191,7 +197,7 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
             return (found.Take(top).ToList(), found.Count > top);
         });
         var next = more ? NextLink(r, "users", PageToken.Encode(items[^1].Id)) : null;
-        return GraphResponse.Json(Collection(r, "users", items.Select(u => UserJson(u, select, null)), next));
+        return GraphResponse.Json(Collection(r, "users", items.Select(u => UserJson(u, select, expand)), next));
     }
 
     private JsonObject UserJson(GraphStore.UserRow row, string[]? select, string? expand)
@@ -202,13 +208,14 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
             var manager = Store.Read(s => s.GetUser(row.ManagerId));
             if (manager is { Removed: null })
             {
-                var inner = expand.Contains("$select=", StringComparison.OrdinalIgnoreCase)
-                    ? Select(expand[(expand.IndexOf("$select=", StringComparison.OrdinalIgnoreCase) + 8)..].TrimEnd(')'))
-                    : null;
-                var managerJson = Project(manager.Doc, inner ?? ["id", "displayName", "userPrincipalName"]);
+                var managerJson = Project(manager.Doc, InnerSelect(expand) ?? ["id", "displayName", "userPrincipalName"]);
                 managerJson.Insert(0, "@odata.type", "#microsoft.graph.user");
                 json["manager"] = managerJson;
             }
+        }
+        else if (expand is not null && expand.StartsWith("memberOf", StringComparison.OrdinalIgnoreCase))
+        {
+            ExpandMemberOf(json, row, expand);
         }
 
         return json;
@@ -221,6 +228,11 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
         if (row is not { Removed: null })
         {
             return GraphResponse.NotFound("user", id);
+        }
+
+        if (RefuseExpand(r, Q(r, "$expand")) is { } refused)
+        {
+            return refused;
         }
 
         var body = UserJson(row, Select(Q(r, "$select")), Q(r, "$expand"));
@@ -308,12 +320,24 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
 
         var select = Select(Q(r, "$select"));
         var groups = Store.Read(s => s.GroupIdsOf(id).Select(g => s.GetGroup(g)).OfType<GraphStore.GroupRow>().Where(g => g.Removed is null).ToList());
-        return GraphResponse.Json(Collection(r, "directoryObjects", groups.Select(g =>
+        var skip = Q(r, "$skiptoken") is { } token ? int.Parse(PageToken.Decode(token, 1)[0], CultureInfo.InvariantCulture) : 0;
+        var top = Q(r, "$top") is null ? groups.Count : Top(r, DefaultPageSize, MaxPageSize);
+        var page = groups.Skip(skip).Take(top).ToList();
+        var next = skip + page.Count < groups.Count ? NextLink(r, $"users/{id}/memberOf", PageToken.Encode(skip + page.Count)) : null;
+        var body = Collection(r, "directoryObjects", page.Select(g =>
         {
             var json = Project(g.Doc, select ?? DefaultGroupProperties);
             json.Insert(0, "@odata.type", "#microsoft.graph.group");
             return json;
-        }), null));
+        }), next);
+
+        // $count on directory objects is an advanced query: without ConsistencyLevel: eventual Graph leaves the count out.
+        if (IsAdvancedQuery(r))
+        {
+            body.Insert(1, "@odata.count", groups.Count);
+        }
+
+        return GraphResponse.Json(body);
     }
 
     private GraphResponse RevokeSessions(GraphRequest r, string id)
@@ -830,7 +854,16 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
             }
             else
             {
-                answer = await HandleAsync(r with { Method = item["method"]?.GetValue<string>() ?? "GET", Path = path, Query = query, Body = item["body"]?.DeepClone() }, ct);
+                // Each request in a batch carries its own headers: ConsistencyLevel is not inherited from the batch.
+                var consistency = (item["headers"] as JsonObject)?.FirstOrDefault(h => string.Equals(h.Key, "ConsistencyLevel", StringComparison.OrdinalIgnoreCase)).Value;
+                answer = await HandleAsync(r with
+                {
+                    Method = item["method"]?.GetValue<string>() ?? "GET",
+                    Path = path,
+                    Query = query,
+                    Body = item["body"]?.DeepClone(),
+                    EventualConsistency = GraphEmulatorEndpoints.EventuallyConsistent(consistency?.GetValue<string>()),
+                }, ct);
             }
 
             var headers = new JsonObject();

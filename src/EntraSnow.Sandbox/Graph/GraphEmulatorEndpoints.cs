@@ -213,7 +213,7 @@ public static class GraphEmulatorEndpoints
 
             var query = request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.OrdinalIgnoreCase);
             var root = $"{request.Scheme}://{request.Host}{request.PathBase}{prefix}/v1.0";
-            response = await api.HandleAsync(new GraphRequest(request.Method, path, query, body, root, MaxPageSize(request)), context.RequestAborted);
+            response = await api.HandleAsync(new GraphRequest(request.Method, path, query, body, root, MaxPageSize(request), EventuallyConsistent(request.Headers["ConsistencyLevel"])), context.RequestAborted);
         }
 
         await WriteAsync(context, response);
@@ -224,6 +224,9 @@ public static class GraphEmulatorEndpoints
         var header = request.Headers.Authorization.ToString();
         return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && emulator.IsValidToken(header["Bearer ".Length..].Trim());
     }
+
+    internal static bool EventuallyConsistent(string? consistencyLevel) =>
+        string.Equals(consistencyLevel?.Trim(), "eventual", StringComparison.OrdinalIgnoreCase);
 
     /// <summary><c>Prefer: odata.maxpagesize=N</c>, which Graph honours up to its own cap.</summary>
     private static int? MaxPageSize(HttpRequest request)

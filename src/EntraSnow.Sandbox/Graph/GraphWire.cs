@@ -3,14 +3,18 @@ using System.Text.Json.Nodes;
 
 namespace EntraSnow.Sandbox.Graph;
 
-/// <summary>One Graph call as the emulator sees it, whether it came over HTTP or from inside a <c>$batch</c>.</summary>
+/// <summary>
+/// One Graph call as the emulator sees it, whether it came over HTTP or from inside a <c>$batch</c>.
+/// <see cref="EventualConsistency"/>: the call carried <c>ConsistencyLevel: eventual</c>, which directory advanced queries need.
+/// </summary>
 internal sealed record GraphRequest(
     string Method,
     string Path,
     IReadOnlyDictionary<string, string> Query,
     JsonNode? Body,
     string ServiceRoot,
-    int? MaxPageSize = null);
+    int? MaxPageSize = null,
+    bool EventualConsistency = false);
 
 internal sealed record GraphResponse(int Status, JsonNode? Body = null, IReadOnlyDictionary<string, string>? Headers = null)
 {

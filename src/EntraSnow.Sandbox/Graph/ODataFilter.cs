@@ -13,11 +13,18 @@ internal sealed class ODataFilter
 {
     private readonly Func<JsonObject, bool> _predicate;
 
-    private ODataFilter(Func<JsonObject, bool> predicate, IReadOnlyList<string> paths)
+    private ODataFilter(Func<JsonObject, bool> predicate, IReadOnlyList<string> paths, IReadOnlyList<IReadOnlyList<string>> inLists)
     {
         _predicate = predicate;
         Paths = paths;
+        InLists = inLists;
     }
+
+    /// <summary>The values of every <c>in</c> list, as written (Graph allows 15 a list).</summary>
+    public IReadOnlyList<IReadOnlyList<string>> InLists { get; }
+
+    /// <summary>The ids of a filter that is exactly <c>id in (...)</c> which a store answers by key.</summary>
+    public IReadOnlyList<string>? OnlyIds => Paths is [var path] && string.Equals(path, "id", StringComparison.OrdinalIgnoreCase) && InLists is [var ids] ? ids : null;
 
     /// <summary>Every property path the filter compares (e.g. <c>signInActivity/lastSuccessfulSignInDateTime</c>).</summary>
     public IReadOnlyList<string> Paths { get; }
@@ -34,7 +41,7 @@ internal sealed class ODataFilter
             throw new FormatException($"Unexpected '{parser.Peek}' in $filter.");
         }
 
-        return new ODataFilter(predicate, parser.Paths);
+        return new ODataFilter(predicate, parser.Paths, parser.InLists);
     }
 
     private static List<string> Tokenize(string text)
@@ -100,6 +107,8 @@ internal sealed class ODataFilter
         private int _position;
 
         public List<string> Paths { get; } = [];
+
+        public List<IReadOnlyList<string>> InLists { get; } = [];
 
         public bool AtEnd => _position >= tokens.Count;
 
@@ -178,7 +187,28 @@ internal sealed class ODataFilter
             }
 
             Paths.Add(first);
+            if (Accept("in"))
+            {
+                return ParseIn(first);
+            }
+
             return Comparison(first, Next(), Literal(Next()));
+        }
+
+        /// <summary><c>path in ('a', 'b')</c>: equal to one of the values.</summary>
+        private Func<JsonObject, bool> ParseIn(string path)
+        {
+            Expect("(");
+            var values = new List<string>();
+            do
+            {
+                values.Add(Literal(Next()) as string ?? throw new FormatException($"'in' on {path} needs string values."));
+            }
+            while (Accept(","));
+            Expect(")");
+            InLists.Add(values);
+            var comparisons = values.Select(v => Comparison(path, "eq", v)).ToList();
+            return item => comparisons.Any(c => c(item));
         }
 
         /// <summary><c>collection/any(t:t/path op literal)</c> (also with a space after the colon): some element matches.</summary>

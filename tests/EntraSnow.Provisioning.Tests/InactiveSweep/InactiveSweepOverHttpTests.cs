@@ -33,6 +33,23 @@ public sealed class InactiveSweepOverHttpTests
     }
 
     [Fact]
+    public async Task Reviewer_details_cost_one_graph_call_per_150_accounts_raised_across_pages()
+    {
+        await using var h = await SweepHarness.StartAsync();
+        var seeded = h.Seed(2500);
+        var expected = h.ExpectedInactive(seeded.UserIds);
+        h.GraphCalls.Reset();
+
+        var report = await h.Runner.RunAsync();
+
+        // Pages of candidates, then the details of 150 accounts a call whichever pages they came from (one more for the
+        // remainder), and the SKU names once.
+        Assert.Equal(expected.Count, report.Raised);
+        Assert.True(report.Raised > 300);
+        Assert.InRange(h.GraphCalls.Requests, report.Pages + 1, report.Pages + ((report.Raised + 149) / 150) + 2);
+    }
+
+    [Fact]
     public async Task A_second_run_in_the_same_cycle_writes_nothing()
     {
         await using var h = await SweepHarness.StartAsync();
@@ -57,8 +74,9 @@ public sealed class InactiveSweepOverHttpTests
         var expected = h.ExpectedInactive(seeded.UserIds);
         using var cut = new CancellationTokenSource();
 
+        // Cut after the page on which the first reviews were written (accounts are gathered across pages before they are raised).
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            h.Runner.RunAsync(new SweepRunRequest { OnProgress = p => { if (p.Pages == 1) cut.Cancel(); } }, cut.Token));
+            h.Runner.RunAsync(new SweepRunRequest { OnProgress = p => { if (p.Raised > 0) cut.Cancel(); } }, cut.Token));
         var before = h.Tasks().Count;
         await h.RestartAsync();
         var resumed = await h.Runner.RunAsync();
