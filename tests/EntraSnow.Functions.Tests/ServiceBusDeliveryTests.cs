@@ -95,9 +95,34 @@ public sealed class ServiceBusDeliveryTests
         await _handler.DidNotReceiveWithAnyArgs().HandleAsync(default!, default);
     }
 
+    [Fact]
+    public async Task Work_held_for_a_paused_connector_gets_a_new_id_each_time_so_duplicate_detection_never_drops_it()
+    {
+        _handler.HandleAsync(default!, default).ReturnsForAnyArgs(Task.FromException(new ConnectorUnavailableException("serviceNow", "ServiceNow refused the OAuth client credentials")));
+        var scheduled = new List<ChangeMessage>();
+        _queue.ScheduleAsync(default!, default!, default, default).ReturnsForAnyArgs(call =>
+        {
+            scheduled.Add(call.ArgAt<ChangeMessage>(1));
+            return Task.CompletedTask;
+        });
+        var delivery = Delivery();
+
+        // Refused, then refused again at the next probe: both copies keep attempt 0, and the second must not be taken
+        // for the first (the queues detect duplicates over ten minutes; the probe interval is one).
+        await delivery.ProcessAsync(QueueNames.UserChanges, Delivered(Message()), _actions, CancellationToken.None);
+        _clock.Advance(new MessagingOptions().PausedRetryDelay);
+        await delivery.ProcessAsync(QueueNames.UserChanges, Delivered(scheduled[0]), _actions, CancellationToken.None);
+
+        Assert.Equal(2, scheduled.Count);
+        Assert.All(scheduled, m => Assert.Equal(0, m.Attempt));
+        Assert.NotEqual(scheduled[0].MessageId, scheduled[1].MessageId);
+        Assert.All(scheduled, m => Assert.StartsWith("abc123~retry0~held", m.MessageId, StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("abc", 1, "abc~retry1")]
     [InlineData("abc~retry1", 2, "abc~retry2")]
+    [InlineData("abc~retry0~held1795000000000", 1, "abc~retry1")]
     public void Retry_ids_stay_traceable_to_the_original(string id, int attempt, string expected)
     {
         Assert.Equal(expected, ServiceBusDelivery.RetryMessageId(id, attempt));

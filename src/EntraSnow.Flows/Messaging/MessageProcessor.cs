@@ -46,7 +46,7 @@ public sealed class MessageProcessor(
         {
             // Not a call to the connector: the pause's one probe per interval tells whether the credential works again.
             logger.LogDebug("{Connector} is paused: {Kind} for {SubjectId} waits for its next probe at {NextProbe}", held.Pause.Connector, message.Kind, message.SubjectId, held.Until);
-            return new MessageDisposition.Reschedule(held.Until, message.Attempt, $"{held.Pause.Connector} is paused: {held.Pause.Reason}");
+            return new MessageDisposition.Reschedule(held.Until, message.Attempt, $"{held.Pause.Connector} is paused: {held.Pause.Reason}", held.Pause.Connector);
         }
 
         Failure? last = null;
@@ -55,12 +55,13 @@ public sealed class MessageProcessor(
             try
             {
                 await handler.HandleAsync(message, cancellationToken);
-                foreach (var lifted in Pauses.ResumeFrom(handler.Queue))
+                var resumed = Pauses.ResumeFrom(handler.Queue);
+                foreach (var lifted in resumed)
                 {
                     logger.LogWarning("{Connector} works again: resuming its work (paused since {Since}: {Reason})", lifted.Connector, lifted.Since, lifted.Reason);
                 }
 
-                return new MessageDisposition.Complete();
+                return new MessageDisposition.Complete { Resumed = [.. resumed.Select(p => p.Connector)] };
             }
             catch (PermanentFailureException ex)
             {
@@ -139,7 +140,7 @@ public sealed class MessageProcessor(
             logger.LogInformation("{Connector} still refuses ({Reason}); tried again in {Interval}", paused.Connector, paused.Reason, settings.PausedRetryDelay);
         }
 
-        return new MessageDisposition.Reschedule(now + settings.PausedRetryDelay, message.Attempt, paused.Message);
+        return new MessageDisposition.Reschedule(now + settings.PausedRetryDelay, message.Attempt, paused.Message, paused.Connector);
     }
 
     /// <summary>What is kept of a failure for the reschedule and the dead-letter description.</summary>

@@ -42,7 +42,7 @@ internal sealed class ServiceBusDelivery(IEnumerable<IMessageHandler> handlers, 
                 break;
             case MessageDisposition.Reschedule r:
                 // Store the retry before completing the original: if the process dies in between, the original is redelivered.
-                var retry = message with { Attempt = r.NextAttempt, MessageId = RetryMessageId(message.MessageId, r.NextAttempt) };
+                var retry = message with { Attempt = r.NextAttempt, MessageId = RetryMessageId(message.MessageId, r.NextAttempt, r.WaitsFor is null ? null : r.VisibleAt) };
                 await queue.ScheduleAsync(queueName, retry, r.VisibleAt, cancellationToken);
                 await actions.CompleteMessageAsync(delivery, cancellationToken);
                 break;
@@ -52,11 +52,15 @@ internal sealed class ServiceBusDelivery(IEnumerable<IMessageHandler> handlers, 
         }
     }
 
-    /// <summary>The retry is a new message to Service Bus (its duplicate detection would drop the same id), traceable to the original.</summary>
-    internal static string RetryMessageId(string messageId, int attempt)
+    /// <summary>
+    /// The retry is a new message to Service Bus (its duplicate detection would drop the same id), traceable to the original.
+    /// A message held for a paused connector keeps its attempt, so its id also names the probe time it waits for: held
+    /// again at the next probe, it would otherwise reuse the id within the detection window and be dropped.
+    /// </summary>
+    internal static string RetryMessageId(string messageId, int attempt, DateTimeOffset? heldUntil = null)
     {
         var marker = messageId.LastIndexOf("~retry", StringComparison.Ordinal);
         var original = marker >= 0 ? messageId[..marker] : messageId;
-        return $"{original}~retry{attempt}";
+        return heldUntil is { } until ? $"{original}~retry{attempt}~held{until.ToUnixTimeMilliseconds()}" : $"{original}~retry{attempt}";
     }
 }

@@ -140,6 +140,12 @@ internal sealed class QueueConsumerService(
             await renewing;
         }
 
+        if (disposition is MessageDisposition.Complete { Resumed.Count: > 0 } complete)
+        {
+            // The pause this success lifted held other work until its next probe: it follows now, not then.
+            await ReleaseHeldAsync(complete.Resumed);
+        }
+
         try
         {
             switch (disposition)
@@ -154,7 +160,14 @@ internal sealed class QueueConsumerService(
 
                     break;
                 case MessageDisposition.Reschedule r:
-                    await queues.RescheduleAsync(received, r.VisibleAt, r.NextAttempt, CancellationToken.None);
+                    await queues.RescheduleAsync(received, r.VisibleAt, r.NextAttempt, r.WaitsFor, CancellationToken.None);
+                    if (r.WaitsFor is { } connector && !processor.Pauses.Current.Any(p => p.Connector == connector))
+                    {
+                        // Held just before another worker's probe lifted the pause, and settled after that worker released
+                        // the held work: it follows now too.
+                        await ReleaseHeldAsync([connector]);
+                    }
+
                     break;
                 case MessageDisposition.DeadLetter d:
                     await queues.DeadLetterAsync(received, d.Reason, d.Description, CancellationToken.None);
@@ -171,6 +184,15 @@ internal sealed class QueueConsumerService(
         }
 
         stoppingToken.ThrowIfCancellationRequested();
+    }
+
+    private async Task ReleaseHeldAsync(IReadOnlyCollection<string> connectors)
+    {
+        var released = await queues.ReleaseHeldAsync(connectors, CancellationToken.None);
+        if (released > 0)
+        {
+            logger.LogInformation("{Count} message(s) held for {Connectors} follow now", released, string.Join(", ", connectors));
+        }
     }
 
     private async Task RenewWhileProcessingAsync(ReceivedMessage received, CancellationTokenSource lockLost, CancellationToken cancellationToken)

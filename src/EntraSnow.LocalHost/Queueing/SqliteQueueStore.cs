@@ -46,6 +46,7 @@ public sealed partial class SqliteQueueStore : IMessageQueue, IAsyncDisposable
         _writer = Open();
         SqliteSpace.UseIncrementalVacuum(_writer);
         CreateSchema(_writer);
+        AddHeldByColumn(_writer);
         _writerLoop = Task.Run(RunWriterAsync);
     }
 
@@ -213,13 +214,8 @@ public sealed partial class SqliteQueueStore : IMessageQueue, IAsyncDisposable
     }
 
     /// <summary>Releases a message to be delivered again at <paramref name="visibleAt"/>, carrying its next attempt number.</summary>
-    public Task RescheduleAsync(ReceivedMessage received, DateTimeOffset visibleAt, int nextAttempt, CancellationToken cancellationToken = default)
-    {
-        var body = ChangeMessageJson.Serialize(received.Message with { Attempt = nextAttempt });
-        return SettleAsync(received,
-            "UPDATE messages SET lock_token = NULL, locked_until = NULL, delivery_count = 0, visible_at = $visible, body = $body WHERE seq = $seq AND lock_token = $token",
-            [("$visible", visibleAt.ToUnixTimeMilliseconds()), ("$body", body)], cancellationToken);
-    }
+    public Task RescheduleAsync(ReceivedMessage received, DateTimeOffset visibleAt, int nextAttempt, CancellationToken cancellationToken = default) =>
+        RescheduleAsync(received, visibleAt, nextAttempt, waitsFor: null, cancellationToken);
 
     /// <summary>Gives the message back at once (e.g. on shutdown) without counting it as an attempt.</summary>
     public Task AbandonAsync(ReceivedMessage received, CancellationToken cancellationToken = default) =>

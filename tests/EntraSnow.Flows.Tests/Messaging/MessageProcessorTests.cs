@@ -180,6 +180,7 @@ public sealed class MessageProcessorTests
             Assert.Equal(_clock.GetUtcNow() + _options.PausedRetryDelay, held.VisibleAt);
             Assert.Equal(3, held.NextAttempt);
             Assert.Contains("serviceNow is paused", held.Reason, StringComparison.Ordinal);
+            Assert.Equal("serviceNow", held.WaitsFor); // so a host can bring it forward when the pause lifts
         }
 
         Assert.Equal(1, calls);
@@ -199,9 +200,11 @@ public sealed class MessageProcessorTests
         // The secret is fixed: the next probe gets through, lifts the pause, and the waiting work flows again.
         revoked = false;
         _clock.Advance(_options.PausedRetryDelay);
-        Assert.IsType<MessageDisposition.Complete>(await processor.ProcessAsync(_handler, Message(), CancellationToken.None));
+        var probe = Assert.IsType<MessageDisposition.Complete>(await processor.ProcessAsync(_handler, Message(), CancellationToken.None));
+        Assert.Equal(["serviceNow"], probe.Resumed); // the host releases the held work at once
         Assert.Empty(processor.Pauses.Current);
-        Assert.IsType<MessageDisposition.Complete>(await processor.ProcessAsync(_handler, Message(), CancellationToken.None));
+        var next = Assert.IsType<MessageDisposition.Complete>(await processor.ProcessAsync(_handler, Message(), CancellationToken.None));
+        Assert.Empty(next.Resumed);
         Assert.Equal(4, calls);
     }
 

@@ -175,4 +175,57 @@ public sealed class QueueConsumerServiceTests : IAsyncDisposable
         await Eventually.AssertAsync(async () => (await StatsAsync()).Depth == 0, "the user change handled once ServiceNow's wait is over");
         await _handler.Received(1).HandleAsync(Arg.Is<ChangeMessage>(m => m.MessageId == "m1"), Arg.Any<CancellationToken>());
     }
+
+    [Fact]
+    public async Task Once_a_paused_connectors_probe_succeeds_the_held_work_follows_at_once_and_a_backoff_keeps_its_time()
+    {
+        _messaging.FirstRescheduleDelay = TimeSpan.FromMinutes(10);
+        var refused = false;
+        var handled = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var successes = 0;
+        var probeGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        async Task HandleAsync(ChangeMessage message)
+        {
+            if (message.MessageId == "backoff")
+            {
+                throw new TransientFailureException("ServiceNow answered 503");
+            }
+
+            if (Volatile.Read(ref refused))
+            {
+                throw new ConnectorUnavailableException("serviceNow", "ServiceNow refused the OAuth client credentials");
+            }
+
+            // The probe takes a while, as a real call does: the other users meet the pause meanwhile.
+            if (Interlocked.Increment(ref successes) == 1)
+            {
+                await probeGate.Task;
+            }
+
+            handled.Add(message.MessageId);
+        }
+
+        _handler.HandleAsync(default!, default).ReturnsForAnyArgs(call => HandleAsync(call.Arg<ChangeMessage>()));
+        await StartAsync();
+
+        // One message waits out a backoff of ten minutes; then ServiceNow's credential fails and five users wait for it.
+        await _store.SendAsync(QueueNames.UserChanges, [Message("backoff", "user-0")]);
+        await Eventually.AssertAsync(async () => (await StatsAsync()).Scheduled == 1, "the failing message rescheduled");
+        Volatile.Write(ref refused, true);
+        await _store.SendAsync(QueueNames.UserChanges, [.. Enumerable.Range(1, 5).Select(i => Message($"m{i}", $"user-{i}"))]);
+        await Eventually.AssertAsync(async () => await StatsAsync() is { Scheduled: 6, Depth: 0, InFlight: 0 }, "the five users waiting for ServiceNow");
+
+        // The credential is fixed. One probe interval later the probe gets through, and the four others follow without
+        // virtual time moving again (before, they waited for their own probe time, one interval more).
+        Volatile.Write(ref refused, false);
+        _clock.Advance(_messaging.PausedRetryDelay);
+        await Eventually.AssertAsync(async () => await StatsAsync() is { Scheduled: 5, Depth: 0, InFlight: 1 }, "the probe running while the others wait again");
+        probeGate.SetResult();
+        await Eventually.AssertAsync(() => handled.Count == 5, "all five users handled right after the probe");
+        Assert.Equal(["m1", "m2", "m3", "m4", "m5"], handled.Order(StringComparer.Ordinal));
+
+        // The backoff was not a pause: it keeps its ten minutes.
+        await Eventually.AssertAsync(async () => await StatsAsync() is { Depth: 0, InFlight: 0, Scheduled: 1 }, "only the backoff left waiting");
+        Assert.DoesNotContain("backoff", handled);
+    }
 }
