@@ -180,4 +180,111 @@ public sealed class GroupChangeActorTests
         Assert.Contains("Changed by: Provisioning Script (application)", Assert.Single(_world.ChangeRequests)["description"]);
         Assert.Single(_world.AuditQueries);
     }
+
+    private List<(string Queue, ChangeMessage Message, DateTimeOffset VisibleAt)> FollowUps() =>
+        _world.Queue.Scheduled.Where(s => s.Message.Kind == MessageKinds.GroupActorFollowUp).ToList();
+
+    /// <summary>Delivers the scheduled follow-ups, and those they schedule, as the host would when they come due; returns how many ran.</summary>
+    private async Task<int> FollowUpsDueAsync()
+    {
+        var looks = 0;
+        while (FollowUps() is [var next, ..])
+        {
+            _world.Queue.Scheduled.Remove(next);
+            await _world.GroupHandler().HandleAsync(next.Message, CancellationToken.None);
+            looks++;
+        }
+
+        return looks;
+    }
+
+    [Fact]
+    public async Task A_record_written_before_the_audit_log_names_the_actor_gets_the_actor_from_a_later_look_once()
+    {
+        await BaselineAsync();
+        await DeltaAsync(new DirectoryGroup { Id = FinanceId, MembersAdded = [AdeleId] });
+        Assert.EndsWith("Changed by: actor not read", Description());
+        var followUp = Assert.Single(FollowUps());
+        Assert.Equal(_world.Clock.GetUtcNow() + TimeSpan.FromMinutes(5), followUp.VisibleAt);
+
+        // Graph publishes the entry of the change (made before the record was written) a few minutes late.
+        _world.Clock.Advance(TimeSpan.FromMinutes(5));
+        var entry = Audit("Add member to group", FinanceId, AdeleId, TimeSpan.FromMinutes(5.5), byUser: "it.admin@contoso.com");
+        _world.AuditLog.Add(entry);
+        Assert.Equal(1, await FollowUpsDueAsync());
+
+        var record = Assert.Single(_world.ChangeRequests);
+        Assert.EndsWith($"Changed by: it.admin@contoso.com at 2026-11-24 07:59:30 UTC (directory audit entry {entry.Id})", record["description"]);
+        Assert.StartsWith("Changed by: it.admin@contoso.com", record["work_notes"]);
+        Assert.Contains("named who made this change after the record was written", record["work_notes"]);
+        Assert.Empty(FollowUps());
+
+        // The same follow-up delivered again finds the record naming its actor: nothing is written twice.
+        var writes = _world.ServiceNow.Writes;
+        await _world.GroupHandler().HandleAsync(followUp.Message, CancellationToken.None);
+        Assert.Equal(writes, _world.ServiceNow.Writes);
+        Assert.Empty(FollowUps());
+    }
+
+    [Fact]
+    public async Task An_entry_of_a_change_made_after_the_record_was_written_is_not_taken_for_its_actor()
+    {
+        await BaselineAsync();
+        await DeltaAsync(new DirectoryGroup { Id = FinanceId, MembersAdded = [AdeleId] });
+
+        _world.Clock.Advance(TimeSpan.FromMinutes(5));
+        _world.AuditLog.Add(Audit("Add member to group", FinanceId, AdeleId, TimeSpan.FromMinutes(1), byUser: "later.admin@contoso.com"));
+        _world.GroupChanges.ActorFollowUpAttempts = 1;
+        Assert.Equal(1, await FollowUpsDueAsync());
+
+        Assert.EndsWith("Changed by: actor not read", Description());
+    }
+
+    [Fact]
+    public async Task When_the_audit_log_never_names_the_actor_it_is_read_again_as_often_as_configured_and_the_record_is_left()
+    {
+        _world.GroupChanges.ActorFollowUpAttempts = 3;
+        await BaselineAsync();
+        await DeltaAsync(new DirectoryGroup { Id = FinanceId, MembersAdded = [AdeleId, AlexId] });
+
+        Assert.Equal(3, await FollowUpsDueAsync());
+
+        Assert.Equal(1 + 3, _world.AuditQueries.Count);
+        Assert.Equal(2, _world.ChangeRequests.Count);
+        Assert.All(_world.ChangeRequests, r => Assert.EndsWith("Changed by: actor not read", r["description"]));
+        Assert.Empty(FollowUps());
+    }
+
+    [Fact]
+    public async Task Without_AuditLog_Read_All_or_with_follow_ups_off_the_log_is_not_read_again()
+    {
+        await BaselineAsync();
+        _world.GroupChanges.ActorFollowUpAttempts = 0;
+        await DeltaAsync(new DirectoryGroup { Id = FinanceId, MembersAdded = [AdeleId] });
+        Assert.Empty(FollowUps());
+
+        _world.GroupChanges.ActorFollowUpAttempts = 6;
+        _world.Directory.GetDirectoryAuditsAsync(Arg.Any<DirectoryAuditQuery>(), Arg.Any<CancellationToken>())
+            .ThrowsAsync(new GraphRequestException("GET directoryAudits: Graph answered 403 Authorization_RequestDenied.", 403, "Authorization_RequestDenied"));
+        await DeltaAsync(new DirectoryGroup { Id = FinanceId, MembersAdded = [AlexId] });
+
+        Assert.Equal(2, _world.ChangeRequests.Count);
+        Assert.Empty(FollowUps());
+    }
+
+    [Fact]
+    public async Task A_record_EntraSnow_wrote_before_dying_without_an_actor_is_followed_up_when_the_run_is_replayed()
+    {
+        await BaselineAsync();
+        _world.GroupChanges.ActorFollowUpAttempts = 0;
+        await DeltaAsync(new DirectoryGroup { Id = FinanceId, MembersAdded = [AdeleId] });
+        // What a crash after the ServiceNow write leaves: the record, no ledger move, no follow-up.
+        await _world.Checkpoints.DeleteAsync(Flows.Groups.MembershipLedger.Key(FinanceId, AdeleId));
+        _world.GroupChanges.ActorFollowUpAttempts = 6;
+
+        await DeltaAsync(new DirectoryGroup { Id = FinanceId, MembersAdded = [AdeleId] });
+
+        Assert.Single(_world.ChangeRequests);
+        Assert.Single(FollowUps());
+    }
 }

@@ -211,6 +211,8 @@ public sealed class GroupChangeRecordTests
     [InlineData("GroupChanges:SensitiveGroups:0:Policy", "ask-nicely", "GroupChanges:SensitiveGroups:0:Policy 'ask-nicely'")]
     [InlineData("GroupChanges:ChangeType", "quick", "GroupChanges:ChangeType")]
     [InlineData("GroupChanges:RoleAssignablePolicy", "ask-nicely", "GroupChanges:RoleAssignablePolicy 'ask-nicely'")]
+    [InlineData("GroupChanges:ActorFollowUpDelay", "00:00:00", "GroupChanges:ActorFollowUpDelay '00:00:00'")]
+    [InlineData("GroupChanges:ActorFollowUpAttempts", "-1", "GroupChanges:ActorFollowUpAttempts '-1'")]
     [InlineData("Provisioning:GroupIds:0", "Finance", "Provisioning:GroupIds: 'Finance'")]
     public void A_bad_group_change_setting_stops_start_up_naming_it(string key, string value, string named)
     {

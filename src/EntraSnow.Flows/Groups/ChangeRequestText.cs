@@ -11,6 +11,8 @@ internal static class ChangeRequestText
 {
     public const string ActorNotRead = "actor not read";
 
+    private const string ChangedBy = "Changed by: ";
+
     public static string ShortDescription(MemberFacts member, bool added, string groupName) =>
         Truncate($"Entra ID: {Label(member)} {(added ? "added to" : "removed from")} {groupName}", 160);
 
@@ -23,7 +25,7 @@ internal static class ChangeRequestText
         text.AppendLine(CultureInfo.InvariantCulture, $"Member: {MemberLine(member)}");
         text.AppendLine(CultureInfo.InvariantCulture, $"Observed: {observedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC");
         text.AppendLine(CultureInfo.InvariantCulture, $"Source: {source}");
-        text.Append(CultureInfo.InvariantCulture, $"Changed by: {actor ?? ActorNotRead}");
+        text.Append(CultureInfo.InvariantCulture, $"{ChangedBy}{actor ?? ActorNotRead}");
         return text.ToString();
     }
 
@@ -63,8 +65,19 @@ internal static class ChangeRequestText
 
         text.AppendLine(CultureInfo.InvariantCulture, $"Observed: {observedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC");
         text.AppendLine(CultureInfo.InvariantCulture, $"Source: {source}");
-        text.Append(CultureInfo.InvariantCulture, $"Changed by: {actors ?? ActorNotRead}");
+        text.Append(CultureInfo.InvariantCulture, $"{ChangedBy}{actors ?? ActorNotRead}");
         return text.ToString();
+    }
+
+    /// <summary>Whether a description still says its actor was not read.</summary>
+    public static bool LacksActor(string? description) => description?.Contains(ChangedBy + ActorNotRead, StringComparison.Ordinal) == true;
+
+    /// <summary>The description naming <paramref name="actor"/> where it said "actor not read"; null when it names someone already.</summary>
+    public static string? WithActor(string description, string actor)
+    {
+        var unread = ChangedBy + ActorNotRead;
+        var at = description.LastIndexOf(unread, StringComparison.Ordinal);
+        return at < 0 ? null : string.Concat(description.AsSpan(0, at), ChangedBy, actor, description.AsSpan(at + unread.Length));
     }
 
     private static string Counted(int count, string noun) => $"{count} {noun}{(count == 1 ? string.Empty : "s")}";

@@ -74,6 +74,15 @@ public sealed class GroupChangeOptions
     [TimeSpanRange("00:01:00", "30.00:00:00")]
     public TimeSpan ActorLookback { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// Graph often publishes a change's audit entry minutes after the change: a record written before it says "actor not
+    /// read" and the group's audit log is read again this long after, and after each look that still finds nothing (1 second to 1 day).
+    /// </summary>
+    public TimeSpan ActorFollowUpDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How many times the audit log is read again for records that do not name their actor yet (0 to 100); 0 never reads it again.</summary>
+    public int ActorFollowUpAttempts { get; set; } = 6;
+
     public List<SensitiveGroup> SensitiveGroups { get; set; } = [];
 
     /// <summary>

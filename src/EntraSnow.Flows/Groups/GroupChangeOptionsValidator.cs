@@ -27,6 +27,17 @@ internal sealed class GroupChangeOptionsValidator : IValidateOptions<GroupChange
             failures.Add($"GroupChanges:RoleAssignablePolicy '{options.RoleAssignablePolicy}' is not one of: {string.Join(", ", SensitiveGroupPolicies.All)}.");
         }
 
+        // Checked here rather than by annotations, so the failure names the setting as it is written.
+        if (options.ActorFollowUpDelay < TimeSpan.FromSeconds(1) || options.ActorFollowUpDelay > TimeSpan.FromDays(1))
+        {
+            failures.Add($"GroupChanges:ActorFollowUpDelay '{options.ActorFollowUpDelay}' must be between 00:00:01 and 1.00:00:00.");
+        }
+
+        if (options.ActorFollowUpAttempts is < 0 or > 100)
+        {
+            failures.Add($"GroupChanges:ActorFollowUpAttempts '{options.ActorFollowUpAttempts}' must be between 0 and 100 (0: the audit log is not read again).");
+        }
+
         if (options.AssignmentGroup is { Length: > 0 } assignment && assignment.Trim().Length == 0)
         {
             failures.Add("GroupChanges:AssignmentGroup is blank: name a sys_user_group or leave it unset.");

@@ -31,6 +31,7 @@ internal sealed class GroupChangesHandler(
     GroupMembershipMirror mirror,
     MembershipChangeRecorder changeRecords,
     MembershipLedger ledger,
+    ActorFollowUp actorFollowUp,
     IOptions<ProvisioningOptions> options,
     IOptions<GroupChangeOptions> changeOptions,
     TimeProvider clock,
@@ -72,6 +73,9 @@ internal sealed class GroupChangesHandler(
                     break;
                 case MessageKinds.GroupSync:
                     await SyncOneGroupAsync(message, cancellationToken);
+                    break;
+                case MessageKinds.GroupActorFollowUp:
+                    await actorFollowUp.HandleAsync(message, cancellationToken);
                     break;
                 default:
                     throw new PermanentFailureException($"The group-changes queue does not handle '{message.Kind}' messages.");

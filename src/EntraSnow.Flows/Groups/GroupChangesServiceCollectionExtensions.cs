@@ -24,6 +24,7 @@ public static class GroupChangesServiceCollectionExtensions
         services.AddMembershipFulfilment();
         services.TryAddSingleton<ChangeAssignmentGroup>();
         services.TryAddSingleton<IMembershipActors, AuditLogMembershipActors>();
+        services.TryAddSingleton<ActorFollowUp>();
         services.TryAddSingleton<SensitiveGroupPolicy>();
         services.TryAddSingleton<MembershipChangeRecorder>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ChangeSettingsCheck>());

@@ -12,16 +12,25 @@ internal interface IMembershipActors
     /// The group's audit entries of the lookback window, read once for all of a run's <paramref name="changes"/> changes to
     /// it. Never fails the record: a log that cannot be read (no AuditLog.Read.All, Graph down) gives no actors.
     /// </summary>
-    Task<MembershipActorLookup> ReadAsync(string groupId, int changes, CancellationToken cancellationToken);
+    /// <param name="changedBy">Read entries of changes made by then (a follow-up's record was observed then); null: until now.</param>
+    Task<MembershipActorLookup> ReadAsync(string groupId, int changes, DateTimeOffset? changedBy, CancellationToken cancellationToken);
 }
 
 /// <summary>One read of a group's audit entries, asked per member.</summary>
-internal sealed class MembershipActorLookup(IEnumerable<DirectoryAuditEntry> entries)
+/// <param name="worthAskingAgain">False when the log is not read at all (ReadActors off, AuditLog.Read.All refused): a later look would say no more.</param>
+internal sealed class MembershipActorLookup(IEnumerable<DirectoryAuditEntry> entries, bool worthAskingAgain = true)
 {
     public const string AddActivity = "Add member to group";
     public const string RemoveActivity = "Remove member from group";
 
-    public static readonly MembershipActorLookup None = new([]);
+    /// <summary>The log is not read (off, or refused).</summary>
+    public static readonly MembershipActorLookup None = new([], worthAskingAgain: false);
+
+    /// <summary>The log could not be read this time (Graph unavailable): a later look may.</summary>
+    public static readonly MembershipActorLookup Unavailable = new([]);
+
+    /// <summary>Whether reading the log again later could name an actor this read did not.</summary>
+    public bool WorthAskingAgain { get; } = worthAskingAgain;
 
     private readonly List<DirectoryAuditEntry> _newestFirst = [.. entries.OrderByDescending(e => e.ActivityDateTime)];
 
@@ -68,7 +77,10 @@ internal sealed class AuditLogMembershipActors(
 
     private long _refusedUntilTicks;
 
-    public async Task<MembershipActorLookup> ReadAsync(string groupId, int changes, CancellationToken cancellationToken)
+    // Graph's clock and ours may differ a little: a follow-up accepts entries this long after the record's observation.
+    private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(1);
+
+    public async Task<MembershipActorLookup> ReadAsync(string groupId, int changes, DateTimeOffset? changedBy, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var now = clock.GetUtcNow();
@@ -80,7 +92,8 @@ internal sealed class AuditLogMembershipActors(
         var limit = (int)Math.Min(MaxEntries, (long)changes * EntriesPerChange + EntriesMargin);
         try
         {
-            var entries = await directory.GetDirectoryAuditsAsync(new DirectoryAuditQuery(groupId, now - settings.ActorLookback, now, limit), cancellationToken);
+            var to = changedBy is { } by && by + ClockSkew < now ? by + ClockSkew : now;
+            var entries = await directory.GetDirectoryAuditsAsync(new DirectoryAuditQuery(groupId, (changedBy ?? now) - settings.ActorLookback, to, limit), cancellationToken);
             return new MembershipActorLookup(entries);
         }
         catch (GraphRequestException ex) when (ex.StatusCode == 403)
@@ -91,8 +104,9 @@ internal sealed class AuditLogMembershipActors(
         }
         catch (Exception ex) when (ex is GraphRequestException or GraphUnavailableException or NotSupportedException)
         {
-            logger.LogWarning("The directory audit log could not be read for group {GroupId} ({Reason}); its change records say \"{ActorNotRead}\"",
+            logger.LogWarning("The directory audit log could not be read for group {GroupId} ({Reason}); its change records say \"{ActorNotRead}\" until it is read again",
                 groupId, ex.Message, ChangeRequestText.ActorNotRead);
+            return ex is NotSupportedException ? MembershipActorLookup.None : MembershipActorLookup.Unavailable;
         }
 
         return MembershipActorLookup.None;

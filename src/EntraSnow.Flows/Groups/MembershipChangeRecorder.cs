@@ -19,6 +19,7 @@ internal sealed class MembershipChangeRecorder(
     MembershipFulfilment fulfilment,
     ChangeAssignmentGroup assignmentGroup,
     IMembershipActors actors,
+    ActorFollowUp actorFollowUp,
     SensitiveGroupPolicy sensitiveGroups,
     IOptions<GroupChangeOptions> options,
     TimeProvider clock,
@@ -96,7 +97,7 @@ internal sealed class MembershipChangeRecorder(
         var policy = await sensitiveGroups.PolicyOfAsync(group, cancellationToken);
         var assignment = await assignmentGroup.SysIdAsync(cancellationToken);
         // One audit log read for the group's whole run, never one per member.
-        var actorLookup = await actors.ReadAsync(groupId, transitions.Count, cancellationToken);
+        var actorLookup = await actors.ReadAsync(groupId, transitions.Count, changedBy: null, cancellationToken);
 
         // Under remove-until-approved every member waits for their own approval: no summary record stands for them.
         var removeUntilApproved = policy == SensitiveGroupPolicies.RemoveUntilApproved;
@@ -107,26 +108,48 @@ internal sealed class MembershipChangeRecorder(
 
         var members = await MemberFactsAsync(transitions, index, cancellationToken);
         var created = 0;
+        var numbers = new List<string>(transitions.Count);
+        var actorsLate = new List<ActorFollowUp.Record>();
+        var observedAt = clock.GetUtcNow();
         foreach (var transition in transitions)
         {
             var correlationId = CorrelationId(groupId, transition.MemberId, transition.Next);
-            var existing = await serviceNow.FindAsync(Table, EncodedQuery.Where("correlation_id", correlationId), ["sys_id", "number"], cancellationToken);
+            var existing = await serviceNow.FindAsync(Table, EncodedQuery.Where("correlation_id", correlationId), ["sys_id", "number", "description"], cancellationToken);
             var number = existing?["number"];
+            var lacksActor = existing is not null && ChangeRequestText.LacksActor(existing["description"]);
             if (existing is null)
             {
+                var actor = actorLookup.ActorOf(transition.MemberId, transition.Next.IsMember);
                 var fields = Fields(message, groupId, groupName, members[transition.MemberId], transition.Next.IsMember, correlationId, assignment, policy,
-                    actorLookup.ActorOf(transition.MemberId, transition.Next.IsMember), transition.OwnTicket);
+                    actor, transition.OwnTicket);
                 var record = await serviceNow.CreateAsync(Table, fields, cancellationToken);
                 number = record["number"];
+                lacksActor = actor is null && transition.OwnTicket is null;
                 created++;
                 logger.LogInformation("Change {Number} records {Member} {Direction} group {GroupId}{Own} (correlation {CorrelationId})",
                     record["number"], transition.MemberId, transition.Next.IsMember ? "added to" : "removed from", groupId,
                     transition.OwnTicket is null ? string.Empty : $" by EntraSnow for {transition.OwnTicket}", message.CorrelationId);
             }
 
+            numbers.Add(number ?? correlationId);
+            if (lacksActor)
+            {
+                actorsLate.Add(new ActorFollowUp.Record(transition.MemberId, transition.Next));
+            }
+        }
+
+        // Before the ledger moves: a run that dies after its records finds them again, and asks again for those without an actor.
+        if (actorFollowUp.Wanted(actorLookup))
+        {
+            await actorFollowUp.ScheduleAsync(message, groupId, actorsLate, observedAt, round: 1, cancellationToken);
+        }
+
+        for (var i = 0; i < transitions.Count; i++)
+        {
+            var transition = transitions[i];
             if (removeUntilApproved && transition.Next.IsMember && transition.OwnTicket is null)
             {
-                await RemoveUntilApprovedAsync(groupId, transition, number ?? correlationId, cancellationToken);
+                await RemoveUntilApprovedAsync(groupId, transition, numbers[i], cancellationToken);
                 continue;
             }
 

@@ -17,6 +17,9 @@ public static class MessageKinds
     /// <summary>Run group delta (from the stored link, or from scratch) and apply what changed.</summary>
     public const string GroupDeltaResync = "group.delta-resync";
 
+    /// <summary>Read a group's directory audit log again for change records written before it named who made the change.</summary>
+    public const string GroupActorFollowUp = "group.actor-follow-up";
+
     public const string LifecycleReauthorizationRequired = "lifecycle.reauthorizationRequired";
     public const string LifecycleSubscriptionRemoved = "lifecycle.subscriptionRemoved";
     public const string LifecycleMissed = "lifecycle.missed";

@@ -26,9 +26,16 @@ internal sealed partial class GraphApi
         var filter = Q(r, "$filter") is { } f ? ODataFilter.Parse(f) : null;
         var top = Top(r, DefaultPageSize, DirectoryAuditsMaxPageSize);
         long? before = Q(r, "$skiptoken") is { } token ? long.Parse(PageToken.Decode(token, 1)[0], CultureInfo.InvariantCulture) : null;
-        var found = Store.Read(s => s.ScanAuditsNewestFirst(before).Where(a => filter is null || filter.Matches(a.Doc)).Take(top + 1).ToList());
+        // Entries of the last DirectoryAuditPublicationLag are not published yet.
+        var publishedUpTo = emulator.Clock.GetUtcNow() - emulator.Options.DirectoryAuditPublicationLag;
+        var found = Store.Read(s => s.ScanAuditsNewestFirst(before)
+            .Where(a => Published(a.Doc, publishedUpTo) && (filter is null || filter.Matches(a.Doc))).Take(top + 1).ToList());
         var page = found.Take(top).ToList();
         var next = found.Count > top ? NextLink(r, "auditLogs/directoryAudits", PageToken.Encode(page[^1].Seq)) : null;
         return GraphResponse.Json(Collection(r, "auditLogs/directoryAudits", page.Select(a => a.Doc), next));
     }
+
+    private static bool Published(System.Text.Json.Nodes.JsonObject entry, DateTimeOffset publishedUpTo) =>
+        entry["activityDateTime"]?.GetValue<string>() is not { } at
+        || DateTimeOffset.Parse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal) <= publishedUpTo;
 }

@@ -35,6 +35,12 @@ public sealed class GraphEmulatorOptions
     /// <summary>False acts like an app without AuditLog.Read.All: <c>auditLogs/directoryAudits</c> answers 403 Authorization_RequestDenied.</summary>
     public bool DirectoryAuditsAvailable { get; set; } = true;
 
+    /// <summary>
+    /// How long after a change its directory audit entry can be listed: Graph publishes entries minutes (typically up to
+    /// 15) after the activity. Zero lists them at once.
+    /// </summary>
+    public TimeSpan DirectoryAuditPublicationLag { get; set; } = TimeSpan.Zero;
+
     /// <summary>Who the audit log says made changes through the admin verbs (and admin routes) that name nobody.</summary>
     public string AdministratorUserPrincipalName { get; set; } = "sandbox.admin@contoso.example";
 

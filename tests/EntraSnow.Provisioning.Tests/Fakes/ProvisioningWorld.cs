@@ -126,13 +126,15 @@ internal sealed class ProvisioningWorld
         var options = Microsoft.Extensions.Options.Options.Create(Options);
         var changeOptions = Microsoft.Extensions.Options.Options.Create(GroupChanges);
         var ledger = new MembershipLedger(Checkpoints);
+        Actors ??= new AuditLogMembershipActors(Directory, changeOptions, Clock, NullLogger<AuditLogMembershipActors>.Instance);
+        var actorFollowUp = new ActorFollowUp(Queue, ServiceNow, Actors, changeOptions, Clock, NullLogger<ActorFollowUp>.Instance);
         var recorder = new MembershipChangeRecorder(Directory, ServiceNow, ledger,
             new MembershipFulfilment(Directory, ledger, Clock, NullLogger<MembershipFulfilment>.Instance), new ChangeAssignmentGroup(ServiceNow, changeOptions),
-            Actors ??= new AuditLogMembershipActors(Directory, changeOptions, Clock, NullLogger<AuditLogMembershipActors>.Instance),
+            Actors, actorFollowUp,
             SensitiveGroups ??= new SensitiveGroupPolicy(Directory, changeOptions), changeOptions, Clock,
             NullLogger<MembershipChangeRecorder>.Instance);
         return new(Directory, ServiceNow, ServiceNow, Queue, Checkpoints, Log, FullSync(), new GroupMembershipMirror(ServiceNow, options), recorder, ledger,
-            options, changeOptions, Clock, NullLogger<GroupChangesHandler>.Instance);
+            actorFollowUp, options, changeOptions, Clock, NullLogger<GroupChangesHandler>.Instance);
     }
 
     /// <summary>One reader of the audit log for the world's life, as the host's singleton (it remembers a refusal).</summary>
