@@ -145,4 +145,64 @@ public sealed class GroupDeltaPagesTests
         throw new GraphUnavailableException("Graph is down");
     }
 #pragma warning restore CS1998
+
+    /// <summary>Graph spreads Finance's four new members over two pages of one incremental delta, two on each.</summary>
+    private static IReadOnlyList<string> FinanceOverTwoPages(ProvisioningWorld world)
+    {
+        var members = Enumerable.Range(0, 4).Select(i => $"00000000-0000-4000-8000-00000000000{i}").ToArray();
+        world.GroupDelta.Add(new DeltaPage<DirectoryGroup>([new DirectoryGroup { Id = FinanceId, MembersAdded = members[..2] }], null) { NextLink = "page-2" });
+        world.GroupDelta.Add(new DeltaPage<DirectoryGroup>([new DirectoryGroup { Id = FinanceId, MembersAdded = members[2..] }], "link-1"));
+        return members;
+    }
+
+    [Fact]
+    public async Task The_cap_on_records_per_group_counts_the_whole_run_when_Graph_spreads_a_groups_members_over_pages()
+    {
+        _world.GroupChanges.MaxRecordsPerGroupPerRun = 3;
+        await BaselineAsync();
+        var members = FinanceOverTwoPages(_world);
+
+        await RunAsync();
+
+        // Two records of their own from the first page; the second page takes the run over the cap of 3: one summary.
+        Assert.Equal(
+            [$"Entra ID: {members[0]} added to Finance", $"Entra ID: {members[1]} added to Finance", "Entra ID: 2 members added to Finance"],
+            Records());
+        Assert.Contains("The same delta run recorded 2 earlier changes of this group one by one", _world.ChangeRequests[2]["description"]);
+        Assert.False(_world.Checkpoints.Values.ContainsKey(GroupDeltaProgress.Key));
+    }
+
+    [Fact]
+    public async Task A_run_resumed_after_its_first_page_still_counts_that_pages_changes_against_the_cap()
+    {
+        _world.GroupChanges.MaxRecordsPerGroupPerRun = 3;
+        await BaselineAsync();
+        FinanceOverTwoPages(_world);
+        // Graph fails while the second page is written (the group's name is read for its records), once.
+        _world.Directory.GetGroupAsync(FinanceId, Arg.Any<CancellationToken>()).Returns(
+            _ => new DirectoryGroup { Id = FinanceId, DisplayName = "Finance" },
+            _ => throw new GraphUnavailableException("Graph is down"),
+            _ => new DirectoryGroup { Id = FinanceId, DisplayName = "Finance" });
+
+        await Assert.ThrowsAnyAsync<Exception>(() => RunAsync("first-delivery"));
+        Assert.Equal(2, _world.ChangeRequests.Count);
+        await RunAsync("redelivered");
+
+        Assert.Equal("page-2", _world.GroupDeltaReads[^1]);
+        Assert.Equal(3, _world.ChangeRequests.Count);
+        Assert.Equal("Entra ID: 2 members added to Finance", Records()[2]);
+    }
+
+    [Fact]
+    public async Task Below_the_cap_over_the_whole_run_every_change_keeps_its_own_record()
+    {
+        _world.GroupChanges.MaxRecordsPerGroupPerRun = 4;
+        await BaselineAsync();
+        FinanceOverTwoPages(_world);
+
+        await RunAsync();
+
+        Assert.Equal(4, _world.ChangeRequests.Count);
+        Assert.All(Records(), r => Assert.DoesNotContain("members added", r));
+    }
 }

@@ -45,12 +45,18 @@ internal static class ChangeRequestText
         return Truncate($"Entra ID: {string.Join(" and ", parts)} {groupName}", 160);
     }
 
-    public static string SummaryDescription(string groupId, string groupName, int added, int removed, IEnumerable<string> named, int more, DateTimeOffset observedAt, string source,
-        string? actors)
+    /// <param name="earlier">Changes of the group recorded one by one earlier in the same delta run (its other pages).</param>
+    public static string SummaryDescription(string groupId, string groupName, int added, int removed, IEnumerable<string> named, int more, int earlier,
+        DateTimeOffset observedAt, string source, string? actors)
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"{added + removed} membership changes of the Entra ID group {groupName} were seen at once: {added} added, {removed} removed.");
         text.AppendLine("One record stands for all of them (one record each above the configured cap would flood the change queue).");
+        if (earlier > 0)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"The same delta run recorded {Counted(earlier, "earlier change")} of this group one by one (Graph listed them on earlier pages); the cap counts the whole run.");
+        }
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"Group: {groupName} (object id {groupId})");
         foreach (var line in named)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using EntraSnow.Connectors.Graph;
 
 namespace EntraSnow.Flows.Groups;
@@ -46,6 +47,29 @@ internal sealed class GroupChange(DirectoryGroup first)
             into.Remove(id);
         }
     }
+}
+
+/// <summary>
+/// How many membership changes of each group one delta run has recorded so far. Graph may spread a group's members
+/// over several pages of an incremental delta: the cap on records per group (<see cref="GroupChangeOptions.MaxRecordsPerGroupPerRun"/>)
+/// counts the run, not the page. Saved with the run's progress after each page, so a resumed run keeps counting.
+/// </summary>
+internal sealed class RunChangeCounts(IReadOnlyDictionary<string, int>? saved = null)
+{
+    private readonly ConcurrentDictionary<string, int> _counts = new(saved ?? new Dictionary<string, int>(), StringComparer.OrdinalIgnoreCase);
+
+    public int Before(string groupId) => _counts.GetValueOrDefault(groupId);
+
+    public void Add(string groupId, int changes)
+    {
+        if (changes > 0)
+        {
+            _counts.AddOrUpdate(groupId, changes, (_, n) => n + changes);
+        }
+    }
+
+    /// <summary>The counts to save; null when nothing was recorded (most runs), so the saved progress stays small.</summary>
+    public Dictionary<string, int>? Snapshot() => _counts.IsEmpty ? null : new(_counts, StringComparer.OrdinalIgnoreCase);
 }
 
 /// <summary>Members whose users are not in ServiceNow yet: their users are queued, their groups looked at again later.</summary>

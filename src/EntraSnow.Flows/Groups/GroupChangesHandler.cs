@@ -156,10 +156,12 @@ internal sealed class GroupChangesHandler(
                 }
 
                 var followUp = new FollowUps();
-                await ApplyPageAsync(message, page.Items, progress, followUp, cancellationToken);
+                var recorded = new RunChangeCounts(progress.Recorded);
+                await ApplyPageAsync(message, page.Items, progress, recorded, followUp, cancellationToken);
                 await QueueFollowUpsAsync(followUp, message, cancellationToken);
                 progress = progress with
                 {
+                    Recorded = recorded.Snapshot(),
                     ReadFrom = page.NextLink,
                     Pages = progress.Pages + 1,
                     Groups = progress.Groups + page.Items.Count,
@@ -214,7 +216,8 @@ internal sealed class GroupChangesHandler(
     /// changes on the page are written, a few groups at a time, and a group ServiceNow refuses goes on as its own message
     /// instead of holding back the others and every later delta.
     /// </summary>
-    private async Task ApplyPageAsync(ChangeMessage message, IReadOnlyList<DirectoryGroup> items, GroupDeltaProgress progress, FollowUps followUp, CancellationToken cancellationToken)
+    private async Task ApplyPageAsync(ChangeMessage message, IReadOnlyList<DirectoryGroup> items, GroupDeltaProgress progress, RunChangeCounts recorded, FollowUps followUp,
+        CancellationToken cancellationToken)
     {
         var changes = new Dictionary<string, GroupChange>(StringComparer.OrdinalIgnoreCase);
         foreach (var group in items)
@@ -237,7 +240,7 @@ internal sealed class GroupChangesHandler(
         var index = new SysUserIndex(serviceNow, references, options.Value.ObjectIdField);
         await Parallel.ForEachAsync(changes.Values,
             new ParallelOptions { MaxDegreeOfParallelism = options.Value.GroupParallelism, CancellationToken = cancellationToken },
-            async (change, token) => await ApplyOrSplitOffAsync(message, change, progress.Full, progress.Baseline, progress.PageKey, index, followUp, readMembers: false, token));
+            async (change, token) => await ApplyOrSplitOffAsync(message, change, progress.Full, progress.Baseline, progress.PageKey, recorded, index, followUp, readMembers: false, token));
     }
 
     /// <summary>
@@ -255,7 +258,8 @@ internal sealed class GroupChangesHandler(
                 var change = new GroupChange(group) { SharedMatch = await readInFull.SharedMatchAsync(group, token) };
                 change.Merge(group);
                 var index = new SysUserIndex(serviceNow, references, options.Value.ObjectIdField);
-                await ApplyOrSplitOffAsync(message, change, full: true, progress.Baseline, progress.RunKey, index, followUp, readMembers: true, token);
+                // Read in full, each group is written once: the run's cap counts its changes alone.
+                await ApplyOrSplitOffAsync(message, change, full: true, progress.Baseline, progress.RunKey, new RunChangeCounts(), index, followUp, readMembers: true, token);
                 await readInFull.SettledAsync(group.Id, token);
             });
             await QueueFollowUpsAsync(followUp, message, cancellationToken);
@@ -285,7 +289,7 @@ internal sealed class GroupChangesHandler(
         var followUp = new FollowUps();
         var index = new SysUserIndex(serviceNow, references, options.Value.ObjectIdField);
         var baseline = message.Property(GroupSplitOff.Baseline) is { } carried ? carried == "true" : await IsBaselineAsync(cancellationToken);
-        await ApplyAsync(message, change, full: true, baseline, message.MessageId, index, followUp, cancellationToken);
+        await ApplyAsync(message, change, full: true, baseline, message.MessageId, new RunChangeCounts(), index, followUp, cancellationToken);
         await QueueFollowUpsAsync(followUp, message, cancellationToken);
     }
 
@@ -300,8 +304,8 @@ internal sealed class GroupChangesHandler(
     /// Writes one group of a delta run (with <paramref name="readMembers"/>, its members read in full first); a group
     /// ServiceNow (or Graph) refuses (403, bad data, gone) is queued as its own message.
     /// </summary>
-    private async Task ApplyOrSplitOffAsync(ChangeMessage message, GroupChange change, bool full, bool baseline, string runKey, SysUserIndex index, FollowUps followUp,
-        bool readMembers, CancellationToken cancellationToken)
+    private async Task ApplyOrSplitOffAsync(ChangeMessage message, GroupChange change, bool full, bool baseline, string runKey, RunChangeCounts recorded, SysUserIndex index,
+        FollowUps followUp, bool readMembers, CancellationToken cancellationToken)
     {
         try
         {
@@ -310,7 +314,7 @@ internal sealed class GroupChangesHandler(
                 await ReadMembersAsync(change, cancellationToken);
             }
 
-            await ApplyAsync(message, change, full, baseline, runKey, index, followUp, cancellationToken);
+            await ApplyAsync(message, change, full, baseline, runKey, recorded, index, followUp, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && FailureTranslation.Translate(ex) is PermanentFailureException refused)
         {
@@ -323,7 +327,8 @@ internal sealed class GroupChangesHandler(
     private async Task<bool> IsBaselineAsync(CancellationToken cancellationToken) =>
         !changeOptions.Value.RecordInitialMemberships && !await ledger.HasBaselineAsync(cancellationToken);
 
-    private async Task ApplyAsync(ChangeMessage message, GroupChange change, bool full, bool baseline, string runKey, SysUserIndex index, FollowUps followUp, CancellationToken cancellationToken)
+    private async Task ApplyAsync(ChangeMessage message, GroupChange change, bool full, bool baseline, string runKey, RunChangeCounts recorded, SysUserIndex index, FollowUps followUp,
+        CancellationToken cancellationToken)
     {
         var group = change.Group;
         var inScope = InScope(group.Id);
@@ -348,7 +353,7 @@ internal sealed class GroupChangesHandler(
 
         await index.PrefetchAsync(change.Added.Concat(change.Removed), cancellationToken);
         var outcome = await mirror.MirrorAsync(change, full, index, followUp, cancellationToken);
-        var records = await changeRecords.RecordAsync(message, change, baseline, runKey, index, cancellationToken);
+        var records = await changeRecords.RecordAsync(message, change, baseline, runKey, recorded, index, cancellationToken);
         var reason = records == 0 ? outcome.Reason : string.Join("; ", new[] { outcome.Reason, $"{records} change records written" }.OfType<string>());
         await AppendAsync(message, group.Id, outcome.Action, outcome.Changed, reason, outcome.SysId, cancellationToken);
     }

@@ -17,6 +17,7 @@ namespace EntraSnow.Flows.Groups;
 /// <param name="Groups">Group items read so far (a full sync reports it).</param>
 /// <param name="Finished">Set once the last page is done: the groups read in full are being settled, then <paramref name="DeltaLink"/> is stored.</param>
 /// <param name="DeltaLink">The last page's delta link, stored for the next run once this one is done.</param>
+/// <param name="Recorded">Membership changes recorded so far per group (<see cref="RunChangeCounts"/>); null when none.</param>
 internal sealed record GroupDeltaProgress(
     string? ReadFrom,
     bool Full,
@@ -26,7 +27,8 @@ internal sealed record GroupDeltaProgress(
     int Pages = 0,
     int Groups = 0,
     bool Finished = false,
-    string? DeltaLink = null)
+    string? DeltaLink = null,
+    Dictionary<string, int>? Recorded = null)
 {
     public const string Key = "delta:groups:progress";
 

@@ -9,7 +9,7 @@ namespace EntraSnow.Flows.Groups;
 /// <summary>
 /// Turns one group's observed membership changes into change_request records, exactly one per real change. Each
 /// (group, member) pair has a last recorded state in the <see cref="MembershipLedger"/>; only a transition is written,
-/// under a correlation id that names it (<c>entra-group:{group}:{member}:added:3</c>), looked up before the create, so a
+/// under a correlation id that names it (<c>entra-group:{group}:{member}:added:3</c>), looked up (40 at a time) before the create, so a
 /// run that died between the ServiceNow write and the ledger write finds its record instead of writing a second one.
 /// </summary>
 internal sealed class MembershipChangeRecorder(
@@ -30,6 +30,9 @@ internal sealed class MembershipChangeRecorder(
 
     // ServiceNow's change states (Authorize waits for the approvers).
     private const string AuthorizeState = "-3";
+
+    // Correlation ids a lookup asks for at once (about 100 characters each: the query stays a short URL).
+    private const int LookupBatch = 40;
 
     // How many members a summary record names; the rest are counted (a description holds about 4,000 characters).
     private const int SummaryNames = 40;
@@ -53,7 +56,9 @@ internal sealed class MembershipChangeRecorder(
     /// tenant is where things stand, not what changed). Returns how many records were created.
     /// </summary>
     /// <param name="runKey">What the run read from (its delta link, or its message id): a summary record's correlation id, stable when the run is replayed.</param>
-    public async Task<int> RecordAsync(ChangeMessage message, GroupChange change, bool baseline, string runKey, SysUserIndex index, CancellationToken cancellationToken)
+    /// <param name="recorded">The group's changes recorded earlier in the run (other pages of the delta): the cap counts them too.</param>
+    public async Task<int> RecordAsync(ChangeMessage message, GroupChange change, bool baseline, string runKey, RunChangeCounts recorded, SysUserIndex index,
+        CancellationToken cancellationToken)
     {
         if (!options.Value.RecordChanges)
         {
@@ -101,9 +106,12 @@ internal sealed class MembershipChangeRecorder(
 
         // Under remove-until-approved every member waits for their own approval: no summary record stands for them.
         var removeUntilApproved = policy == SensitiveGroupPolicies.RemoveUntilApproved;
-        if (transitions.Count > options.Value.MaxRecordsPerGroupPerRun && !removeUntilApproved)
+        var earlier = recorded.Before(groupId);
+        if (earlier + transitions.Count > options.Value.MaxRecordsPerGroupPerRun && !removeUntilApproved)
         {
-            return await RecordSummaryAsync(message, groupId, groupName, policy, transitions, runKey, index, assignment, actorLookup, cancellationToken);
+            var summary = await RecordSummaryAsync(message, groupId, groupName, policy, transitions, earlier, runKey, index, assignment, actorLookup, cancellationToken);
+            recorded.Add(groupId, transitions.Count);
+            return summary;
         }
 
         var members = await MemberFactsAsync(transitions, index, cancellationToken);
@@ -111,10 +119,11 @@ internal sealed class MembershipChangeRecorder(
         var numbers = new List<string>(transitions.Count);
         var actorsLate = new List<ActorFollowUp.Record>();
         var observedAt = clock.GetUtcNow();
+        var written = await WrittenAlreadyAsync(groupId, transitions, cancellationToken);
         foreach (var transition in transitions)
         {
             var correlationId = CorrelationId(groupId, transition.MemberId, transition.Next);
-            var existing = await serviceNow.FindAsync(Table, EncodedQuery.Where("correlation_id", correlationId), ["sys_id", "number", "description"], cancellationToken);
+            var existing = written.GetValueOrDefault(correlationId);
             var number = existing?["number"];
             var lacksActor = existing is not null && ChangeRequestText.LacksActor(existing["description"]);
             if (existing is null)
@@ -156,7 +165,30 @@ internal sealed class MembershipChangeRecorder(
             await SetAsync(groupId, transition, cancellationToken);
         }
 
+        recorded.Add(groupId, transitions.Count);
         return created;
+    }
+
+    /// <summary>
+    /// The records of these transitions already in ServiceNow (written by a run that died before its ledger moved), found
+    /// by correlation id <see cref="LookupBatch"/> at a time rather than one call per record.
+    /// </summary>
+    private async Task<Dictionary<string, ServiceNowRecord>> WrittenAlreadyAsync(string groupId, List<Transition> transitions, CancellationToken cancellationToken)
+    {
+        var written = new Dictionary<string, ServiceNowRecord>(StringComparer.OrdinalIgnoreCase);
+        foreach (var chunk in transitions.Select(t => CorrelationId(groupId, t.MemberId, t.Next)).Chunk(LookupBatch))
+        {
+            var query = EncodedQuery.Where("correlation_id", "IN", string.Join(",", chunk));
+            await foreach (var record in serviceNow.QueryAsync(Table, query, ["sys_id", "number", "description", "correlation_id"], cancellationToken))
+            {
+                if (record["correlation_id"] is { } id)
+                {
+                    written[id] = record;
+                }
+            }
+        }
+
+        return written;
     }
 
     /// <summary>
@@ -185,7 +217,8 @@ internal sealed class MembershipChangeRecorder(
     /// One record for a bulk change: the first members by name and how many more. Its correlation id names the group
     /// and what the run read from, so a replayed run finds it; the ledger then takes every member's new state.
     /// </summary>
-    private async Task<int> RecordSummaryAsync(ChangeMessage message, string groupId, string groupName, string policy, List<Transition> transitions, string runKey,
+    /// <param name="earlier">The group's changes recorded on earlier pages of the run, each with its own record.</param>
+    private async Task<int> RecordSummaryAsync(ChangeMessage message, string groupId, string groupName, string policy, List<Transition> transitions, int earlier, string runKey,
         SysUserIndex index, string? assignment, MembershipActorLookup actorLookup, CancellationToken cancellationToken)
     {
         var correlationId = $"{CorrelationPrefix}{groupId.ToLowerInvariant()}:bulk:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(runKey)))[..16]}";
@@ -202,7 +235,7 @@ internal sealed class MembershipChangeRecorder(
             var actorsNamed = named.Select(t => actorLookup.WhoOf(t.MemberId, t.Next.IsMember)).OfType<string>()
                 .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
             fields["description"] = ChangeRequestText.SummaryDescription(groupId, groupName, added, transitions.Count - added, lines, transitions.Count - named.Count,
-                clock.GetUtcNow(), Source(message), actorsNamed.Count == 0 ? null : string.Join(", ", actorsNamed));
+                earlier, clock.GetUtcNow(), Source(message), actorsNamed.Count == 0 ? null : string.Join(", ", actorsNamed));
             var record = await serviceNow.CreateAsync(Table, fields, cancellationToken);
             created = 1;
             logger.LogInformation("Change {Number} records {Count} membership changes of group {GroupId} at once (correlation {CorrelationId})",
