@@ -147,7 +147,7 @@ public sealed class GroupDeltaPagesTests
 #pragma warning restore CS1998
 
     /// <summary>Graph spreads Finance's four new members over two pages of one incremental delta, two on each.</summary>
-    private static IReadOnlyList<string> FinanceOverTwoPages(ProvisioningWorld world)
+    private static string[] FinanceOverTwoPages(ProvisioningWorld world)
     {
         var members = Enumerable.Range(0, 4).Select(i => $"00000000-0000-4000-8000-00000000000{i}").ToArray();
         world.GroupDelta.Add(new DeltaPage<DirectoryGroup>([new DirectoryGroup { Id = FinanceId, MembersAdded = members[..2] }], null) { NextLink = "page-2" });

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using EntraSnow.Flows.Groups;
 using EntraSnow.Flows.Messaging;
 using EntraSnow.Flows.Provisioning;
 using EntraSnow.Flows.Stores;
@@ -36,6 +35,12 @@ internal sealed record GroupRound(string Label, TimeSpan Wall, TimeSpan Cpu, lon
 /// </summary>
 internal sealed class GroupBench(WebApplication host, string dataPath) : IAsyncDisposable
 {
+    // The flow's own names (internal to it): the table and correlation prefix of its records, the runs' session, the baseline's checkpoint.
+    public const string ChangeTable = "change_request";
+    public const string CorrelationPrefix = "entra-group:";
+    private const string DeltaSessionKey = "groups-delta";
+    private const string BaselineKey = "groupchanges:baseline";
+
     public GraphEmulator Graph => host.Services.GetRequiredService<GraphEmulator>();
 
     public ServiceNowEmulatorStore ServiceNow => host.Services.GetRequiredService<ServiceNowEmulatorStore>();
@@ -75,7 +80,7 @@ internal sealed class GroupBench(WebApplication host, string dataPath) : IAsyncD
     public Task ReadFromScratchAsync(CancellationToken cancellationToken) => SendAsync(new ChangeMessage
     {
         MessageId = $"bench.from-scratch:{Guid.NewGuid():N}",
-        SessionKey = GroupChangesHandler.DeltaSessionKey,
+        SessionKey = DeltaSessionKey,
         Kind = MessageKinds.GroupDeltaResync,
         TenantId = "sandbox",
         SubjectId = "groups",
@@ -97,13 +102,13 @@ internal sealed class GroupBench(WebApplication host, string dataPath) : IAsyncD
     }, cancellationToken);
 
     public async Task<bool> HasBaselineAsync(CancellationToken cancellationToken) =>
-        await host.Services.GetRequiredService<ICheckpointStore>().GetAsync(MembershipLedger.BaselineKey, cancellationToken) is not null;
+        await host.Services.GetRequiredService<ICheckpointStore>().GetAsync(BaselineKey, cancellationToken) is not null;
 
     /// <summary>Runs <paramref name="work"/> (which stages changes and notifies), waits until the queues are drained, and reads the counters.</summary>
     public async Task<GroupRound> MeasureAsync(string label, Func<Task> work, CancellationToken cancellationToken)
     {
-        var changeRecordsBefore = Counters.Served("POST", MembershipChangeRecorder.Table);
-        var changeCallsBefore = Counters.Reads(MembershipChangeRecorder.Table) + Counters.Writes(MembershipChangeRecorder.Table);
+        var changeRecordsBefore = Counters.Served("POST", ChangeTable);
+        var changeCallsBefore = Counters.Reads(ChangeTable) + Counters.Writes(ChangeTable);
         var callsBefore = Counters.Reads() + Counters.Writes();
         var writesBefore = Counters.Writes();
         var graphBefore = Graph.RequestCount;
@@ -115,8 +120,8 @@ internal sealed class GroupBench(WebApplication host, string dataPath) : IAsyncD
         await DrainAsync(cancellationToken);
         watch.Stop();
         process.Refresh();
-        return new GroupRound(label, watch.Elapsed, process.TotalProcessorTime - cpuBefore, Counters.Served("POST", MembershipChangeRecorder.Table) - changeRecordsBefore,
-            Counters.Reads(MembershipChangeRecorder.Table) + Counters.Writes(MembershipChangeRecorder.Table) - changeCallsBefore, Counters.Reads() + Counters.Writes() - callsBefore,
+        return new GroupRound(label, watch.Elapsed, process.TotalProcessorTime - cpuBefore, Counters.Served("POST", ChangeTable) - changeRecordsBefore,
+            Counters.Reads(ChangeTable) + Counters.Writes(ChangeTable) - changeCallsBefore, Counters.Reads() + Counters.Writes() - callsBefore,
             Counters.Writes() - writesBefore, Graph.RequestCount - graphBefore, rss.Peak, rss.Baseline);
     }
 

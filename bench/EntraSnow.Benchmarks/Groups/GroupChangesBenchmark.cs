@@ -1,5 +1,4 @@
 using System.Globalization;
-using EntraSnow.Flows.Groups;
 using EntraSnow.Sandbox.Graph;
 
 namespace EntraSnow.Benchmarks.Groups;
@@ -32,9 +31,10 @@ internal sealed class GroupChangesBenchmark : IBenchmark
         }
 
         var baseline = await bench.MeasureAsync("baseline: the groups read from scratch", () => bench.ReadFromScratchAsync(cancellationToken), cancellationToken);
+        var hasBaseline = await bench.HasBaselineAsync(cancellationToken);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"group-changes: {users.Count:N0} users provisioned, {groups} groups, {Environment.ProcessorCount} cores shared with other work, load average {load} at the start; " +
-            $"baseline set: {await bench.HasBaselineAsync(cancellationToken)} in {baseline.Wall.TotalSeconds:F1} s"));
+            $"baseline set: {hasBaseline} in {baseline.Wall.TotalSeconds:F1} s"));
 
         var bulk = await bench.MeasureAsync($"a group created with {members:N0} members", async () =>
         {
@@ -63,7 +63,7 @@ internal sealed class GroupChangesBenchmark : IBenchmark
         Console.WriteLine(bulk.Row());
         Console.WriteLine(singles.Row());
         Console.WriteLine();
-        var records = bench.ServiceNow.Query("change_request", $"correlation_idSTARTSWITH{MembershipChangeRecorder.CorrelationPrefix}");
+        var records = bench.ServiceNow.Query(GroupBench.ChangeTable, $"correlation_idSTARTSWITH{GroupBench.CorrelationPrefix}");
         var memberships = bench.ServiceNow.Query("sys_user_grmember", string.Empty).Count;
         var summaries = records.Count(r => r["correlation_id"].Contains(":bulk:", StringComparison.Ordinal));
         var perRecord = singles.ChangeRecords == 0 ? double.NaN : singles.ChangeRequestCalls / (double)singles.ChangeRecords;
