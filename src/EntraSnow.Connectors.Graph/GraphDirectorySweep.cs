@@ -11,97 +11,70 @@ namespace EntraSnow.Connectors.Graph;
 /// <summary>The reads the inactive-account sweep needs: resumable sign-in pages, review details, SKU names; and disabling an account.</summary>
 internal sealed partial class GraphDirectory
 {
-    private const string SignedInPass = "signedIn";
-    private const string CreatedPass = "created";
+    /// <summary>Marks a continuation of the single pass; older continuations (two passes) start the pass over.</summary>
+    private const string AllUsersPass = "all";
 
     private static readonly string[] SweepSelect =
         [.. UserSelect, "signInActivity", "createdDateTime", "assignedLicenses", "employeeType", "companyName"];
 
     /// <summary>
-    /// Two passes, each with one filter, since Graph refuses a signInActivity filter combined with anything else, and its
-    /// filter never matches accounts without sign-in activity. A continuation is the pass and the nextLink to read next;
-    /// a nextLink Graph no longer accepts restarts that pass (the caller's writes are idempotent).
+    /// One pass over every user, sign-in activity selected, judged here against both cutoffs. Graph's signInActivity
+    /// filter cannot be combined with another clause and never matches accounts that never signed in, so filtering on
+    /// Graph's side takes a second pass over every account created before the cutoff, which is nearly the whole directory:
+    /// one unfiltered pass reads users / 500 pages, two read more. A continuation is the nextLink to read next; one Graph
+    /// no longer accepts starts the pass over (the caller's writes are idempotent).
     /// </summary>
     public async IAsyncEnumerable<InactiveCandidatePage> GetInactiveCandidatesAsync(
         InactiveCandidateQuery query, string? resumeFrom, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var select = SweepSelect.Concat(query.ExtraSelect).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
-        var (pass, link) = ParseContinuation(resumeFrom);
-        var pageSize = options.Value.SignInActivityPageSize;
-        if (pass == SignedInPass)
+        var page = await FirstOrResumedPageAsync(select, options.Value.SignInActivityPageSize, ResumeLink(resumeFrom), cancellationToken);
+        while (page is not null)
         {
-            var filter = $"signInActivity/lastSuccessfulSignInDateTime le {ODataTime(query.SignedInBefore)}";
-            UserCollectionResponse? page;
-            (page, pageSize) = await FirstOrResumedPageAsync(filter, select, pageSize, link, cancellationToken);
-            while (page is not null)
-            {
-                var users = (page.Value ?? []).Select(ToDirectoryUser)
-                    .Where(u => u.LastSuccessfulSignIn is { } last && last <= query.SignedInBefore).ToList();
-                var next = page.OdataNextLink;
-                yield return new InactiveCandidatePage(users, next is null ? CreatedPass + "|" : SignedInPass + "|" + next);
-                page = next is null ? null : await NextSignInPageAsync(next, cancellationToken);
-            }
-
-            link = null;
-        }
-
-        var createdFilter = $"createdDateTime le {ODataTime(query.CreatedBefore)}";
-        var (created, _) = await FirstOrResumedPageAsync(createdFilter, select, pageSize, link, cancellationToken);
-        while (created is not null)
-        {
-            var users = (created.Value ?? []).Select(ToDirectoryUser).Where(u => u.LastSuccessfulSignIn is null).ToList();
-            var next = created.OdataNextLink;
-            yield return new InactiveCandidatePage(users, next is null ? null : CreatedPass + "|" + next);
-            created = next is null ? null : await NextSignInPageAsync(next, cancellationToken);
+            var users = (page.Value ?? []).Select(ToDirectoryUser).Where(u => u.LastSuccessfulSignIn is { } last
+                ? last <= query.SignedInBefore
+                : u.CreatedDateTime is { } created && created <= query.CreatedBefore).ToList();
+            var next = page.OdataNextLink;
+            yield return new InactiveCandidatePage(users, next is null ? null : AllUsersPass + "|" + next);
+            page = next is null ? null : await NextSignInPageAsync(next, cancellationToken);
         }
     }
 
-    private static (string Pass, string? Link) ParseContinuation(string? continuation)
-    {
-        if (string.IsNullOrEmpty(continuation))
-        {
-            return (SignedInPass, null);
-        }
+    private static string? ResumeLink(string? continuation) =>
+        continuation?.StartsWith(AllUsersPass + "|", StringComparison.Ordinal) == true && continuation.Length > AllUsersPass.Length + 1
+            ? continuation[(AllUsersPass.Length + 1)..]
+            : null;
 
-        var bar = continuation.IndexOf('|', StringComparison.Ordinal);
-        var pass = bar < 0 ? continuation : continuation[..bar];
-        var link = bar < 0 || bar == continuation.Length - 1 ? null : continuation[(bar + 1)..];
-        return pass is SignedInPass or CreatedPass ? (pass, link) : (SignedInPass, null);
-    }
-
-    private static string ODataTime(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
-
-    private async Task<(UserCollectionResponse? Page, int PageSize)> FirstOrResumedPageAsync(
-        string filter, string[] select, int pageSize, string? resumeLink, CancellationToken cancellationToken)
+    private async Task<UserCollectionResponse?> FirstOrResumedPageAsync(
+        string[] select, int pageSize, string? resumeLink, CancellationToken cancellationToken)
     {
         if (resumeLink is not null)
         {
             try
             {
-                return (await NextSignInPageAsync(resumeLink, cancellationToken), pageSize);
+                return await NextSignInPageAsync(resumeLink, cancellationToken);
             }
             catch (GraphRequestException ex) when (ex.StatusCode is 400 or 410)
             {
-                logger.LogWarning("Graph no longer accepts the stored page link ({Status}); reading this pass from its start", ex.StatusCode);
+                logger.LogWarning("Graph no longer accepts the stored page link ({Status}); reading the directory from its start", ex.StatusCode);
             }
         }
 
         try
         {
-            return (await FirstSweepPageAsync(filter, select, pageSize, cancellationToken), pageSize);
+            return await FirstSweepPageAsync(select, pageSize, cancellationToken);
         }
         catch (GraphRequestException ex) when (ex.StatusCode == 400 && pageSize > SignInActivityFallbackPageSize)
         {
             // Tenants that still cap signInActivity pages at 120 refuse 500.
             logger.LogInformation("Graph refused {PageSize} users a page with signInActivity; falling back to {Fallback}", pageSize, SignInActivityFallbackPageSize);
-            return (await FirstSweepPageAsync(filter, select, SignInActivityFallbackPageSize, cancellationToken), SignInActivityFallbackPageSize);
+            return await FirstSweepPageAsync(select, SignInActivityFallbackPageSize, cancellationToken);
         }
     }
 
-    private Task<UserCollectionResponse?> FirstSweepPageAsync(string filter, string[] select, int top, CancellationToken cancellationToken) =>
+    private Task<UserCollectionResponse?> FirstSweepPageAsync(string[] select, int top, CancellationToken cancellationToken) =>
         GraphErrors.RunAsync("GET users by sign-in", () => client.Users.GetAsync(c =>
         {
-            c.QueryParameters.Filter = filter;
             c.QueryParameters.Select = select;
             c.QueryParameters.Top = top;
         }, cancellationToken), cancellationToken);

@@ -34,9 +34,10 @@ public interface IDirectory
     IAsyncEnumerable<DirectoryUser> GetUsersSignedInBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Pages of accounts that may be inactive: first those whose last successful sign-in is before
-    /// <see cref="InactiveCandidateQuery.SignedInBefore"/>, then those created before <see cref="InactiveCandidateQuery.CreatedBefore"/>
-    /// that never signed in. Each page carries a continuation that <paramref name="resumeFrom"/> accepts, so a cut-off sweep resumes.
+    /// Pages of accounts that may be inactive, read in one pass over the directory: those whose last successful sign-in is
+    /// before <see cref="InactiveCandidateQuery.SignedInBefore"/>, and those created before
+    /// <see cref="InactiveCandidateQuery.CreatedBefore"/> that never signed in. Each page carries a continuation that
+    /// <paramref name="resumeFrom"/> accepts, so a cut-off sweep resumes.
     /// </summary>
     IAsyncEnumerable<InactiveCandidatePage> GetInactiveCandidatesAsync(InactiveCandidateQuery query, string? resumeFrom, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("This directory cannot list inactive accounts.");

@@ -5,7 +5,7 @@ namespace EntraSnow.LocalHost.Cli;
 /// <summary>The doctor's check that Graph serves signInActivity, which the inactive sweep cannot work without.</summary>
 internal static class InactiveSweepDoctor
 {
-    /// <summary>Asks for sign-ins before 2000: Graph answers with an empty page, or refuses signInActivity, which this names.</summary>
+    /// <summary>Reads the sweep's first page (users with signInActivity): Graph answers, or refuses signInActivity, which this names.</summary>
     public static async Task<string> ProbeSignInActivityAsync(IDirectory directory)
     {
         var longAgo = new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);

@@ -33,7 +33,7 @@ public sealed class InactiveSweepOverHttpTests
     }
 
     [Fact]
-    public async Task Reviewer_details_cost_one_graph_call_per_150_accounts_raised_across_pages()
+    public async Task The_directory_is_read_once_500_users_a_page_and_reviewer_details_cost_a_call_per_150_accounts()
     {
         await using var h = await SweepHarness.StartAsync();
         var seeded = h.Seed(2500);
@@ -42,8 +42,9 @@ public sealed class InactiveSweepOverHttpTests
 
         var report = await h.Runner.RunAsync();
 
-        // Pages of candidates, then the details of 150 accounts a call whichever pages they came from (one more for the
+        // users / 500 pages, then the details of 150 accounts a call whichever pages they came from (one more for the
         // remainder), and the SKU names once.
+        Assert.Equal(5, report.Pages);
         Assert.Equal(expected.Count, report.Raised);
         Assert.True(report.Raised > 300);
         Assert.InRange(h.GraphCalls.Requests, report.Pages + 1, report.Pages + ((report.Raised + 149) / 150) + 2);
