@@ -6,8 +6,12 @@ namespace EntraSnow.Infra.Tests;
 public sealed class GraphPermissionTests
 {
     // What the built flows call (DESIGN.md "Graph facts"): users, groups and memberships and their change-notification
-    // subscriptions, risk detections in every deployment; the rest only while the flow (and its setting) is on.
-    internal static readonly string[] EveryDeployment = ["User.Read.All", "Group.Read.All", "GroupMember.Read.All", "IdentityRiskEvent.Read.All"];
+    // subscriptions in every deployment; risk detections unless the risk flow is switched off; the rest only while the
+    // flow (and its setting) is on.
+    internal static readonly string[] Ungated = ["User.Read.All", "Group.Read.All", "GroupMember.Read.All"];
+
+    /// <summary>What a deployment that sets no switch is granted.</summary>
+    internal static readonly string[] EveryDeployment = [.. Ungated, "IdentityRiskEvent.Read.All"];
 
     /// <summary>azd environment values that turn a flow (or one of its settings) on, and exactly what they add.</summary>
     internal static readonly (Dictionary<string, string> Environment, string[] Adds)[] FlowSwitches =
@@ -22,6 +26,7 @@ public sealed class GraphPermissionTests
         (new() { ["PASSWORD_RESET_ENABLED"] = "true", ["PASSWORD_RESET_REVOKE_SESSIONS"] = "true" }, ["UserAuthenticationMethod.ReadWrite.All", "RoleManagement.Read.Directory", "Mail.Send", "User.RevokeSessions.All"]),
         (new() { ["PASSWORD_RESET_REVOKE_SESSIONS"] = "true", ["PASSWORD_RESET_METHOD"] = "Password" }, []), // the flow itself is off
         (new() { ["RISK_REVOKE_SESSIONS_ON_HIGH_RISK"] = "true" }, ["User.RevokeSessions.All"]),
+        (new() { ["RISK_REVOKE_SESSIONS_ON_HIGH_RISK"] = "true", ["RISK_ENABLED"] = "false" }, []), // the risk flow itself is off
         (new() { ["RISK_REVOKE_SESSIONS_ON_HIGH_RISK"] = "true", ["PASSWORD_RESET_ENABLED"] = "true", ["PASSWORD_RESET_REVOKE_SESSIONS"] = "true" },
             ["UserAuthenticationMethod.ReadWrite.All", "RoleManagement.Read.Directory", "Mail.Send", "User.RevokeSessions.All"]),
     ];
@@ -49,10 +54,20 @@ public sealed class GraphPermissionTests
         var switches = List["switches"]!.AsObject();
 
         Assert.All(permissions, p => Assert.False(string.IsNullOrWhiteSpace((string?)p["flow"])));
-        Assert.Equal(EveryDeployment.Order(), permissions.Where(p => p["grantedWhen"] is null).Select(p => (string)p["name"]!).Order());
+        Assert.Equal(Ungated.Order(), permissions.Where(p => p["grantedWhen"] is null).Select(p => (string)p["name"]!).Order());
         Assert.All(permissions.Where(p => p["grantedWhen"] is not null).SelectMany(p => p["grantedWhen"]!.AsObject()),
             condition => Assert.True(switches.ContainsKey(condition.Key), $"{condition.Key} is not a declared switch"));
         Assert.All(switches, s => Assert.False(string.IsNullOrWhiteSpace((string?)s.Value!["setting"])));
+    }
+
+    [Fact]
+    public void The_risk_flow_is_on_by_default_and_its_switch_turns_its_permission_off()
+    {
+        var risk = List["permissions"]!.AsArray().Single(p => (string)p!["name"]! == "IdentityRiskEvent.Read.All")!;
+
+        Assert.Equal("true", (string?)risk["grantedWhen"]!["RISK_ENABLED"]);
+        Assert.Equal("true", (string?)List["switches"]!["RISK_ENABLED"]!["default"]);
+        Assert.StartsWith("Risk:Enabled", (string?)List["switches"]!["RISK_ENABLED"]!["setting"], StringComparison.Ordinal);
     }
 
     [Fact]

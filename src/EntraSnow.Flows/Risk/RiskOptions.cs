@@ -9,6 +9,13 @@ public sealed class RiskOptions
     public const string Section = "Risk";
 
     /// <summary>
+    /// False turns the poller off in both hosts (it says so once in the log); detections already queued still become
+    /// incidents. Off, <c>doctor</c> does not ask for IdentityRiskEvent.Read.All and the deployment does not grant it
+    /// (<c>azd env set RISK_ENABLED false</c>).
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
     /// When the poller runs: six fields, seconds first, UTC, as the Functions TimerTrigger reads it (the Functions app's
     /// timer reads this same setting through <c>%Risk:PollSchedule%</c>).
     /// </summary>

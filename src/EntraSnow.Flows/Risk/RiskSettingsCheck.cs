@@ -9,14 +9,19 @@ namespace EntraSnow.Flows.Risk;
 /// ServiceNow is served by the host itself, so not before) and fails the start, naming the setting, when ServiceNow has
 /// no such group: an analyst's queue that does not exist is a setting to fix, not something to find out from the first
 /// dead-lettered detection. A ServiceNow that does not answer in time does not stop the host: the first incident
-/// resolves the group then.
+/// resolves the group then. Not checked while <c>Risk:Enabled</c> is false.
 /// </summary>
-internal sealed class RiskSettingsCheck(RiskAssignmentGroup assignmentGroup, ILogger<RiskSettingsCheck> logger) : IHostedLifecycleService
+internal sealed class RiskSettingsCheck(RiskAssignmentGroup assignmentGroup, IOptions<RiskOptions> options, ILogger<RiskSettingsCheck> logger) : IHostedLifecycleService
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
 
     public async Task StartedAsync(CancellationToken cancellationToken)
     {
+        if (!options.Value.Enabled)
+        {
+            return; // no poller, no new incidents: the analysts' group is not this deployment's concern
+        }
+
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(Patience);
         try

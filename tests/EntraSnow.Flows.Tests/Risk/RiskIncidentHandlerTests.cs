@@ -168,5 +168,16 @@ public sealed class RiskIncidentHandlerTests
         await _serviceNow.DidNotReceiveWithAnyArgs().CreateAsync(default!, default!, default);
     }
 
-    private RiskSettingsCheck Check() => new(_assignmentGroup, NullLogger<RiskSettingsCheck>.Instance);
+    [Fact]
+    public async Task With_the_risk_flow_switched_off_a_missing_assignment_group_does_not_stop_the_start()
+    {
+        _options.AssignmentGroup = "Nobody";
+
+        await Check(enabled: false).StartedAsync(default);
+
+        await _references.DidNotReceiveWithAnyArgs().FindAsync(default!, default!, default!, default);
+    }
+
+    private RiskSettingsCheck Check(bool enabled = true) =>
+        new(_assignmentGroup, Options.Create(new RiskOptions { Enabled = enabled }), NullLogger<RiskSettingsCheck>.Instance);
 }

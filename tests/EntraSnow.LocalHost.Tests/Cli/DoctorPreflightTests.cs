@@ -57,6 +57,21 @@ public sealed class DoctorPreflightTests : IDisposable
     }
 
     [Fact]
+    public async Task With_the_risk_flow_switched_off_doctor_neither_asks_for_IdentityRiskEvent_nor_checks_the_incident_table()
+    {
+        const string WithoutRisk = "--Sandbox:Graph:AppRoles=User.Read.All,Group.Read.All,GroupMember.Read.All";
+
+        var (onExit, onLines) = await Doctor(WithoutRisk);
+        var (offExit, offLines) = await Doctor(WithoutRisk, "--Risk:Enabled=false");
+
+        Assert.Equal(1, onExit);
+        Assert.Contains("the token lacks IdentityRiskEvent.Read.All (risk incidents", Line(onLines, "Graph: app roles in the token"), StringComparison.Ordinal);
+        Assert.Equal(0, offExit);
+        Assert.StartsWith("ok    ", Line(offLines, "Graph: app roles in the token"), StringComparison.Ordinal);
+        Assert.DoesNotContain(offLines, l => l.Contains("risk incidents", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Doctor_fails_a_table_the_integration_user_may_read_but_its_roles_do_not_let_it_write()
     {
         var (exit, lines) = await Doctor("--Sandbox:ServiceNow:IntegrationUserRoles=itil");

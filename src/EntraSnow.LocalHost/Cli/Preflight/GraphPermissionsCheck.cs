@@ -73,6 +73,7 @@ internal sealed class GraphPermissionsCheck(IServiceProvider services)
         "PASSWORD_RESET_ENABLED" => Flag(!string.IsNullOrWhiteSpace(Options<PasswordResetOptions>()?.SendFrom)),
         "PASSWORD_RESET_METHOD" => (Options<PasswordResetOptions>()?.Method ?? ResetMethod.TemporaryAccessPass).ToString(),
         "PASSWORD_RESET_REVOKE_SESSIONS" => Flag(Options<PasswordResetOptions>()?.RevokeSessions == true),
+        "RISK_ENABLED" => Flag(Options<RiskOptions>()?.Enabled != false),
         "RISK_REVOKE_SESSIONS_ON_HIGH_RISK" => Flag(Options<RiskIncidentOptions>()?.RevokeSessionsOnHighRisk == true),
         _ => throw new InvalidOperationException($"graph-permissions.json names a switch the doctor does not know ({name})"),
     };

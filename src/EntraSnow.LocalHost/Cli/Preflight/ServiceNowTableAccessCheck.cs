@@ -72,8 +72,12 @@ internal sealed class ServiceNowTableAccessCheck(IServiceProvider services)
             Use("sys_journal_field", false, "sensitive groups");
         }
 
-        Use((Options<RiskIncidentOptions>() ?? new RiskIncidentOptions()).Table, true, "risk incidents");
-        Use("sys_journal_field", false, "risk incidents");
+        if (Options<RiskOptions>()?.Enabled != false)
+        {
+            Use((Options<RiskIncidentOptions>() ?? new RiskIncidentOptions()).Table, true, "risk incidents");
+            Use("sys_journal_field", false, "risk incidents");
+        }
+
         if (Options<InactiveSweepOptions>() is { Enabled: true } sweep)
         {
             Use(sweep.Table, true, "inactive sweep");
