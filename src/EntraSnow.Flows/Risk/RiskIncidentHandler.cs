@@ -13,7 +13,9 @@ namespace EntraSnow.Flows.Risk;
 /// from within the grouping window as a work note; a later state (dismissed, remediated, confirmed safe) is a work
 /// note, and when every detection of an incident is closed the incident is resolved. ServiceNow's own journal says
 /// what was already written (each work note carries the detection's marker), so redeliveries and re-polls write nothing.
-/// One user's messages share a session, so the incident of one user is never looked up and created twice at once.
+/// The marker is looked up only in the work notes of the user's own incidents (their correlation_id starts with the
+/// user's prefix), so its cost follows the user's incidents, not the whole journal. One user's messages share a session,
+/// so the incident of one user is never looked up and created twice at once.
 /// </summary>
 internal sealed class RiskIncidentHandler(
     IServiceNowTable serviceNow,
@@ -22,10 +24,14 @@ internal sealed class RiskIncidentHandler(
     IDirectory directory,
     IMessageQueue queue,
     IOptions<RiskIncidentOptions> options,
+    IOptions<ProvisioningOptions> provisioning,
     TimeProvider clock,
     ILogger<RiskIncidentHandler> logger) : IMessageHandler
 {
     private const string JournalTable = "sys_journal_field";
+
+    // Ids per journal query: an encoded query travels in the URL, so a user with hundreds of incidents costs a few reads.
+    private const int IncidentsPerJournalQuery = 100;
     private static readonly string[] IncidentFields = ["sys_id", "number", "sys_created_on", "impact", "urgency", "state", "active"];
 
     public string Queue => QueueNames.RiskDetections;
@@ -53,10 +59,14 @@ internal sealed class RiskIncidentHandler(
             return;
         }
 
-        var recorded = await MarkersAsync(EncodedQuery.Where("name", table.Name), RiskIncidentText.MarkerPrefix(detection.Id), cancellationToken);
+        // The user's incidents and every marker in their work notes: two reads answer whether this detection is recorded,
+        // where, and (for a closing state) whether its incident's other detections are closed too.
+        var incidents = await UserIncidentsAsync(table, detection, cancellationToken);
+        var markers = await MarkersInAsync(table, incidents, cancellationToken);
+        var recorded = markers.Where(m => m.DetectionId == detection.Id).ToList();
         if (recorded.Count > 0)
         {
-            await RecordStateAsync(table, detection, recorded, cancellationToken);
+            await RecordStateAsync(table, detection, recorded, markers, incidents, cancellationToken);
             return;
         }
 
@@ -68,7 +78,7 @@ internal sealed class RiskIncidentHandler(
 
         var caller = await CallerAsync(detection, message, settings, cancellationToken);
         var response = await RespondAsync(detection, settings, cancellationToken);
-        var open = await OpenIncidentAsync(table, detection, settings, cancellationToken);
+        var open = OpenIncident(table, incidents, settings);
         if (open is not null)
         {
             var fields = new Dictionary<string, string?> { ["work_notes"] = RiskIncidentText.AddedNote(detection, response) };
@@ -107,7 +117,8 @@ internal sealed class RiskIncidentHandler(
     }
 
     /// <summary>A detection already in an incident: a new state is a work note, and may resolve the incident; the same or an older state writes nothing.</summary>
-    private async Task RecordStateAsync(RiskIncidentTable table, RiskDetection detection, IReadOnlyList<JournalMarker> recorded, CancellationToken cancellationToken)
+    private async Task RecordStateAsync(RiskIncidentTable table, RiskDetection detection, IReadOnlyList<JournalMarker> recorded,
+        IReadOnlyList<JournalMarker> markers, IReadOnlyList<ServiceNowRecord> incidents, CancellationToken cancellationToken)
     {
         var latest = recorded.MaxBy(m => m.UpdatedAt, StringComparer.Ordinal)!;
         var updatedAt = detection.UpdatedAt.UtcDateTime.ToString("yyyyMMddTHHmmssfffffff", CultureInfo.InvariantCulture);
@@ -123,11 +134,10 @@ internal sealed class RiskIncidentHandler(
         var resolves = false;
         if (settings.ResolveWhenAllClosed && RiskIncidentText.IsClosed(detection.RiskState))
         {
-            var all = await MarkersAsync(EncodedQuery.Where("element_id", incidentId), RiskIncidentText.AnyMarker, cancellationToken);
-            var states = all.GroupBy(m => m.DetectionId)
+            var states = markers.Where(m => m.IncidentSysId == incidentId).GroupBy(m => m.DetectionId)
                 .ToDictionary(g => g.Key, g => g.MaxBy(m => m.UpdatedAt, StringComparer.Ordinal)!.State, StringComparer.Ordinal);
             states[detection.Id] = detection.RiskState!;
-            var incident = await serviceNow.GetAsync(table.Name, incidentId, IncidentFields, cancellationToken);
+            var incident = incidents.FirstOrDefault(i => i.SysId == incidentId);
             resolves = states.Values.All(RiskIncidentText.IsClosed) && incident is not null && IsOpen(table, incident);
             if (resolves)
             {
@@ -149,7 +159,7 @@ internal sealed class RiskIncidentHandler(
             return null;
         }
 
-        var sysId = await references.FindAsync("sys_user", "u_entra_object_id", detection.UserId, cancellationToken);
+        var sysId = await references.FindAsync("sys_user", provisioning.Value.ObjectIdField, detection.UserId, cancellationToken);
         if (!string.IsNullOrEmpty(sysId) || !settings.ProvisionUnknownCallers || message.Attempt > 0)
         {
             return sysId;
@@ -184,14 +194,23 @@ internal sealed class RiskIncidentHandler(
         return $"EntraSnow revoked {RiskIncidentText.UserName(detection)}'s sign-in sessions at {clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture)} (high risk).";
     }
 
-    /// <summary>The user's newest incident that is still open and was opened within the grouping window, or null.</summary>
-    private async Task<ServiceNowRecord?> OpenIncidentAsync(RiskIncidentTable table, RiskDetection detection, RiskIncidentOptions settings, CancellationToken cancellationToken)
+    /// <summary>Every incident of the detection's user, newest first (a user has a handful; they are read in pages).</summary>
+    private async Task<List<ServiceNowRecord>> UserIncidentsAsync(RiskIncidentTable table, RiskDetection detection, CancellationToken cancellationToken)
     {
-        var query = EncodedQuery.Where("correlation_id", "STARTSWITH", RiskIncidentText.UserPrefix(detection))
-            .And("active", "true")
-            .And("state", "NOT IN", string.Join(',', table.DoneStates))
-            .OrderByDescending("sys_created_on");
-        var newest = await serviceNow.FindAsync(table.Name, query, IncidentFields, cancellationToken);
+        var query = EncodedQuery.Where("correlation_id", "STARTSWITH", RiskIncidentText.UserPrefix(detection)).OrderByDescending("sys_created_on");
+        var incidents = new List<ServiceNowRecord>();
+        await foreach (var incident in serviceNow.QueryAsync(table.Name, query, IncidentFields, cancellationToken))
+        {
+            incidents.Add(incident);
+        }
+
+        return incidents;
+    }
+
+    /// <summary>The user's newest incident that is still open, when it was opened within the grouping window; else null.</summary>
+    private ServiceNowRecord? OpenIncident(RiskIncidentTable table, IReadOnlyList<ServiceNowRecord> incidents, RiskIncidentOptions settings)
+    {
+        var newest = incidents.FirstOrDefault(i => IsOpen(table, i));
         return newest is not null
             && DateTimeOffset.TryParse(newest["sys_created_on"], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created)
             && clock.GetUtcNow() - created <= settings.GroupingWindow
@@ -213,14 +232,19 @@ internal sealed class RiskIncidentHandler(
         }
     }
 
-    private async Task<List<JournalMarker>> MarkersAsync(EncodedQuery scope, string containing, CancellationToken cancellationToken)
+    /// <summary>Every detection marker in the work notes of <paramref name="incidents"/>; no call when there are none.</summary>
+    private async Task<List<JournalMarker>> MarkersInAsync(RiskIncidentTable table, IReadOnlyList<ServiceNowRecord> incidents, CancellationToken cancellationToken)
     {
-        var query = scope.And("element", "work_notes").And("value", "LIKE", containing);
         var markers = new List<JournalMarker>();
-        await foreach (var entry in serviceNow.QueryAsync(JournalTable, query, ["element_id", "value"], cancellationToken))
+        foreach (var chunk in incidents.Select(i => i.SysId).Chunk(IncidentsPerJournalQuery))
         {
-            markers.AddRange(RiskIncidentText.Markers([entry["value"] ?? ""])
-                .Select(m => new JournalMarker(entry["element_id"] ?? "", m.DetectionId, m.State, m.UpdatedAt)));
+            var query = EncodedQuery.Where("name", table.Name).And("element_id", "IN", string.Join(',', chunk))
+                .And("element", "work_notes").And("value", "LIKE", RiskIncidentText.AnyMarker);
+            await foreach (var entry in serviceNow.QueryAsync(JournalTable, query, ["element_id", "value"], cancellationToken))
+            {
+                markers.AddRange(RiskIncidentText.Markers([entry["value"] ?? ""])
+                    .Select(m => new JournalMarker(entry["element_id"] ?? "", m.DetectionId, m.State, m.UpdatedAt)));
+            }
         }
 
         return markers;

@@ -28,9 +28,7 @@ internal static partial class RiskIncidentText
     public static string Marker(RiskDetection detection) =>
         $"[entra-risk {detection.Id} {detection.RiskState ?? "unknown"} {detection.UpdatedAt.UtcDateTime.ToString("yyyyMMddTHHmmssfffffff", CultureInfo.InvariantCulture)}]";
 
-    /// <summary>The text to search the journal for: every marker of this detection.</summary>
-    public static string MarkerPrefix(string detectionId) => $"[entra-risk {detectionId} ";
-
+    /// <summary>The text to search the journal for: every detection marker.</summary>
     public const string AnyMarker = "[entra-risk ";
 
     /// <summary>The markers in journal entries, in the order given.</summary>

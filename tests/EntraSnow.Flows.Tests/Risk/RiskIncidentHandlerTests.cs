@@ -1,6 +1,7 @@
 using EntraSnow.Connectors.Graph;
 using EntraSnow.Connectors.ServiceNow;
 using EntraSnow.Flows.Messaging;
+using EntraSnow.Flows.Provisioning;
 using EntraSnow.Flows.Risk;
 using EntraSnow.Flows.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -17,6 +18,7 @@ public sealed class RiskIncidentHandlerTests
     private readonly IDirectory _directory = Substitute.For<IDirectory>();
     private readonly RecordingQueue _queue = new();
     private readonly RiskIncidentOptions _options = new() { AssignmentGroup = "Security Operations" };
+    private readonly ProvisioningOptions _provisioning = new();
 
     private readonly RiskAssignmentGroup _assignmentGroup;
 
@@ -30,7 +32,7 @@ public sealed class RiskIncidentHandlerTests
         _serviceNow.CreateAsync(default!, default!, default).ReturnsForAnyArgs(new ServiceNowRecord(new Dictionary<string, string?> { ["sys_id"] = "i1", ["number"] = "INC0010001" }));
     }
 
-    private RiskIncidentHandler Handler() => new(_serviceNow, _references, _assignmentGroup, _directory, _queue, Options.Create(_options),
+    private RiskIncidentHandler Handler() => new(_serviceNow, _references, _assignmentGroup, _directory, _queue, Options.Create(_options), Options.Create(_provisioning),
         new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero)), NullLogger<RiskIncidentHandler>.Instance);
 
     private static ChangeMessage Message(string level, int attempt = 0) => RiskDetectionMessage.From(new RiskDetection
@@ -88,12 +90,11 @@ public sealed class RiskIncidentHandlerTests
     {
         // The clock says 2026-12-01 12:00 UTC; ServiceNow answers sys_created_on in UTC as "yyyy-MM-dd HH:mm:ss".
         var opened = new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero).AddHours(-incidentAgeHours);
-        _serviceNow.FindAsync("incident", Arg.Any<EncodedQuery>(), Arg.Any<IReadOnlyList<string>?>(), Arg.Any<CancellationToken>())
-            .Returns(new ServiceNowRecord(new Dictionary<string, string?>
-            {
-                ["sys_id"] = "open-1", ["number"] = "INC0010007", ["impact"] = "2", ["urgency"] = "2", ["state"] = "2", ["active"] = "true",
-                ["sys_created_on"] = opened.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
-            }));
+        UserHasIncidents(new ServiceNowRecord(new Dictionary<string, string?>
+        {
+            ["sys_id"] = "open-1", ["number"] = "INC0010007", ["impact"] = "2", ["urgency"] = "2", ["state"] = "2", ["active"] = "true",
+            ["sys_created_on"] = opened.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
+        }));
 
         await Handler().HandleAsync(Message("medium"), default);
 
@@ -109,6 +110,51 @@ public sealed class RiskIncidentHandlerTests
                 Arg.Any<CancellationToken>());
             await _serviceNow.DidNotReceiveWithAnyArgs().CreateAsync(default!, default!, default);
         }
+    }
+
+    private void UserHasIncidents(params ServiceNowRecord[] incidents) =>
+        _serviceNow.QueryAsync("incident", Arg.Is<EncodedQuery>(q => q.ToString().StartsWith("correlation_idSTARTSWITHentra-risk:u1:", StringComparison.Ordinal)),
+            Arg.Any<IReadOnlyList<string>?>(), Arg.Any<CancellationToken>()).Returns(incidents.ToAsyncEnumerable());
+
+    private static ServiceNowRecord Incident(string sysId, string state) => new(new Dictionary<string, string?>
+    {
+        ["sys_id"] = sysId, ["number"] = "INC-" + sysId, ["impact"] = "2", ["urgency"] = "2", ["state"] = state, ["active"] = state == "7" ? "false" : "true",
+        ["sys_created_on"] = "2026-11-01 08:00:00",
+    });
+
+    [Fact]
+    public async Task A_detections_marker_is_looked_up_only_in_the_work_notes_of_the_users_own_incidents_open_or_closed()
+    {
+        UserHasIncidents(Incident("i-9", "2"), Incident("i-7", "7"));
+
+        await Handler().HandleAsync(Message("high"), default);
+
+        var journal = _serviceNow.ReceivedCalls().Where(c => c.GetMethodInfo().Name == nameof(IServiceNowTable.QueryAsync) && (string)c.GetArguments()[0]! == "sys_journal_field")
+            .Select(c => c.GetArguments()[1]!.ToString()!).ToList();
+        var lookup = Assert.Single(journal);
+        Assert.StartsWith("name=incident^element_idINi-9,i-7^", lookup, StringComparison.Ordinal);
+        Assert.Contains("valueLIKE[entra-risk ", lookup, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_user_without_incidents_costs_no_journal_lookup()
+    {
+        await Handler().HandleAsync(Message("high"), default);
+
+        Assert.DoesNotContain(_serviceNow.ReceivedCalls(), c => c.GetArguments().FirstOrDefault() is "sys_journal_field");
+        await _serviceNow.Received(1).CreateAsync("incident", Arg.Any<IReadOnlyDictionary<string, string?>>(), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task The_caller_is_found_by_the_configured_object_id_field()
+    {
+        _provisioning.ObjectIdField = "u_azure_object_id";
+        _references.FindAsync("sys_user", "u_azure_object_id", "u1", Arg.Any<CancellationToken>()).Returns("user-1");
+
+        await Handler().HandleAsync(Message("high"), default);
+
+        await _serviceNow.Received(1).CreateAsync("incident", Arg.Is<IReadOnlyDictionary<string, string?>>(f => f["caller_id"] == "user-1"), Arg.Any<CancellationToken>());
+        await _references.DidNotReceive().FindAsync("sys_user", "u_entra_object_id", Arg.Any<string>(), Arg.Any<CancellationToken>());
     }
 
     [Fact]
