@@ -47,7 +47,10 @@ public sealed class LocalHostProcess : IAsyncDisposable
         };
         info.ArgumentList.Add(dll);
         info.ArgumentList.Add(command);
-        foreach (var arg in LocalHostHarness.Arguments(baseUrl, dataPath, settings))
+        // `serve` would otherwise take the fixed sandbox HTTPS port, which another test run on this machine may hold.
+        var all = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>(), StringComparer.OrdinalIgnoreCase);
+        all.TryAdd("LocalHost:SandboxHttpsUrl", $"https://127.0.0.1:{LocalHostHarness.FreePort()}");
+        foreach (var arg in LocalHostHarness.Arguments(baseUrl, dataPath, all))
         {
             info.ArgumentList.Add(arg);
         }
