@@ -59,7 +59,8 @@ public sealed class DoctorPreflightTests : IDisposable
     [Fact]
     public async Task With_the_risk_flow_switched_off_doctor_neither_asks_for_IdentityRiskEvent_nor_checks_the_incident_table()
     {
-        const string WithoutRisk = "--Sandbox:Graph:AppRoles=User.Read.All,Group.Read.All,GroupMember.Read.All";
+        // Every role the sandbox's flows need (it turns password resets on) but the risk poll's.
+        const string WithoutRisk = "--Sandbox:Graph:AppRoles=User.Read.All,Group.Read.All,GroupMember.Read.All,UserAuthenticationMethod.ReadWrite.All,RoleManagement.Read.Directory,Mail.Send";
 
         var (onExit, onLines) = await Doctor(WithoutRisk);
         var (offExit, offLines) = await Doctor(WithoutRisk, "--Risk:Enabled=false");
