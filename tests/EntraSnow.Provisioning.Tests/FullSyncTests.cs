@@ -42,7 +42,7 @@ public sealed class FullSyncTests
         Seed(250);
         // The process dies after the first hundred users are queued.
         var crashingQueue = new CrashAfterFirstSend(_world.Queue);
-        var first = new FullSyncRunner(_world.Directory, _world.ServiceNow, crashingQueue, _world.Checkpoints, _world.Log,
+        var first = new FullSyncRunner(_world.Directory, _world.ServiceNow, _world.Comparison(), crashingQueue, _world.Checkpoints, _world.Log,
             Microsoft.Extensions.Options.Options.Create(_world.Options), _world.Clock, Microsoft.Extensions.Logging.Abstractions.NullLogger<FullSyncRunner>.Instance);
         await Assert.ThrowsAsync<IOException>(() => first.StartAsync());
         Assert.Equal(100, _world.Queue.Ready.Count);
@@ -123,6 +123,78 @@ public sealed class FullSyncTests
         Assert.Equal(writes, _world.ServiceNow.Writes);
         Assert.Equal(120, second.Summary.Users.Unchanged);
         Assert.Equal(SyncPhase.Completed, second.Phase);
+    }
+
+    [Fact]
+    public async Task A_resync_with_nothing_changed_compares_in_chunks_and_sends_no_user_message_nor_reads_a_user_from_Graph()
+    {
+        // 400 users, each of the last 399 reporting to the one before: managers are compared through the record.
+        _world.AddUser("u000", "user000@contoso.com");
+        for (var i = 1; i < 400; i++)
+        {
+            _world.AddUser($"u{i:D3}", $"user{i:D3}@contoso.com", managerId: $"u{i - 1:D3}");
+        }
+
+        await _world.FullSync().RunToEndAsync(_world);
+        Assert.All(_world.SysUsers.Skip(1), u => Assert.NotEqual(string.Empty, u.GetValueOrDefault("manager") ?? string.Empty));
+        var (calls, writes, graphReads) = (_world.ServiceNow.Calls, _world.ServiceNow.Writes, _world.GraphUserReads);
+
+        var runId = await _world.FullSync().StartAsync();
+
+        // Only the groups run is queued: nobody's handler runs.
+        Assert.Equal([MessageKinds.GroupDeltaResync], _world.Queue.Ready.Select(r => r.Message.Kind));
+        Assert.Equal(graphReads, _world.GraphUserReads);
+        // 400 users in chunks of 150: three sys_user reads, the orphan sweep, and the object id field check.
+        Assert.True(_world.ServiceNow.Calls - calls <= 6, $"{_world.ServiceNow.Calls - calls} ServiceNow calls to learn that 400 users did not change");
+        await _world.DrainAsync();
+        Assert.Equal(writes, _world.ServiceNow.Writes);
+        var progress = await _world.FullSync().GetProgressAsync(runId);
+        Assert.Equal(SyncPhase.Completed, progress!.Phase);
+        Assert.Equal(400, progress.Summary.Users.Unchanged);
+    }
+
+    [Fact]
+    public async Task A_resync_sends_only_the_changed_disabled_and_new_users_to_their_handler()
+    {
+        Seed(200);
+        await _world.FullSync().RunToEndAsync(_world);
+        var graphReads = _world.GraphUserReads;
+        _world.Users["u010"] = _world.Users["u010"] with { JobTitle = "Head of Sales" };
+        _world.Users["u020"] = _world.Users["u020"] with { AccountEnabled = false };
+        _world.AddUser("new", "new@contoso.com");
+
+        var final = await _world.FullSync().RunToEndAsync(_world);
+
+        Assert.Equal(graphReads + 3, _world.GraphUserReads);
+        Assert.Equal("Head of Sales", _world.SysUser("u010")["title"]);
+        Assert.Equal("false", _world.SysUser("u020")["active"]);
+        Assert.Equal(1, final.Summary.Users.Updated);
+        Assert.Equal(1, final.Summary.Users.Deactivated);
+        Assert.Equal(1, final.Summary.Users.Created);
+        Assert.Equal(198, final.Summary.Users.Unchanged);
+    }
+
+    [Fact]
+    public async Task A_resync_decides_users_out_of_scope_itself_when_their_record_is_already_inactive_or_missing()
+    {
+        Seed(3);
+        await _world.FullSync().RunToEndAsync(_world);
+        _world.AddUser("guest", "guest@contoso.com");
+        _world.Users["guest"] = _world.Users["guest"] with { UserType = "Guest" };
+        _world.Options.ScopeRules.Add(new ScopeRule { Attribute = "userType", Value = "Member" });
+        _world.Users["u001"] = _world.Users["u001"] with { UserType = "Guest" };
+        await _world.FullSync().RunToEndAsync(_world);
+        Assert.Equal("false", _world.SysUser("u001")["active"]);
+        var graphReads = _world.GraphUserReads;
+
+        var final = await _world.FullSync().RunToEndAsync(_world);
+
+        Assert.Equal(graphReads, _world.GraphUserReads);
+        Assert.Equal(3, final.Summary.Users.Unchanged);
+        Assert.Equal(1, final.Summary.Users.Skipped);
+        var entries = await _world.Log.GetByCorrelationAsync(final.RunId);
+        Assert.Contains(entries, e => e.SubjectId == "u001" && e.Reason!.EndsWith("already inactive", StringComparison.Ordinal));
+        Assert.Contains(entries, e => e.SubjectId == "guest" && e.Reason!.EndsWith("nothing to deactivate", StringComparison.Ordinal));
     }
 
     [Fact]

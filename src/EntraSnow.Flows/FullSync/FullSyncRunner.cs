@@ -13,14 +13,17 @@ namespace EntraSnow.Flows.FullSync;
 
 /// <summary>
 /// The initial cycle and drift repair (Graph sends no <c>missed</c> events for users and groups). Walks users
-/// delta, fans out one <c>user.sync</c> per user through the queue so every consumer (every Functions instance)
-/// shares the work, then queues one groups delta run. Message ids are stable per run and user, and the run is
+/// delta and compares its pages, <see cref="ProvisioningOptions.FullSyncChunkSize"/> users at a time, with their
+/// sys_user records (<see cref="UserChunkComparison"/>): unchanged users are logged, and only the others fan out as one
+/// <c>user.sync</c> each through the queue so every consumer (every Functions instance) shares the work; then it
+/// queues one groups delta run. Message ids are stable per run and user, and the run is
 /// resumed after a crash, so a restart re-queues nothing twice and creates no duplicate.
 /// Use: <c>var runId = await sync.StartAsync(); … await sync.GetProgressAsync(runId)</c>, or <see cref="RunAsync"/>.
 /// </summary>
 public sealed class FullSyncRunner(
     IDirectory directory,
     IServiceNowTable serviceNow,
+    UserChunkComparison comparison,
     IMessageQueue queue,
     ICheckpointStore checkpoints,
     IProvisioningLog log,
@@ -32,7 +35,7 @@ public sealed class FullSyncRunner(
     public const string UsersDeltaLinkKey = "delta:users";
 
 
-    // Small enough that a sys_user IN-query of object ids stays a short URL.
+    // Messages go to the queue a hundred at a time.
     private const int LookupChunk = 100;
 
     private readonly UserAdoption _adoption = new(options.Value);
@@ -239,41 +242,79 @@ public sealed class FullSyncRunner(
         var settings = options.Value;
         var link = state.FromScratch ? null : await checkpoints.GetAsync(UsersDeltaLinkKey, cancellationToken);
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        // Only the users the handler must see are kept (their ids and managers, for the order; match values for adoption).
         var managers = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        var absent = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        // Object id to sys_id of the users a sys_user carries the object id of: their reports' messages name them.
+        var present = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var matchValues = new Dictionary<string, IReadOnlyList<(string Field, string Value)>>(StringComparer.OrdinalIgnoreCase);
+        var compare = await comparison.CanCompareAsync(cancellationToken);
+        var chunk = new List<DirectoryUser>(settings.FullSyncChunkSize);
         string? newLink = null;
         var fullRead = link is null;
+
+        async Task DecideChunkAsync()
+        {
+            var decisions = compare
+                ? await comparison.CompareAsync(chunk, cancellationToken)
+                : chunk.Select(u => new ChunkDecision(u.Id, ChunkVerdict.Differs)).ToList();
+            foreach (var (user, decision) in chunk.Zip(decisions))
+            {
+                if (decision.SysId is { Length: > 0 } sysId)
+                {
+                    present[user.Id] = sysId;
+                }
+
+                if (decision.Verdict is ChunkVerdict.Unchanged or ChunkVerdict.Skipped)
+                {
+                    await LogDecidedAsync(state.RunId, decision, cancellationToken);
+                    continue;
+                }
+
+                managers[user.Id] = user.ManagerId;
+                if (decision.Verdict == ChunkVerdict.Absent)
+                {
+                    absent.Add(user.Id);
+                    if (_adoption.Enabled)
+                    {
+                        matchValues[user.Id] = _adoption.MatchValues(user);
+                    }
+                }
+            }
+
+            chunk.Clear();
+            await SaveAsync(state with { UsersQueued = seen.Count }, cancellationToken);
+        }
+
         await foreach (var page in directory.GetUsersDeltaAsync(link, cancellationToken))
         {
             fullRead |= page.IsFullResync;
             foreach (var user in page.Items.Where(u => seen.Add(u.Id)))
             {
-                managers[user.Id] = user.ManagerId;
-                if (_adoption.Enabled)
+                chunk.Add(user);
+                if (chunk.Count == settings.FullSyncChunkSize)
                 {
-                    matchValues[user.Id] = _adoption.MatchValues(user);
+                    await DecideChunkAsync();
                 }
             }
 
             newLink = page.DeltaLink ?? newLink;
         }
 
+        await DecideChunkAsync();
+
         // Managers first: a report is then created once with its manager instead of created and patched later.
         var ordered = ManagersFirst(managers);
-        var present = await FindProvisionedAsync(ordered, cancellationToken);
         // Users without a record: the existing records they would adopt, decided for the whole run at once.
         var adoptions = _adoption.Enabled
             ? await new BatchAdoption(serviceNow, _adoption).DecideAsync(
-                ordered.Where(id => !present.ContainsKey(id)).ToDictionary(id => id, id => matchValues[id], StringComparer.OrdinalIgnoreCase), cancellationToken)
+                ordered.Where(absent.Contains).ToDictionary(id => id, id => matchValues[id], StringComparer.OrdinalIgnoreCase), cancellationToken)
             : null;
-        var queued = 0;
-        foreach (var chunk in ordered.Chunk(LookupChunk))
+        foreach (var ids in ordered.Chunk(LookupChunk))
         {
-            var messages = chunk.Select(id => UserSyncMessage(state.RunId, id, present.ContainsKey(id) ? null : AdoptionOf(adoptions, id),
+            var messages = ids.Select(id => UserSyncMessage(state.RunId, id, absent.Contains(id) ? AdoptionOf(adoptions, id) : null,
                 managers.GetValueOrDefault(id), ManagerSysIdOf(managers.GetValueOrDefault(id), present, adoptions))).ToList();
             await queue.SendAsync(QueueNames.UserChanges, messages, cancellationToken);
-            queued += messages.Count;
-            await SaveAsync(state with { UsersQueued = queued }, cancellationToken);
         }
 
         if (fullRead)
@@ -290,9 +331,9 @@ public sealed class FullSyncRunner(
                 }
             }
 
-            foreach (var chunk in orphans.Chunk(100))
+            foreach (var batch in orphans.Chunk(LookupChunk))
             {
-                await queue.SendAsync(QueueNames.UserChanges, chunk, cancellationToken);
+                await queue.SendAsync(QueueNames.UserChanges, batch, cancellationToken);
             }
 
             if (orphans.Count > 0)
@@ -347,27 +388,6 @@ public sealed class FullSyncRunner(
 
         return managerOf.Keys.Select((id, index) => (id, index, depth: DepthOf(id)))
             .OrderBy(x => x.depth).ThenBy(x => x.index).Select(x => x.id).ToList();
-    }
-
-    /// <summary>Which of these users already have a sys_user: one query per hundred users instead of one per user.</summary>
-    /// <returns>Object id to sys_id of the users a sys_user already carries the object id of.</returns>
-    private async Task<Dictionary<string, string>> FindProvisionedAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
-    {
-        var field = options.Value.ObjectIdField;
-        var present = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var chunk in ids.Chunk(LookupChunk))
-        {
-            var query = EncodedQuery.Where(field, "IN", string.Join(",", chunk));
-            await foreach (var record in serviceNow.QueryAsync(ProvisionUserHandler.UserTable, query, [field, "sys_id"], cancellationToken))
-            {
-                if (record[field] is { Length: > 0 } id)
-                {
-                    present[id] = record.SysId;
-                }
-            }
-        }
-
-        return present;
     }
 
     /// <summary>
@@ -446,7 +466,7 @@ public sealed class FullSyncRunner(
 
         return new ChangeMessage
         {
-            MessageId = $"user.sync:{runId}:{userId}",
+            MessageId = UserSyncMessageId(runId, userId),
             SessionKey = userId,
             Kind = MessageKinds.UserSync,
             TenantId = options.Value.TenantId,
@@ -456,6 +476,27 @@ public sealed class FullSyncRunner(
             Properties = properties,
         };
     }
+
+    /// <summary>A user the comparison decided: logged as its handler would have, under the message id it would have had.</summary>
+    private Task LogDecidedAsync(string runId, ChunkDecision decision, CancellationToken cancellationToken)
+    {
+        var action = decision.Verdict == ChunkVerdict.Unchanged ? ProvisioningAction.Unchanged : ProvisioningAction.Skipped;
+        ProvisioningTelemetry.Decided(action, ProvisioningObjectKinds.User);
+        return log.AppendAsync(new ProvisioningLogEntry
+        {
+            Timestamp = clock.GetUtcNow(),
+            CorrelationId = runId,
+            MessageId = UserSyncMessageId(runId, decision.UserId),
+            SubjectId = decision.UserId,
+            ObjectKind = ProvisioningObjectKinds.User,
+            Action = action,
+            ChangedFields = [],
+            Reason = decision.Reason,
+            TargetSysId = decision.SysId,
+        }, cancellationToken);
+    }
+
+    private static string UserSyncMessageId(string runId, string userId) => $"user.sync:{runId}:{userId}";
 
     private void LogSummary(SyncProgress final)
     {

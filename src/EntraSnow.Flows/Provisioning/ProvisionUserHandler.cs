@@ -97,14 +97,8 @@ internal sealed class ProvisionUserHandler(
         var mapped = await mapper.MapAsync(user, cancellationToken, knownManager);
         var followUp = int.TryParse(message.Property(ProvisioningMessageProperties.FollowUp), out var n) ? n : 0;
 
-        var fields = mapped.Fields;
-        fields[settings.ObjectIdField] = user.Id;
-        fields[settings.EffectiveMatchingField] = matchingValue;
-        // accountEnabled maps to active: a disabled user in scope is written inactive and locked out (so it can
-        // still be a manager or a requester), and comes back when re-enabled.
+        var fields = FieldsToWrite(user, mapped, settings, matchingValue);
         var enabled = user.AccountEnabled != false;
-        fields["active"] = enabled ? "true" : "false";
-        fields["locked_out"] = enabled ? "false" : "true";
 
         var markerKey = ProvisioningMessageProperties.CreationMarkerKey(user.Id);
         var marker = await checkpoints.GetAsync(markerKey, cancellationToken);
@@ -175,6 +169,31 @@ internal sealed class ProvisionUserHandler(
         }
     }
 
+    /// <summary>Every sys_user field the handler writes for a user in scope: the mapped fields, the join fields, and the account state.</summary>
+    internal static Dictionary<string, string?> FieldsToWrite(DirectoryUser user, MappedUser mapped, ProvisioningOptions settings, string matchingValue)
+    {
+        var fields = mapped.Fields;
+        fields[settings.ObjectIdField] = user.Id;
+        fields[settings.EffectiveMatchingField] = matchingValue;
+        // accountEnabled maps to active: a disabled user in scope is written inactive and locked out (so it can
+        // still be a manager or a requester), and comes back when re-enabled.
+        var enabled = user.AccountEnabled != false;
+        fields["active"] = enabled ? "true" : "false";
+        fields["locked_out"] = enabled ? "false" : "true";
+        return fields;
+    }
+
+    /// <summary>What is logged for a user to deactivate that has no sys_user.</summary>
+    internal static string NothingToDeactivate(string reason) => $"{reason}; not in ServiceNow, nothing to deactivate";
+
+    /// <summary>What is logged for a user to deactivate whose sys_user is already inactive and locked out.</summary>
+    internal static string AlreadyInactive(string reason) => $"{reason}; already inactive";
+
+    /// <summary>Whether a sys_user is already as deactivation leaves it.</summary>
+    internal static bool IsDeactivated(IReadOnlyDictionary<string, string?> record) =>
+        string.Equals(record["active"], "false", StringComparison.OrdinalIgnoreCase) &&
+        string.Equals(record["locked_out"], "true", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Deactivates the user's sys_user if there is one. Never deletes: history and tickets stay linked.</summary>
     private async Task DeactivateAsync(ChangeMessage message, string reason, CancellationToken cancellationToken)
     {
@@ -191,7 +210,7 @@ internal sealed class ProvisionUserHandler(
         if (record is null)
         {
             ProvisioningTrace.Step("write", "nothing to deactivate");
-            await AppendAsync(message, ProvisioningAction.Skipped, [], $"{reason}; not in ServiceNow, nothing to deactivate", null, cancellationToken);
+            await AppendAsync(message, ProvisioningAction.Skipped, [], NothingToDeactivate(reason), null, cancellationToken);
             return;
         }
 
@@ -211,7 +230,7 @@ internal sealed class ProvisionUserHandler(
             : $"deactivated {UserTable} {record.SysId}: {string.Join(", ", changes.Select(c => $"{c.Key} '{record[c.Key]}' → '{c.Value}'"))}");
         if (changes.Count == 0)
         {
-            await AppendAsync(message, ProvisioningAction.Unchanged, [], $"{reason}; already inactive", record.SysId, cancellationToken);
+            await AppendAsync(message, ProvisioningAction.Unchanged, [], AlreadyInactive(reason), record.SysId, cancellationToken);
             return;
         }
 

@@ -111,6 +111,12 @@ internal sealed class ProvisioningWorld
     public string AddDepartment(string name) =>
         ServiceNow.Seed("cmn_department", new Dictionary<string, string?> { ["name"] = name });
 
+    internal UserChunkComparison Comparison()
+    {
+        var options = Microsoft.Extensions.Options.Options.Create(Options);
+        return new(ServiceNow, Mapper(), ProvisionedIds, new UserScope(Directory, options), options);
+    }
+
     internal UserAttributeMapper Mapper() => new(ServiceNow, ProvisionedIds, Microsoft.Extensions.Options.Options.Create(Options), Clock);
 
     internal ProvisionUserHandler UserHandler(UserAttributeMapper? mapper = null)
@@ -146,7 +152,7 @@ internal sealed class ProvisioningWorld
     public IReadOnlyList<IReadOnlyDictionary<string, string?>> ChangeRequests => ServiceNow.Records(MembershipChangeRecorder.Table);
 
     public FullSyncRunner FullSync() =>
-        new(Directory, ServiceNow, Queue, Checkpoints, Log, Microsoft.Extensions.Options.Options.Create(Options), Clock,
+        new(Directory, ServiceNow, Comparison(), Queue, Checkpoints, Log, Microsoft.Extensions.Options.Options.Create(Options), Clock,
             NullLogger<FullSyncRunner>.Instance);
 
     public static ChangeMessage Message(string kind, string subjectId, string? messageId = null, int attempt = 0) => new()
