@@ -5,6 +5,7 @@ using EntraSnow.Flows.Messaging;
 using EntraSnow.Flows.Provisioning;
 using EntraSnow.Flows.ProvisioningLog;
 using EntraSnow.Provisioning.Tests.Fakes;
+using NSubstitute;
 
 namespace EntraSnow.Provisioning.Tests;
 
@@ -25,7 +26,7 @@ public sealed class FullSyncTests
     {
         Seed(300);
 
-        var runId = await _world.FullSync().StartAsync();
+        var runId = await _world.StartSyncAsync();
         await _world.DrainAsync();
 
         Assert.Equal(300, _world.SysUsers.Count);
@@ -37,56 +38,32 @@ public sealed class FullSyncTests
     }
 
     [Fact]
-    public async Task A_full_sync_killed_while_queuing_users_is_queued_to_the_end_at_the_next_start()
+    public async Task A_full_sync_killed_mid_walk_goes_on_from_the_step_it_was_at_and_reads_no_step_twice()
     {
         Seed(250);
-        // The process dies after the first hundred users are queued.
-        var crashingQueue = new CrashAfterFirstSend(_world.Queue);
-        var first = new FullSyncRunner(_world.Directory, _world.ServiceNow, _world.Comparison(), crashingQueue, _world.Checkpoints, _world.Log,
-            Microsoft.Extensions.Options.Options.Create(_world.Options), _world.Clock, Microsoft.Extensions.Logging.Abstractions.NullLogger<FullSyncRunner>.Instance);
-        await Assert.ThrowsAsync<IOException>(() => first.StartAsync());
-        Assert.Equal(100, _world.Queue.Ready.Count);
+        // Steps of 60 users (pages of 50): the walk takes three messages.
+        _world.Options.FullSyncChunkSize = 10;
+        var runId = await _world.FullSync().StartAsync();
+        var first = _world.Queue.Take()!.Value;
+        await _world.UserHandler().HandleAsync(first.Message, CancellationToken.None);
+        var second = Assert.Single(_world.Queue.Ready);
+        Assert.Equal(MessageKinds.UserSyncPage, second.Message.Kind);
 
-        var resumed = await _world.FullSync().ResumeInterruptedAsync();
+        // The host dies before the first step's message is acknowledged: it comes back, and the host's start queues the
+        // step the walk is at again.
+        await _world.UserHandler().HandleAsync(first.Message, CancellationToken.None);
+        Assert.Equal(runId, await _world.FullSync().ResumeInterruptedAsync());
+        Assert.Equal([second.Message.MessageId], _world.Queue.Ready.Select(r => r.Message.MessageId));
         await _world.DrainAsync();
 
-        Assert.NotNull(resumed);
         Assert.Equal(250, _world.SysUsers.Count);
-        Assert.Equal(SyncPhase.Completed, (await _world.FullSync().GetProgressAsync(resumed))!.Phase);
+        Assert.Equal(250, _world.SysUsers.Select(u => u["u_entra_object_id"]).Distinct().Count());
+        var progress = await _world.FullSync().GetProgressAsync(runId);
+        Assert.Equal(SyncPhase.Completed, progress!.Phase);
+        Assert.Equal(250, progress.Summary.Users.Created);
         Assert.Null(await _world.FullSync().ResumeInterruptedAsync());
-    }
-
-    [Fact]
-    public async Task The_latest_sync_is_the_running_one_else_the_last_started_so_the_status_page_shows_how_it_ended()
-    {
-        Seed(3);
-        Assert.Null(await _world.FullSync().GetLatestProgressAsync());
-
-        var first = await _world.FullSync().StartAsync();
-        await _world.DrainAsync();
-        _world.Clock.Advance(TimeSpan.FromHours(1));
-        var second = await _world.FullSync().StartAsync();
-
-        var running = await _world.FullSync().GetLatestProgressAsync();
-        Assert.Equal(second, running!.RunId);
-        Assert.NotEqual(SyncPhase.Completed, running.Phase);
-        await _world.DrainAsync();
-        var ended = await _world.FullSync().GetLatestProgressAsync();
-        Assert.Equal(second, ended!.RunId);
-        Assert.Equal(SyncPhase.Completed, ended.Phase);
-        Assert.Equal(3, ended.Summary.Users.Unchanged);
-        Assert.Equal(3, (await _world.FullSync().GetProgressAsync(first))!.Summary.Users.Created);
-    }
-
-    private sealed class CrashAfterFirstSend(IMessageQueue inner) : IMessageQueue
-    {
-        private int _sends;
-
-        public Task SendAsync(string queue, IReadOnlyList<ChangeMessage> messages, CancellationToken cancellationToken = default) =>
-            Interlocked.Increment(ref _sends) == 1 ? inner.SendAsync(queue, messages, cancellationToken) : throw new IOException("the process is gone");
-
-        public Task ScheduleAsync(string queue, ChangeMessage message, DateTimeOffset visibleAt, CancellationToken cancellationToken = default) =>
-            inner.ScheduleAsync(queue, message, visibleAt, cancellationToken);
+        // Three steps, each read once: the first one's duplicate read nothing.
+        _ = _world.Directory.Received(3).GetUsersDeltaAsync(Arg.Any<string?>(), Arg.Any<CancellationToken>());
     }
 
     [Fact]
@@ -99,8 +76,8 @@ public sealed class FullSyncTests
 
         await job.RunAsync(CancellationToken.None);
         var runId = _world.Checkpoints.Values[FullSyncRunner.CurrentRunKey];
-        // The groups run is queued behind the users and checks they are done before it writes memberships.
-        Assert.Equal(MessageKinds.GroupDeltaResync, _world.Queue.Ready[^1].Message.Kind);
+        // The timer only queues the walk's first step: the queues do the rest, the groups run behind the users.
+        Assert.Equal(MessageKinds.UserSyncPage, Assert.Single(_world.Queue.Ready).Message.Kind);
         await _world.DrainAsync();
 
         var progress = await _world.FullSync().GetProgressAsync(runId);
@@ -139,7 +116,7 @@ public sealed class FullSyncTests
         Assert.All(_world.SysUsers.Skip(1), u => Assert.NotEqual(string.Empty, u.GetValueOrDefault("manager") ?? string.Empty));
         var (calls, writes, graphReads) = (_world.ServiceNow.Calls, _world.ServiceNow.Writes, _world.GraphUserReads);
 
-        var runId = await _world.FullSync().StartAsync();
+        var runId = await _world.StartSyncAsync();
 
         // Only the groups run is queued: nobody's handler runs.
         Assert.Equal([MessageKinds.GroupDeltaResync], _world.Queue.Ready.Select(r => r.Message.Kind));
@@ -201,7 +178,7 @@ public sealed class FullSyncTests
     public async Task A_restart_after_a_kill_mid_sync_finishes_the_same_run_without_duplicates()
     {
         Seed(200);
-        var runId = await _world.FullSync().StartAsync();
+        var runId = await _world.StartSyncAsync();
         // Half the users are processed, then the host dies: one message was written but never acknowledged.
         for (var i = 0; i < 100; i++)
         {
@@ -213,7 +190,7 @@ public sealed class FullSyncTests
             }
         }
 
-        var resumed = await _world.FullSync().StartAsync();
+        var resumed = await _world.StartSyncAsync();
         await _world.DrainAsync();
 
         Assert.Equal(runId, resumed);
@@ -227,7 +204,7 @@ public sealed class FullSyncTests
     public async Task A_kill_between_the_create_and_its_acknowledgement_does_not_create_twice()
     {
         Seed(1);
-        await _world.FullSync().StartAsync();
+        await _world.StartSyncAsync();
         var message = _world.Queue.Take()!.Value.Message;
 
         await _world.UserHandler().HandleAsync(message, CancellationToken.None);
@@ -241,7 +218,7 @@ public sealed class FullSyncTests
     {
         Seed(50);
         var runner = _world.FullSync();
-        var runId = await runner.StartAsync();
+        var runId = await _world.StartSyncAsync(runner);
         _world.ServiceNow.FailWith = new ServiceNowUnreachableException("503 Service Unavailable");
         var progressSeen = new List<SyncProgress>();
         var waiting = runner.WaitAsync(runId, new Progress(progressSeen));

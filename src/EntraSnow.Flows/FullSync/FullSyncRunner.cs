@@ -13,14 +13,15 @@ namespace EntraSnow.Flows.FullSync;
 
 /// <summary>
 /// The initial cycle and drift repair (Graph sends no <c>missed</c> events for users and groups). Walks users
-/// delta and compares its pages, <see cref="ProvisioningOptions.FullSyncChunkSize"/> users at a time, with their
-/// sys_user records (<see cref="UserChunkComparison"/>): unchanged users are logged, and only the others fan out as one
-/// <c>user.sync</c> each through the queue so every consumer (every Functions instance) shares the work; then it
-/// queues one groups delta run. Message ids are stable per run and user, and the run is
-/// resumed after a crash, so a restart re-queues nothing twice and creates no duplicate.
+/// delta a few pages per queued message (<c>user.sync-page</c>, so no function invocation carries the whole walk) and
+/// compares them, <see cref="ProvisioningOptions.FullSyncChunkSize"/> users at a time, with their sys_user records
+/// (<see cref="UserChunkComparison"/>): unchanged users are logged, the others are noted, and after the last step they
+/// fan out as one <c>user.sync</c> each, managers first, so every consumer (every Functions instance) shares the work,
+/// followed by one groups delta run. Message ids are stable per run, step and user, and a step already done is never
+/// done again, so a restart re-queues nothing twice and creates no duplicate.
 /// Use: <c>var runId = await sync.StartAsync(); … await sync.GetProgressAsync(runId)</c>, or <see cref="RunAsync"/>.
 /// </summary>
-public sealed class FullSyncRunner(
+public sealed partial class FullSyncRunner(
     IDirectory directory,
     IServiceNowTable serviceNow,
     UserChunkComparison comparison,
@@ -47,9 +48,9 @@ public sealed class FullSyncRunner(
     internal static string GroupsDoneKey(string runId) => $"fullsync:run:{runId}:groups";
 
     /// <summary>
-    /// Starts a run (or resumes the unfinished one) and returns its id once every user is queued. The run then drives
-    /// itself through the queues: the groups delta run it queues waits for the users, then completes the run, so
-    /// nobody has to stay and watch (a timer function returns at once; a killed host resumes from its queue).
+    /// Starts a run (or resumes the unfinished one) and returns its id at once: the run drives itself through the queues
+    /// (steps through users delta, then the users that differ, then the groups delta run, which completes the run), so nobody
+    /// has to stay and watch (a timer function returns at once; a killed host resumes from its queue).
     /// </summary>
     public async Task<string> StartAsync(bool fromScratch = true, CancellationToken cancellationToken = default)
     {
@@ -77,15 +78,14 @@ public sealed class FullSyncRunner(
             logger.LogInformation("Full sync {RunId} started ({Mode})", state.RunId, fromScratch ? "from scratch" : "from the stored delta link");
         }
 
-        var queued = await QueueUsersAsync(state, cancellationToken);
-        await SaveAsync(state with { Phase = SyncPhase.ProvisioningUsers, UsersQueued = queued }, cancellationToken);
-        await QueueGroupsAsync(state, cancellationToken);
+        // The page the walk is at: a duplicate of a message still queued is recognised by its page number.
+        await queue.SendAsync(QueueNames.UserChanges, [PageMessage(state)], cancellationToken);
         return state.RunId;
     }
 
     /// <summary>
-    /// Finishes queuing the users of a run that a crash interrupted while it was queuing them: nothing else would, as
-    /// the queues drive every later phase. Returns the run's id, or null when no run was interrupted there. Hosts call it
+    /// Queues again the page a run interrupted while walking users delta is at (a no-op when its message survived: the
+    /// page number tells a duplicate). Returns the run's id, or null when no run was interrupted there. Hosts call it
     /// at start.
     /// </summary>
     public async Task<string?> ResumeInterruptedAsync(CancellationToken cancellationToken = default)
@@ -237,119 +237,6 @@ public sealed class FullSyncRunner(
             : null;
     }
 
-    private async Task<int> QueueUsersAsync(SyncRunState state, CancellationToken cancellationToken)
-    {
-        var settings = options.Value;
-        var link = state.FromScratch ? null : await checkpoints.GetAsync(UsersDeltaLinkKey, cancellationToken);
-        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        // Only the users the handler must see are kept (their ids and managers, for the order; match values for adoption).
-        var managers = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        var absent = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        // Object id to sys_id of the users a sys_user carries the object id of: their reports' messages name them.
-        var present = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        var matchValues = new Dictionary<string, IReadOnlyList<(string Field, string Value)>>(StringComparer.OrdinalIgnoreCase);
-        var compare = await comparison.CanCompareAsync(cancellationToken);
-        var chunk = new List<DirectoryUser>(settings.FullSyncChunkSize);
-        string? newLink = null;
-        var fullRead = link is null;
-
-        async Task DecideChunkAsync()
-        {
-            var decisions = compare
-                ? await comparison.CompareAsync(chunk, cancellationToken)
-                : chunk.Select(u => new ChunkDecision(u.Id, ChunkVerdict.Differs)).ToList();
-            foreach (var (user, decision) in chunk.Zip(decisions))
-            {
-                if (decision.SysId is { Length: > 0 } sysId)
-                {
-                    present[user.Id] = sysId;
-                }
-
-                if (decision.Verdict is ChunkVerdict.Unchanged or ChunkVerdict.Skipped)
-                {
-                    await LogDecidedAsync(state.RunId, decision, cancellationToken);
-                    continue;
-                }
-
-                managers[user.Id] = user.ManagerId;
-                if (decision.Verdict == ChunkVerdict.Absent)
-                {
-                    absent.Add(user.Id);
-                    if (_adoption.Enabled)
-                    {
-                        matchValues[user.Id] = _adoption.MatchValues(user);
-                    }
-                }
-            }
-
-            chunk.Clear();
-            await SaveAsync(state with { UsersQueued = seen.Count }, cancellationToken);
-        }
-
-        await foreach (var page in directory.GetUsersDeltaAsync(link, cancellationToken))
-        {
-            fullRead |= page.IsFullResync;
-            foreach (var user in page.Items.Where(u => seen.Add(u.Id)))
-            {
-                chunk.Add(user);
-                if (chunk.Count == settings.FullSyncChunkSize)
-                {
-                    await DecideChunkAsync();
-                }
-            }
-
-            newLink = page.DeltaLink ?? newLink;
-        }
-
-        await DecideChunkAsync();
-
-        // Managers first: a report is then created once with its manager instead of created and patched later.
-        var ordered = ManagersFirst(managers);
-        // Users without a record: the existing records they would adopt, decided for the whole run at once.
-        var adoptions = _adoption.Enabled
-            ? await new BatchAdoption(serviceNow, _adoption).DecideAsync(
-                ordered.Where(absent.Contains).ToDictionary(id => id, id => matchValues[id], StringComparer.OrdinalIgnoreCase), cancellationToken)
-            : null;
-        foreach (var ids in ordered.Chunk(LookupChunk))
-        {
-            var messages = ids.Select(id => UserSyncMessage(state.RunId, id, absent.Contains(id) ? AdoptionOf(adoptions, id) : null,
-                managers.GetValueOrDefault(id), ManagerSysIdOf(managers.GetValueOrDefault(id), present, adoptions))).ToList();
-            await queue.SendAsync(QueueNames.UserChanges, messages, cancellationToken);
-        }
-
-        if (fullRead)
-        {
-            // Drift: a sys_user still active for an Entra user that no longer exists. Its user.sync deactivates it.
-            var orphans = new List<ChangeMessage>();
-            var query = EncodedQuery.Where(settings.ObjectIdField, "ISNOTEMPTY", string.Empty).And("active", "true");
-            await foreach (var record in serviceNow.QueryAsync(ProvisionUserHandler.UserTable, query, [settings.ObjectIdField, "active"], cancellationToken))
-            {
-                if (record[settings.ObjectIdField] is { Length: > 0 } objectId &&
-                    string.Equals(record["active"], "true", StringComparison.OrdinalIgnoreCase) && seen.Add(objectId))
-                {
-                    orphans.Add(UserSyncMessage(state.RunId, objectId, null, null, null));
-                }
-            }
-
-            foreach (var batch in orphans.Chunk(LookupChunk))
-            {
-                await queue.SendAsync(QueueNames.UserChanges, batch, cancellationToken);
-            }
-
-            if (orphans.Count > 0)
-            {
-                logger.LogInformation("Full sync {RunId}: {Count} active sys_users have no Entra user any more", state.RunId, orphans.Count);
-            }
-        }
-
-        if (newLink is not null)
-        {
-            await checkpoints.SetAsync(UsersDeltaLinkKey, newLink, cancellationToken);
-        }
-
-        return seen.Count;
-    }
-
     /// <summary>Users ordered by their depth in the management chain (top first), stable within a level.</summary>
     internal static List<string> ManagersFirst(IReadOnlyDictionary<string, string?> managerOf)
     {
@@ -475,25 +362,6 @@ public sealed class FullSyncRunner(
             CorrelationId = runId,
             Properties = properties,
         };
-    }
-
-    /// <summary>A user the comparison decided: logged as its handler would have, under the message id it would have had.</summary>
-    private Task LogDecidedAsync(string runId, ChunkDecision decision, CancellationToken cancellationToken)
-    {
-        var action = decision.Verdict == ChunkVerdict.Unchanged ? ProvisioningAction.Unchanged : ProvisioningAction.Skipped;
-        ProvisioningTelemetry.Decided(action, ProvisioningObjectKinds.User);
-        return log.AppendAsync(new ProvisioningLogEntry
-        {
-            Timestamp = clock.GetUtcNow(),
-            CorrelationId = runId,
-            MessageId = UserSyncMessageId(runId, decision.UserId),
-            SubjectId = decision.UserId,
-            ObjectKind = ProvisioningObjectKinds.User,
-            Action = action,
-            ChangedFields = [],
-            Reason = decision.Reason,
-            TargetSysId = decision.SysId,
-        }, cancellationToken);
     }
 
     private static string UserSyncMessageId(string runId, string userId) => $"user.sync:{runId}:{userId}";

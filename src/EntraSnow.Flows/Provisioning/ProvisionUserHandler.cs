@@ -1,5 +1,6 @@
 using EntraSnow.Connectors.Graph;
 using EntraSnow.Connectors.ServiceNow;
+using EntraSnow.Flows.FullSync;
 using EntraSnow.Flows.Messaging;
 using EntraSnow.Flows.ProvisioningLog;
 using EntraSnow.Flows.Retention;
@@ -26,6 +27,7 @@ internal sealed class ProvisionUserHandler(
     IProvisioningLog log,
     IOptions<ProvisioningOptions> options,
     IOptions<MessagingOptions> messaging,
+    FullSyncRunner fullSync,
     TimeProvider clock,
     ILogger<ProvisionUserHandler> logger) : IMessageHandler
 {
@@ -38,6 +40,12 @@ internal sealed class ProvisionUserHandler(
 
     public async Task HandleAsync(ChangeMessage message, CancellationToken cancellationToken)
     {
+        if (message.Kind == MessageKinds.UserSyncPage)
+        {
+            await ReadSyncPageAsync(message, cancellationToken);
+            return;
+        }
+
         if (message.Kind is not (MessageKinds.UserUpdated or MessageKinds.UserDeleted or MessageKinds.UserSync))
         {
             throw new PermanentFailureException($"The user-changes queue does not handle '{message.Kind}' messages.");
@@ -76,6 +84,19 @@ internal sealed class ProvisionUserHandler(
                 throw;
             }
 
+            throw translated;
+        }
+    }
+
+    /// <summary>A page of a full sync's users walk: no user's own decision, so a failure is retried or dead-lettered, not logged per user.</summary>
+    private async Task ReadSyncPageAsync(ChangeMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await fullSync.HandlePageAsync(message, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && FailureTranslation.Translate(ex) is { } translated && !ReferenceEquals(translated, ex))
+        {
             throw translated;
         }
     }
