@@ -5,6 +5,7 @@ using EntraSnow.Flows.Messaging;
 using EntraSnow.Flows.Provisioning;
 using EntraSnow.Flows.ProvisioningLog;
 using EntraSnow.Provisioning.Tests.Fakes;
+using NSubstitute;
 
 namespace EntraSnow.Provisioning.Tests;
 
@@ -25,7 +26,7 @@ public sealed class FullSyncTests
     {
         Seed(300);
 
-        var runId = await _world.FullSync().StartAsync();
+        var runId = await _world.StartSyncAsync();
         await _world.DrainAsync();
 
         Assert.Equal(300, _world.SysUsers.Count);
@@ -37,56 +38,32 @@ public sealed class FullSyncTests
     }
 
     [Fact]
-    public async Task A_full_sync_killed_while_queuing_users_is_queued_to_the_end_at_the_next_start()
+    public async Task A_full_sync_killed_mid_walk_goes_on_from_the_step_it_was_at_and_reads_no_step_twice()
     {
         Seed(250);
-        // The process dies after the first hundred users are queued.
-        var crashingQueue = new CrashAfterFirstSend(_world.Queue);
-        var first = new FullSyncRunner(_world.Directory, _world.ServiceNow, crashingQueue, _world.Checkpoints, _world.Log,
-            Microsoft.Extensions.Options.Options.Create(_world.Options), _world.Clock, Microsoft.Extensions.Logging.Abstractions.NullLogger<FullSyncRunner>.Instance);
-        await Assert.ThrowsAsync<IOException>(() => first.StartAsync());
-        Assert.Equal(100, _world.Queue.Ready.Count);
+        // Steps of 60 users (pages of 50): the walk takes three messages.
+        _world.Options.FullSyncChunkSize = 10;
+        var runId = await _world.FullSync().StartAsync();
+        var first = _world.Queue.Take()!.Value;
+        await _world.UserHandler().HandleAsync(first.Message, CancellationToken.None);
+        var second = Assert.Single(_world.Queue.Ready);
+        Assert.Equal(MessageKinds.UserSyncPage, second.Message.Kind);
 
-        var resumed = await _world.FullSync().ResumeInterruptedAsync();
+        // The host dies before the first step's message is acknowledged: it comes back, and the host's start queues the
+        // step the walk is at again.
+        await _world.UserHandler().HandleAsync(first.Message, CancellationToken.None);
+        Assert.Equal(runId, await _world.FullSync().ResumeInterruptedAsync());
+        Assert.Equal([second.Message.MessageId], _world.Queue.Ready.Select(r => r.Message.MessageId));
         await _world.DrainAsync();
 
-        Assert.NotNull(resumed);
         Assert.Equal(250, _world.SysUsers.Count);
-        Assert.Equal(SyncPhase.Completed, (await _world.FullSync().GetProgressAsync(resumed))!.Phase);
+        Assert.Equal(250, _world.SysUsers.Select(u => u["u_entra_object_id"]).Distinct().Count());
+        var progress = await _world.FullSync().GetProgressAsync(runId);
+        Assert.Equal(SyncPhase.Completed, progress!.Phase);
+        Assert.Equal(250, progress.Summary.Users.Created);
         Assert.Null(await _world.FullSync().ResumeInterruptedAsync());
-    }
-
-    [Fact]
-    public async Task The_latest_sync_is_the_running_one_else_the_last_started_so_the_status_page_shows_how_it_ended()
-    {
-        Seed(3);
-        Assert.Null(await _world.FullSync().GetLatestProgressAsync());
-
-        var first = await _world.FullSync().StartAsync();
-        await _world.DrainAsync();
-        _world.Clock.Advance(TimeSpan.FromHours(1));
-        var second = await _world.FullSync().StartAsync();
-
-        var running = await _world.FullSync().GetLatestProgressAsync();
-        Assert.Equal(second, running!.RunId);
-        Assert.NotEqual(SyncPhase.Completed, running.Phase);
-        await _world.DrainAsync();
-        var ended = await _world.FullSync().GetLatestProgressAsync();
-        Assert.Equal(second, ended!.RunId);
-        Assert.Equal(SyncPhase.Completed, ended.Phase);
-        Assert.Equal(3, ended.Summary.Users.Unchanged);
-        Assert.Equal(3, (await _world.FullSync().GetProgressAsync(first))!.Summary.Users.Created);
-    }
-
-    private sealed class CrashAfterFirstSend(IMessageQueue inner) : IMessageQueue
-    {
-        private int _sends;
-
-        public Task SendAsync(string queue, IReadOnlyList<ChangeMessage> messages, CancellationToken cancellationToken = default) =>
-            Interlocked.Increment(ref _sends) == 1 ? inner.SendAsync(queue, messages, cancellationToken) : throw new IOException("the process is gone");
-
-        public Task ScheduleAsync(string queue, ChangeMessage message, DateTimeOffset visibleAt, CancellationToken cancellationToken = default) =>
-            inner.ScheduleAsync(queue, message, visibleAt, cancellationToken);
+        // Three steps, each read once: the first one's duplicate read nothing.
+        _ = _world.Directory.Received(3).GetUsersDeltaAsync(Arg.Any<string?>(), Arg.Any<CancellationToken>());
     }
 
     [Fact]
@@ -99,8 +76,8 @@ public sealed class FullSyncTests
 
         await job.RunAsync(CancellationToken.None);
         var runId = _world.Checkpoints.Values[FullSyncRunner.CurrentRunKey];
-        // The groups run is queued behind the users and checks they are done before it writes memberships.
-        Assert.Equal(MessageKinds.GroupDeltaResync, _world.Queue.Ready[^1].Message.Kind);
+        // The timer only queues the walk's first step: the queues do the rest, the groups run behind the users.
+        Assert.Equal(MessageKinds.UserSyncPage, Assert.Single(_world.Queue.Ready).Message.Kind);
         await _world.DrainAsync();
 
         var progress = await _world.FullSync().GetProgressAsync(runId);
@@ -126,10 +103,82 @@ public sealed class FullSyncTests
     }
 
     [Fact]
+    public async Task A_resync_with_nothing_changed_compares_in_chunks_and_sends_no_user_message_nor_reads_a_user_from_Graph()
+    {
+        // 400 users, each of the last 399 reporting to the one before: managers are compared through the record.
+        _world.AddUser("u000", "user000@contoso.com");
+        for (var i = 1; i < 400; i++)
+        {
+            _world.AddUser($"u{i:D3}", $"user{i:D3}@contoso.com", managerId: $"u{i - 1:D3}");
+        }
+
+        await _world.FullSync().RunToEndAsync(_world);
+        Assert.All(_world.SysUsers.Skip(1), u => Assert.NotEqual(string.Empty, u.GetValueOrDefault("manager") ?? string.Empty));
+        var (calls, writes, graphReads) = (_world.ServiceNow.Calls, _world.ServiceNow.Writes, _world.GraphUserReads);
+
+        var runId = await _world.StartSyncAsync();
+
+        // Only the groups run is queued: nobody's handler runs.
+        Assert.Equal([MessageKinds.GroupDeltaResync], _world.Queue.Ready.Select(r => r.Message.Kind));
+        Assert.Equal(graphReads, _world.GraphUserReads);
+        // 400 users in chunks of 150: three sys_user reads, the orphan sweep, and the object id field check.
+        Assert.True(_world.ServiceNow.Calls - calls <= 6, $"{_world.ServiceNow.Calls - calls} ServiceNow calls to learn that 400 users did not change");
+        await _world.DrainAsync();
+        Assert.Equal(writes, _world.ServiceNow.Writes);
+        var progress = await _world.FullSync().GetProgressAsync(runId);
+        Assert.Equal(SyncPhase.Completed, progress!.Phase);
+        Assert.Equal(400, progress.Summary.Users.Unchanged);
+    }
+
+    [Fact]
+    public async Task A_resync_sends_only_the_changed_disabled_and_new_users_to_their_handler()
+    {
+        Seed(200);
+        await _world.FullSync().RunToEndAsync(_world);
+        var graphReads = _world.GraphUserReads;
+        _world.Users["u010"] = _world.Users["u010"] with { JobTitle = "Head of Sales" };
+        _world.Users["u020"] = _world.Users["u020"] with { AccountEnabled = false };
+        _world.AddUser("new", "new@contoso.com");
+
+        var final = await _world.FullSync().RunToEndAsync(_world);
+
+        Assert.Equal(graphReads + 3, _world.GraphUserReads);
+        Assert.Equal("Head of Sales", _world.SysUser("u010")["title"]);
+        Assert.Equal("false", _world.SysUser("u020")["active"]);
+        Assert.Equal(1, final.Summary.Users.Updated);
+        Assert.Equal(1, final.Summary.Users.Deactivated);
+        Assert.Equal(1, final.Summary.Users.Created);
+        Assert.Equal(198, final.Summary.Users.Unchanged);
+    }
+
+    [Fact]
+    public async Task A_resync_decides_users_out_of_scope_itself_when_their_record_is_already_inactive_or_missing()
+    {
+        Seed(3);
+        await _world.FullSync().RunToEndAsync(_world);
+        _world.AddUser("guest", "guest@contoso.com");
+        _world.Users["guest"] = _world.Users["guest"] with { UserType = "Guest" };
+        _world.Options.ScopeRules.Add(new ScopeRule { Attribute = "userType", Value = "Member" });
+        _world.Users["u001"] = _world.Users["u001"] with { UserType = "Guest" };
+        await _world.FullSync().RunToEndAsync(_world);
+        Assert.Equal("false", _world.SysUser("u001")["active"]);
+        var graphReads = _world.GraphUserReads;
+
+        var final = await _world.FullSync().RunToEndAsync(_world);
+
+        Assert.Equal(graphReads, _world.GraphUserReads);
+        Assert.Equal(3, final.Summary.Users.Unchanged);
+        Assert.Equal(1, final.Summary.Users.Skipped);
+        var entries = await _world.Log.GetByCorrelationAsync(final.RunId);
+        Assert.Contains(entries, e => e.SubjectId == "u001" && e.Reason!.EndsWith("already inactive", StringComparison.Ordinal));
+        Assert.Contains(entries, e => e.SubjectId == "guest" && e.Reason!.EndsWith("nothing to deactivate", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_restart_after_a_kill_mid_sync_finishes_the_same_run_without_duplicates()
     {
         Seed(200);
-        var runId = await _world.FullSync().StartAsync();
+        var runId = await _world.StartSyncAsync();
         // Half the users are processed, then the host dies: one message was written but never acknowledged.
         for (var i = 0; i < 100; i++)
         {
@@ -141,7 +190,7 @@ public sealed class FullSyncTests
             }
         }
 
-        var resumed = await _world.FullSync().StartAsync();
+        var resumed = await _world.StartSyncAsync();
         await _world.DrainAsync();
 
         Assert.Equal(runId, resumed);
@@ -155,7 +204,7 @@ public sealed class FullSyncTests
     public async Task A_kill_between_the_create_and_its_acknowledgement_does_not_create_twice()
     {
         Seed(1);
-        await _world.FullSync().StartAsync();
+        await _world.StartSyncAsync();
         var message = _world.Queue.Take()!.Value.Message;
 
         await _world.UserHandler().HandleAsync(message, CancellationToken.None);
@@ -169,7 +218,7 @@ public sealed class FullSyncTests
     {
         Seed(50);
         var runner = _world.FullSync();
-        var runId = await runner.StartAsync();
+        var runId = await _world.StartSyncAsync(runner);
         _world.ServiceNow.FailWith = new ServiceNowUnreachableException("503 Service Unavailable");
         var progressSeen = new List<SyncProgress>();
         var waiting = runner.WaitAsync(runId, new Progress(progressSeen));

@@ -122,7 +122,7 @@ public sealed class GroupSyncIsolationTests
     {
         _world.Options.FullSyncPollInterval = TimeSpan.FromMilliseconds(250);
         _world.AddUser("u1", "u1@contoso.com");
-        var runId = await _world.FullSync().StartAsync();
+        var runId = await _world.StartSyncAsync();
         var groups = _world.Queue.Ready.Single(r => r.Queue == QueueNames.GroupChanges).Message;
         _world.Queue.Ready.Clear();
 

@@ -105,7 +105,7 @@ public sealed class RehireTests
         var former = FormerRecord();
         _world.AddUser("new-ada", "ada@contoso.com");
 
-        await _world.FullSync().StartAsync();
+        await _world.StartSyncAsync();
         await _world.DrainAsync();
 
         Assert.Equal(2, _world.SysUsers.Count);

@@ -152,7 +152,7 @@ public sealed class UserAdoptionTests
         }
 
         var callsBefore = _world.ServiceNow.Calls;
-        var runId = await _world.FullSync().StartAsync();
+        var runId = await _world.StartSyncAsync();
         await _world.DrainAsync();
 
         var calls = _world.ServiceNow.Calls - callsBefore;
@@ -164,7 +164,7 @@ public sealed class UserAdoptionTests
         Assert.True(calls <= 1.1 * count, $"{calls} ServiceNow calls to adopt {count} users");
 
         var writes = _world.ServiceNow.Writes;
-        var second = await _world.FullSync().StartAsync();
+        var second = await _world.StartSyncAsync();
         await _world.DrainAsync();
 
         Assert.Equal(writes, _world.ServiceNow.Writes);
@@ -179,7 +179,7 @@ public sealed class UserAdoptionTests
         _world.AddUser("ub", "bob@contoso.com");
         _world.Users["ub"] = _world.Users["ub"] with { Mail = "bob.mail@contoso.com" };
 
-        var runId = await _world.FullSync().StartAsync();
+        var runId = await _world.StartSyncAsync();
         await _world.DrainAsync();
 
         Assert.Equal(string.Empty, _world.ServiceNow.Records("sys_user").Single(r => r["sys_id"] == shared)["u_entra_object_id"]);
@@ -196,7 +196,7 @@ public sealed class UserAdoptionTests
         _world.AddUser("u1", "ada@contoso.com");
         _world.AddUser("u2", "new@contoso.com");
 
-        var runId = await _world.FullSync().StartAsync();
+        var runId = await _world.StartSyncAsync();
         await _world.DrainAsync();
 
         var summary = (await _world.FullSync().GetProgressAsync(runId))!.Summary.Users;

@@ -13,14 +13,18 @@ namespace EntraSnow.Flows.FullSync;
 
 /// <summary>
 /// The initial cycle and drift repair (Graph sends no <c>missed</c> events for users and groups). Walks users
-/// delta, fans out one <c>user.sync</c> per user through the queue so every consumer (every Functions instance)
-/// shares the work, then queues one groups delta run. Message ids are stable per run and user, and the run is
-/// resumed after a crash, so a restart re-queues nothing twice and creates no duplicate.
+/// delta a few pages per queued message (<c>user.sync-page</c>, so no function invocation carries the whole walk) and
+/// compares them, <see cref="ProvisioningOptions.FullSyncChunkSize"/> users at a time, with their sys_user records
+/// (<see cref="UserChunkComparison"/>): unchanged users are logged, the others are noted, and after the last step they
+/// fan out as one <c>user.sync</c> each, managers first, so every consumer (every Functions instance) shares the work,
+/// followed by one groups delta run. Message ids are stable per run, step and user, and a step already done is never
+/// done again, so a restart re-queues nothing twice and creates no duplicate.
 /// Use: <c>var runId = await sync.StartAsync(); … await sync.GetProgressAsync(runId)</c>, or <see cref="RunAsync"/>.
 /// </summary>
-public sealed class FullSyncRunner(
+public sealed partial class FullSyncRunner(
     IDirectory directory,
     IServiceNowTable serviceNow,
+    UserChunkComparison comparison,
     IMessageQueue queue,
     ICheckpointStore checkpoints,
     IProvisioningLog log,
@@ -32,7 +36,7 @@ public sealed class FullSyncRunner(
     public const string UsersDeltaLinkKey = "delta:users";
 
 
-    // Small enough that a sys_user IN-query of object ids stays a short URL.
+    // Messages go to the queue a hundred at a time.
     private const int LookupChunk = 100;
 
     private readonly UserAdoption _adoption = new(options.Value);
@@ -44,9 +48,9 @@ public sealed class FullSyncRunner(
     internal static string GroupsDoneKey(string runId) => $"fullsync:run:{runId}:groups";
 
     /// <summary>
-    /// Starts a run (or resumes the unfinished one) and returns its id once every user is queued. The run then drives
-    /// itself through the queues: the groups delta run it queues waits for the users, then completes the run, so
-    /// nobody has to stay and watch (a timer function returns at once; a killed host resumes from its queue).
+    /// Starts a run (or resumes the unfinished one) and returns its id at once: the run drives itself through the queues
+    /// (steps through users delta, then the users that differ, then the groups delta run, which completes the run), so nobody
+    /// has to stay and watch (a timer function returns at once; a killed host resumes from its queue).
     /// </summary>
     public async Task<string> StartAsync(bool fromScratch = true, CancellationToken cancellationToken = default)
     {
@@ -74,15 +78,14 @@ public sealed class FullSyncRunner(
             logger.LogInformation("Full sync {RunId} started ({Mode})", state.RunId, fromScratch ? "from scratch" : "from the stored delta link");
         }
 
-        var queued = await QueueUsersAsync(state, cancellationToken);
-        await SaveAsync(state with { Phase = SyncPhase.ProvisioningUsers, UsersQueued = queued }, cancellationToken);
-        await QueueGroupsAsync(state, cancellationToken);
+        // The page the walk is at: a duplicate of a message still queued is recognised by its page number.
+        await queue.SendAsync(QueueNames.UserChanges, [PageMessage(state)], cancellationToken);
         return state.RunId;
     }
 
     /// <summary>
-    /// Finishes queuing the users of a run that a crash interrupted while it was queuing them: nothing else would, as
-    /// the queues drive every later phase. Returns the run's id, or null when no run was interrupted there. Hosts call it
+    /// Queues again the page a run interrupted while walking users delta is at (a no-op when its message survived: the
+    /// page number tells a duplicate). Returns the run's id, or null when no run was interrupted there. Hosts call it
     /// at start.
     /// </summary>
     public async Task<string?> ResumeInterruptedAsync(CancellationToken cancellationToken = default)
@@ -234,81 +237,6 @@ public sealed class FullSyncRunner(
             : null;
     }
 
-    private async Task<int> QueueUsersAsync(SyncRunState state, CancellationToken cancellationToken)
-    {
-        var settings = options.Value;
-        var link = state.FromScratch ? null : await checkpoints.GetAsync(UsersDeltaLinkKey, cancellationToken);
-        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        var managers = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        var matchValues = new Dictionary<string, IReadOnlyList<(string Field, string Value)>>(StringComparer.OrdinalIgnoreCase);
-        string? newLink = null;
-        var fullRead = link is null;
-        await foreach (var page in directory.GetUsersDeltaAsync(link, cancellationToken))
-        {
-            fullRead |= page.IsFullResync;
-            foreach (var user in page.Items.Where(u => seen.Add(u.Id)))
-            {
-                managers[user.Id] = user.ManagerId;
-                if (_adoption.Enabled)
-                {
-                    matchValues[user.Id] = _adoption.MatchValues(user);
-                }
-            }
-
-            newLink = page.DeltaLink ?? newLink;
-        }
-
-        // Managers first: a report is then created once with its manager instead of created and patched later.
-        var ordered = ManagersFirst(managers);
-        var present = await FindProvisionedAsync(ordered, cancellationToken);
-        // Users without a record: the existing records they would adopt, decided for the whole run at once.
-        var adoptions = _adoption.Enabled
-            ? await new BatchAdoption(serviceNow, _adoption).DecideAsync(
-                ordered.Where(id => !present.ContainsKey(id)).ToDictionary(id => id, id => matchValues[id], StringComparer.OrdinalIgnoreCase), cancellationToken)
-            : null;
-        var queued = 0;
-        foreach (var chunk in ordered.Chunk(LookupChunk))
-        {
-            var messages = chunk.Select(id => UserSyncMessage(state.RunId, id, present.ContainsKey(id) ? null : AdoptionOf(adoptions, id),
-                managers.GetValueOrDefault(id), ManagerSysIdOf(managers.GetValueOrDefault(id), present, adoptions))).ToList();
-            await queue.SendAsync(QueueNames.UserChanges, messages, cancellationToken);
-            queued += messages.Count;
-            await SaveAsync(state with { UsersQueued = queued }, cancellationToken);
-        }
-
-        if (fullRead)
-        {
-            // Drift: a sys_user still active for an Entra user that no longer exists. Its user.sync deactivates it.
-            var orphans = new List<ChangeMessage>();
-            var query = EncodedQuery.Where(settings.ObjectIdField, "ISNOTEMPTY", string.Empty).And("active", "true");
-            await foreach (var record in serviceNow.QueryAsync(ProvisionUserHandler.UserTable, query, [settings.ObjectIdField, "active"], cancellationToken))
-            {
-                if (record[settings.ObjectIdField] is { Length: > 0 } objectId &&
-                    string.Equals(record["active"], "true", StringComparison.OrdinalIgnoreCase) && seen.Add(objectId))
-                {
-                    orphans.Add(UserSyncMessage(state.RunId, objectId, null, null, null));
-                }
-            }
-
-            foreach (var chunk in orphans.Chunk(100))
-            {
-                await queue.SendAsync(QueueNames.UserChanges, chunk, cancellationToken);
-            }
-
-            if (orphans.Count > 0)
-            {
-                logger.LogInformation("Full sync {RunId}: {Count} active sys_users have no Entra user any more", state.RunId, orphans.Count);
-            }
-        }
-
-        if (newLink is not null)
-        {
-            await checkpoints.SetAsync(UsersDeltaLinkKey, newLink, cancellationToken);
-        }
-
-        return seen.Count;
-    }
-
     /// <summary>Users ordered by their depth in the management chain (top first), stable within a level.</summary>
     internal static List<string> ManagersFirst(IReadOnlyDictionary<string, string?> managerOf)
     {
@@ -347,27 +275,6 @@ public sealed class FullSyncRunner(
 
         return managerOf.Keys.Select((id, index) => (id, index, depth: DepthOf(id)))
             .OrderBy(x => x.depth).ThenBy(x => x.index).Select(x => x.id).ToList();
-    }
-
-    /// <summary>Which of these users already have a sys_user: one query per hundred users instead of one per user.</summary>
-    /// <returns>Object id to sys_id of the users a sys_user already carries the object id of.</returns>
-    private async Task<Dictionary<string, string>> FindProvisionedAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
-    {
-        var field = options.Value.ObjectIdField;
-        var present = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var chunk in ids.Chunk(LookupChunk))
-        {
-            var query = EncodedQuery.Where(field, "IN", string.Join(",", chunk));
-            await foreach (var record in serviceNow.QueryAsync(ProvisionUserHandler.UserTable, query, [field, "sys_id"], cancellationToken))
-            {
-                if (record[field] is { Length: > 0 } id)
-                {
-                    present[id] = record.SysId;
-                }
-            }
-        }
-
-        return present;
     }
 
     /// <summary>
@@ -446,7 +353,7 @@ public sealed class FullSyncRunner(
 
         return new ChangeMessage
         {
-            MessageId = $"user.sync:{runId}:{userId}",
+            MessageId = UserSyncMessageId(runId, userId),
             SessionKey = userId,
             Kind = MessageKinds.UserSync,
             TenantId = options.Value.TenantId,
@@ -456,6 +363,8 @@ public sealed class FullSyncRunner(
             Properties = properties,
         };
     }
+
+    private static string UserSyncMessageId(string runId, string userId) => $"user.sync:{runId}:{userId}";
 
     private void LogSummary(SyncProgress final)
     {

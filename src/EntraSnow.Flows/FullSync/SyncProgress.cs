@@ -4,7 +4,7 @@ namespace EntraSnow.Flows.FullSync;
 
 public enum SyncPhase
 {
-    /// <summary>Reading users delta and queueing one user.sync per user.</summary>
+    /// <summary>Reading users delta a page per message, comparing it with sys_user, then queueing one user.sync per user that differs.</summary>
     QueuingUsers,
 
     /// <summary>Consumers are provisioning the queued users.</summary>
@@ -46,6 +46,16 @@ internal sealed record SyncRunState
     public required bool FromScratch { get; init; }
     public SyncPhase Phase { get; init; }
     public int UsersQueued { get; init; }
+
+    /// <summary>The users delta page the walk reads next (its message carries the same number; an older one is a duplicate).</summary>
+    public int NextPage { get; init; }
+
+    /// <summary>The nextLink of the last page read: where <see cref="NextPage"/> is.</summary>
+    public string? NextLink { get; init; }
+
+    /// <summary>The walk read every user (from scratch, or Graph restarted an expired delta): active records it did not see are orphans.</summary>
+    public bool FullRead { get; init; }
+
     public DateTimeOffset? CompletedAt { get; init; }
     public bool TimedOut { get; init; }
 }

@@ -11,6 +11,9 @@ public static class MessageKinds
     /// <summary>Full sync fan-out: provision this user from current Graph state.</summary>
     public const string UserSync = "user.sync";
 
+    /// <summary>Full sync walk: read the next page of users delta, compare it with sys_user, queue the next page.</summary>
+    public const string UserSyncPage = "user.sync-page";
+
     /// <summary>Full sync fan-out: provision this group and its members.</summary>
     public const string GroupSync = "group.sync";
 

@@ -1,5 +1,6 @@
 using EntraSnow.Connectors.Graph;
 using EntraSnow.Connectors.ServiceNow;
+using EntraSnow.Flows.FullSync;
 using EntraSnow.Flows.Messaging;
 using EntraSnow.Flows.ProvisioningLog;
 using EntraSnow.Flows.Retention;
@@ -26,6 +27,7 @@ internal sealed class ProvisionUserHandler(
     IProvisioningLog log,
     IOptions<ProvisioningOptions> options,
     IOptions<MessagingOptions> messaging,
+    FullSyncRunner fullSync,
     TimeProvider clock,
     ILogger<ProvisionUserHandler> logger) : IMessageHandler
 {
@@ -38,6 +40,12 @@ internal sealed class ProvisionUserHandler(
 
     public async Task HandleAsync(ChangeMessage message, CancellationToken cancellationToken)
     {
+        if (message.Kind == MessageKinds.UserSyncPage)
+        {
+            await ReadSyncPageAsync(message, cancellationToken);
+            return;
+        }
+
         if (message.Kind is not (MessageKinds.UserUpdated or MessageKinds.UserDeleted or MessageKinds.UserSync))
         {
             throw new PermanentFailureException($"The user-changes queue does not handle '{message.Kind}' messages.");
@@ -80,6 +88,19 @@ internal sealed class ProvisionUserHandler(
         }
     }
 
+    /// <summary>A page of a full sync's users walk: no user's own decision, so a failure is retried or dead-lettered, not logged per user.</summary>
+    private async Task ReadSyncPageAsync(ChangeMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await fullSync.HandlePageAsync(message, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && FailureTranslation.Translate(ex) is { } translated && !ReferenceEquals(translated, ex))
+        {
+            throw translated;
+        }
+    }
+
     private async Task ProvisionAsync(ChangeMessage message, DirectoryUser user, CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -97,14 +118,8 @@ internal sealed class ProvisionUserHandler(
         var mapped = await mapper.MapAsync(user, cancellationToken, knownManager);
         var followUp = int.TryParse(message.Property(ProvisioningMessageProperties.FollowUp), out var n) ? n : 0;
 
-        var fields = mapped.Fields;
-        fields[settings.ObjectIdField] = user.Id;
-        fields[settings.EffectiveMatchingField] = matchingValue;
-        // accountEnabled maps to active: a disabled user in scope is written inactive and locked out (so it can
-        // still be a manager or a requester), and comes back when re-enabled.
+        var fields = FieldsToWrite(user, mapped, settings, matchingValue);
         var enabled = user.AccountEnabled != false;
-        fields["active"] = enabled ? "true" : "false";
-        fields["locked_out"] = enabled ? "false" : "true";
 
         var markerKey = ProvisioningMessageProperties.CreationMarkerKey(user.Id);
         var marker = await checkpoints.GetAsync(markerKey, cancellationToken);
@@ -175,6 +190,31 @@ internal sealed class ProvisionUserHandler(
         }
     }
 
+    /// <summary>Every sys_user field the handler writes for a user in scope: the mapped fields, the join fields, and the account state.</summary>
+    internal static Dictionary<string, string?> FieldsToWrite(DirectoryUser user, MappedUser mapped, ProvisioningOptions settings, string matchingValue)
+    {
+        var fields = mapped.Fields;
+        fields[settings.ObjectIdField] = user.Id;
+        fields[settings.EffectiveMatchingField] = matchingValue;
+        // accountEnabled maps to active: a disabled user in scope is written inactive and locked out (so it can
+        // still be a manager or a requester), and comes back when re-enabled.
+        var enabled = user.AccountEnabled != false;
+        fields["active"] = enabled ? "true" : "false";
+        fields["locked_out"] = enabled ? "false" : "true";
+        return fields;
+    }
+
+    /// <summary>What is logged for a user to deactivate that has no sys_user.</summary>
+    internal static string NothingToDeactivate(string reason) => $"{reason}; not in ServiceNow, nothing to deactivate";
+
+    /// <summary>What is logged for a user to deactivate whose sys_user is already inactive and locked out.</summary>
+    internal static string AlreadyInactive(string reason) => $"{reason}; already inactive";
+
+    /// <summary>Whether a sys_user is already as deactivation leaves it.</summary>
+    internal static bool IsDeactivated(IReadOnlyDictionary<string, string?> record) =>
+        string.Equals(record["active"], "false", StringComparison.OrdinalIgnoreCase) &&
+        string.Equals(record["locked_out"], "true", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Deactivates the user's sys_user if there is one. Never deletes: history and tickets stay linked.</summary>
     private async Task DeactivateAsync(ChangeMessage message, string reason, CancellationToken cancellationToken)
     {
@@ -191,7 +231,7 @@ internal sealed class ProvisionUserHandler(
         if (record is null)
         {
             ProvisioningTrace.Step("write", "nothing to deactivate");
-            await AppendAsync(message, ProvisioningAction.Skipped, [], $"{reason}; not in ServiceNow, nothing to deactivate", null, cancellationToken);
+            await AppendAsync(message, ProvisioningAction.Skipped, [], NothingToDeactivate(reason), null, cancellationToken);
             return;
         }
 
@@ -211,7 +251,7 @@ internal sealed class ProvisionUserHandler(
             : $"deactivated {UserTable} {record.SysId}: {string.Join(", ", changes.Select(c => $"{c.Key} '{record[c.Key]}' → '{c.Value}'"))}");
         if (changes.Count == 0)
         {
-            await AppendAsync(message, ProvisioningAction.Unchanged, [], $"{reason}; already inactive", record.SysId, cancellationToken);
+            await AppendAsync(message, ProvisioningAction.Unchanged, [], AlreadyInactive(reason), record.SysId, cancellationToken);
             return;
         }
 

@@ -28,6 +28,9 @@ public static class ProvisioningMessageProperties
     /// <summary>The full sync run that queued the message.</summary>
     public const string SyncRun = "sync.run";
 
+    /// <summary>The users delta page a <c>user.sync-page</c> message reads (0 is the first).</summary>
+    public const string SyncPage = "sync.page";
+
     /// <summary>How many times this user's write has already waited for a late reference.</summary>
     public const string FollowUp = "followup";
 

@@ -38,6 +38,9 @@ public static class ProvisioningServiceCollectionExtensions
         services.TryAddSingleton<UserAttributeMapper>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IForgetFailuresOnReplay, UserAttributeMapper>(sp => sp.GetRequiredService<UserAttributeMapper>()));
         services.TryAddSingleton<UserScope>();
+        services.TryAddSingleton(sp => new UserChunkComparison(sp.GetRequiredService<Connectors.ServiceNow.IServiceNowTable>(),
+            sp.GetRequiredService<UserAttributeMapper>(), sp.GetRequiredService<ProvisionedUserIds>(), sp.GetRequiredService<UserScope>(),
+            sp.GetRequiredService<IOptions<ProvisioningOptions>>()));
         services.TryAddSingleton<FullSyncRunner>();
         services.AddSingleton<IMessageHandler, ProvisionUserHandler>();
         services.TryAddSingleton<ProvisionOnDemand>();

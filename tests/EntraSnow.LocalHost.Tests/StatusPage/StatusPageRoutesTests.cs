@@ -4,6 +4,7 @@ using System.Text.Json;
 using EntraSnow.Connectors.Graph;
 using EntraSnow.Flows.FullSync;
 using EntraSnow.Flows.Messaging;
+using EntraSnow.Flows.Provisioning;
 using EntraSnow.Flows.ProvisioningLog;
 using EntraSnow.LocalHost.ProvisioningLog;
 using EntraSnow.LocalHost.StatusPage;
@@ -90,15 +91,28 @@ public sealed class StatusPageRoutesTests : IAsyncLifetime
         await graph.CreateUserAsync("Ada Lovelace");
         await graph.CreateUserAsync("Grace Hopper");
 
-        var runId = await _host.Services.GetRequiredService<FullSyncRunner>().StartAsync();
+        var runner = _host.Services.GetRequiredService<FullSyncRunner>();
+        var runId = await runner.StartAsync();
 
+        // No consumers here: the walk's first step waits in the queue.
         var sync = (await GetJsonAsync("/api/local/status")).GetProperty("sync");
         Assert.Equal(runId, sync.GetProperty("runId").GetString());
         Assert.True(sync.GetProperty("running").GetBoolean());
+        Assert.Equal("reading Entra ID", sync.GetProperty("phase").GetString());
+        Assert.Equal(1, (await QueueAsync(QueueNames.UserChanges)).GetProperty("depth").GetInt64());
+
+        // The step read (as a consumer would): both users are new, so both are queued for their handler.
+        await runner.HandlePageAsync(new ChangeMessage
+        {
+            MessageId = "step", SessionKey = "step", Kind = MessageKinds.UserSyncPage, TenantId = "t", SubjectId = "users delta page 0",
+            ChangedAt = DateTimeOffset.UtcNow, CorrelationId = runId,
+            Properties = new Dictionary<string, string> { [ProvisioningMessageProperties.SyncRun] = runId, [ProvisioningMessageProperties.SyncPage] = "0" },
+        }, CancellationToken.None);
+        sync = (await GetJsonAsync("/api/local/status")).GetProperty("sync");
         Assert.Equal("provisioning users", sync.GetProperty("phase").GetString());
         Assert.Equal(2, sync.GetProperty("usersQueued").GetInt32());
         Assert.Equal(0, sync.GetProperty("usersDone").GetInt32());
-        Assert.Equal(2, (await QueueAsync(QueueNames.UserChanges)).GetProperty("depth").GetInt64());
+        Assert.Equal(3, (await QueueAsync(QueueNames.UserChanges)).GetProperty("depth").GetInt64());
     }
 
     [Fact]

@@ -73,7 +73,7 @@ public sealed class SyncDryRunTests
         Assert.Contains(new FieldChange("active", "true", "false"), planned[gone].Fields);
         Assert.Equal("adopt@contoso.example", planned[adopted].Name);
 
-        await _world.FullSync().StartAsync();
+        await _world.StartSyncAsync();
         await _world.DrainAsync();
 
         var real = ProvisioningSummary.Decisive(_world.Log.Entries).ToDictionary(e => (e.ObjectKind, e.SubjectId), e => e.Action);
@@ -85,7 +85,7 @@ public sealed class SyncDryRunTests
     public async Task A_second_dry_run_after_the_sync_has_nothing_to_do_but_the_conflict()
     {
         var (_, _, _, conflict, _) = SeedInstance();
-        await _world.FullSync().StartAsync();
+        await _world.StartSyncAsync();
         await _world.DrainAsync();
         var writes = _world.ServiceNow.Writes;
 

@@ -50,8 +50,22 @@ internal sealed class InMemoryServiceNow : IServiceNowTable, IServiceNowReferenc
         await Task.Yield();
         foreach (var row in Rows(table).Where(r => Matches(r, query.ToString())).ToList())
         {
-            yield return new ServiceNowRecord(row);
+            yield return new ServiceNowRecord(WithDotWalks(table, row, fields));
         }
+    }
+
+    /// <summary>Dot-walked fields (<c>manager.u_entra_object_id</c>) read through a reference into the same table, as sys_user's manager does.</summary>
+    private Dictionary<string, string?> WithDotWalks(string table, Dictionary<string, string?> row, IReadOnlyList<string>? fields)
+    {
+        var result = new Dictionary<string, string?>(row, StringComparer.Ordinal);
+        foreach (var field in fields?.Where(f => f.Contains('.', StringComparison.Ordinal)) ?? [])
+        {
+            var (reference, target) = (field[..field.IndexOf('.', StringComparison.Ordinal)], field[(field.IndexOf('.', StringComparison.Ordinal) + 1)..]);
+            var referenced = Rows(table).FirstOrDefault(r => row.TryGetValue(reference, out var id) && id is { Length: > 0 } && r["sys_id"] == id);
+            result[field] = referenced?.GetValueOrDefault(target) ?? string.Empty;
+        }
+
+        return result;
     }
 
     public Task<ServiceNowRecord?> FindAsync(string table, EncodedQuery query, IReadOnlyList<string>? fields = null, CancellationToken cancellationToken = default)

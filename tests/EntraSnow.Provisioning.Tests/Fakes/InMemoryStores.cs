@@ -88,6 +88,23 @@ internal sealed class InMemoryQueue : IMessageQueue
         }
     }
 
+    /// <summary>The first ready message <paramref name="which"/> accepts, taken out of the queue.</summary>
+    public (string Queue, ChangeMessage Message)? Take(Func<ChangeMessage, bool> which)
+    {
+        lock (_gate)
+        {
+            var at = Ready.FindIndex(r => which(r.Message));
+            if (at < 0)
+            {
+                return null;
+            }
+
+            var next = Ready[at];
+            Ready.RemoveAt(at);
+            return next;
+        }
+    }
+
     /// <summary>Time passes: scheduled messages become ready.</summary>
     public int ReleaseScheduled()
     {

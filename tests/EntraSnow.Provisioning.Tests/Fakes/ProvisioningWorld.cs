@@ -71,7 +71,7 @@ internal sealed class ProvisioningWorld
         });
         Directory.GetUserGroupIdsAsync(Arg.Any<string>(), Arg.Any<CancellationToken>()).Returns(call =>
             (IReadOnlyList<string>)(UserGroups.TryGetValue(call.Arg<string>(), out var groups) ? groups : []));
-        Directory.GetUsersDeltaAsync(Arg.Any<string?>(), Arg.Any<CancellationToken>()).Returns(_ => UsersDelta());
+        Directory.GetUsersDeltaAsync(Arg.Any<string?>(), Arg.Any<CancellationToken>()).Returns(call => UsersDelta(call.Arg<string?>()));
         Directory.GetGroupsDeltaAsync(Arg.Any<string?>(), Arg.Any<CancellationToken>()).Returns(call => GroupsDelta(call.Arg<string?>()));
         // Unless a test says otherwise, Graph lists as a group's members those the configured delta lists as added.
         Directory.GetGroupMembersAsync(Arg.Any<string>(), Arg.Any<CancellationToken>()).Returns(call =>
@@ -111,6 +111,12 @@ internal sealed class ProvisioningWorld
     public string AddDepartment(string name) =>
         ServiceNow.Seed("cmn_department", new Dictionary<string, string?> { ["name"] = name });
 
+    internal UserChunkComparison Comparison()
+    {
+        var options = Microsoft.Extensions.Options.Options.Create(Options);
+        return new(ServiceNow, Mapper(), ProvisionedIds, new UserScope(Directory, options), options);
+    }
+
     internal UserAttributeMapper Mapper() => new(ServiceNow, ProvisionedIds, Microsoft.Extensions.Options.Options.Create(Options), Clock);
 
     internal ProvisionUserHandler UserHandler(UserAttributeMapper? mapper = null)
@@ -118,7 +124,7 @@ internal sealed class ProvisioningWorld
         var options = Microsoft.Extensions.Options.Options.Create(Options);
         return new ProvisionUserHandler(Directory, ServiceNow, mapper ?? Mapper(), ProvisionedIds,
             new UserScope(Directory, options), Queue, Checkpoints, Log, options,
-            Microsoft.Extensions.Options.Options.Create(Messaging), Clock, NullLogger<ProvisionUserHandler>.Instance);
+            Microsoft.Extensions.Options.Options.Create(Messaging), FullSync(), Clock, NullLogger<ProvisionUserHandler>.Instance);
     }
 
     public GroupChangesHandler GroupHandler()
@@ -146,8 +152,25 @@ internal sealed class ProvisioningWorld
     public IReadOnlyList<IReadOnlyDictionary<string, string?>> ChangeRequests => ServiceNow.Records(MembershipChangeRecorder.Table);
 
     public FullSyncRunner FullSync() =>
-        new(Directory, ServiceNow, Queue, Checkpoints, Log, Microsoft.Extensions.Options.Options.Create(Options), Clock,
+        new(Directory, ServiceNow, Comparison(), Queue, Checkpoints, Log, Microsoft.Extensions.Options.Options.Create(Options), Clock,
             NullLogger<FullSyncRunner>.Instance);
+
+    /// <summary>Starts a full sync and reads its users delta to the end, as its page messages do: the users that differ are then queued.</summary>
+    public async Task<string> StartSyncAsync(FullSyncRunner? runner = null)
+    {
+        var runId = await (runner ?? FullSync()).StartAsync();
+        await WalkUsersAsync();
+        return runId;
+    }
+
+    /// <summary>Handles the queued users delta pages of full syncs, leaving every other message queued.</summary>
+    public async Task WalkUsersAsync()
+    {
+        while (Queue.Take(m => m.Kind == MessageKinds.UserSyncPage) is { } page)
+        {
+            await UserHandler().HandleAsync(page.Message, CancellationToken.None);
+        }
+    }
 
     public static ChangeMessage Message(string kind, string subjectId, string? messageId = null, int attempt = 0) => new()
     {
@@ -223,13 +246,15 @@ internal sealed class ProvisioningWorld
         SysUsers.Single(r => r["u_entra_object_id"] == objectId);
 
 #pragma warning disable CS1998 // async iterator over an in-memory list
-    private async IAsyncEnumerable<DeltaPage<DirectoryUser>> UsersDelta()
+    private async IAsyncEnumerable<DeltaPage<DirectoryUser>> UsersDelta(string? link)
     {
         var all = Users.Values.ToList();
-        for (var i = 0; i < all.Count; i += 50)
+        // Pages of 50; a page's nextLink given back goes on from the page after it, as Graph's does.
+        var start = link is not null && link.StartsWith(UsersPageLink, StringComparison.Ordinal) ? int.Parse(link[UsersPageLink.Length..], System.Globalization.CultureInfo.InvariantCulture) : 0;
+        for (var i = start; i < all.Count; i += 50)
         {
             var last = i + 50 >= all.Count;
-            yield return new DeltaPage<DirectoryUser>(all.Skip(i).Take(50).ToList(), last ? "users-delta-link" : null);
+            yield return new DeltaPage<DirectoryUser>(all.Skip(i).Take(50).ToList(), last ? "users-delta-link" : null) { NextLink = last ? null : $"{UsersPageLink}{i + 50}" };
         }
 
         if (all.Count == 0)
@@ -237,6 +262,8 @@ internal sealed class ProvisioningWorld
             yield return new DeltaPage<DirectoryUser>([], "users-delta-link");
         }
     }
+
+    private const string UsersPageLink = "users-page-";
 
     private async IAsyncEnumerable<DeltaPage<DirectoryGroup>> GroupsDelta(string? link)
     {

@@ -43,7 +43,7 @@ public sealed class SyncDryRun(IServiceProvider host)
         progress?.Report(new DryRunProgress("reading Entra ID and ServiceNow", 0, 0, 0));
         var runner = rehearsal.GetRequiredService<FullSyncRunner>();
         var runId = await runner.StartAsync(fromScratch: true, cancellationToken);
-        var queued = (await runner.GetProgressAsync(runId, cancellationToken))?.UsersQueued ?? 0;
+        async Task<int> QueuedAsync() => (await runner.GetProgressAsync(runId, cancellationToken))?.UsersQueued ?? 0;
 
         var handlers = rehearsal.GetServices<IMessageHandler>().ToDictionary(h => h.Queue, StringComparer.Ordinal);
         var returns = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -68,10 +68,11 @@ public sealed class SyncDryRun(IServiceProvider host)
             await HandleAsync(handler, message, log, cancellationToken);
             if (++handled % ProgressEvery == 0)
             {
-                progress?.Report(Progress("deciding", queued, log));
+                progress?.Report(Progress("deciding", await QueuedAsync(), log));
             }
         }
 
+        var queued = await QueuedAsync();
         progress?.Report(Progress("reading the records to be changed", queued, log));
         var report = await DryRunReport.BuildAsync(runId, log.Entries, table.Writes, names, instance, stoppedWaiting, cancellationToken);
         progress?.Report(Progress("done", queued, log));
