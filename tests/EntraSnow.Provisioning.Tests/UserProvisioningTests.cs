@@ -267,19 +267,25 @@ public sealed class UserProvisioningTests
         Assert.Equal(2, _world.SysUsers.Count);
     }
 
+    /// <summary>A user.sync as the full sync queues it when it knows the manager's sys_user.</summary>
+    private static ChangeMessage SyncMessageNamingManager(string userId, string managerId, string managerSysId)
+    {
+        var message = ProvisioningWorld.Message(MessageKinds.UserSync, userId);
+        return message with
+        {
+            Properties = new Dictionary<string, string>(message.Properties)
+            {
+                [ProvisioningMessageProperties.ManagerObjectId] = managerId,
+                [ProvisioningMessageProperties.ManagerSysId] = managerSysId,
+            },
+        };
+    }
+
     [Fact]
     public async Task A_report_queued_by_the_sync_with_its_managers_record_gets_that_manager_without_a_follow_up()
     {
         _world.AddUser("u1", "ada@contoso.com", managerId: "boss");
-        var message = ProvisioningWorld.Message(MessageKinds.UserSync, "u1");
-        message = message with
-        {
-            Properties = new Dictionary<string, string>(message.Properties)
-            {
-                [ProvisioningMessageProperties.ManagerObjectId] = "boss",
-                [ProvisioningMessageProperties.ManagerSysId] = "sys-of-boss",
-            },
-        };
+        var message = SyncMessageNamingManager("u1", "boss", "sys-of-boss");
 
         await _world.UserHandler().HandleAsync(message, CancellationToken.None);
 
@@ -291,15 +297,7 @@ public sealed class UserProvisioningTests
     public async Task A_managers_record_the_sync_read_is_not_used_once_Entra_names_another_manager()
     {
         _world.AddUser("u1", "ada@contoso.com", managerId: "new-boss");
-        var message = ProvisioningWorld.Message(MessageKinds.UserSync, "u1");
-        message = message with
-        {
-            Properties = new Dictionary<string, string>(message.Properties)
-            {
-                [ProvisioningMessageProperties.ManagerObjectId] = "old-boss",
-                [ProvisioningMessageProperties.ManagerSysId] = "sys-of-old-boss",
-            },
-        };
+        var message = SyncMessageNamingManager("u1", "old-boss", "sys-of-old-boss");
 
         await _world.UserHandler().HandleAsync(message, CancellationToken.None);
 
