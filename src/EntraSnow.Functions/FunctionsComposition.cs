@@ -63,6 +63,7 @@ public static class FunctionsComposition
         services.AddRiskDetections(configuration);
         services.AddInactiveSweep(configuration);
         services.AddRetention(configuration);
+        services.AddSingleton<IHostDataRetention, ServiceBusDeadLetterRetention>();
 
         services.AddTransient<GraphNotificationFunctions>();
         services.AddTransient<ServiceNowWebhookFunctions>();

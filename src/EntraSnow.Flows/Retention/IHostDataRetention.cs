@@ -1,9 +1,8 @@
 namespace EntraSnow.Flows.Retention;
 
 /// <summary>
-/// A host's own stored data that the retention job keeps in bounds: the local host's dead letters, and the disk space
-/// every deletion freed in its SQLite files. Service Bus and Table storage keep their own, so the Functions app
-/// registers none.
+/// A host's own stored data that the retention job keeps in bounds: the local host's dead letters and the disk space
+/// every deletion freed in its SQLite files; in Azure, the dead letters Service Bus keeps until they are received.
 /// </summary>
 public interface IHostDataRetention
 {

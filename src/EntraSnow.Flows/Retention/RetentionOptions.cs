@@ -17,9 +17,16 @@ public sealed class RetentionOptions
     [TimeSpanRange("1.00:00:00", "3650.00:00:00")]
     public TimeSpan ProvisioningLog { get; set; } = TimeSpan.FromDays(90);
 
-    /// <summary>Dead-lettered messages older than this are deleted (the local host's queues; Service Bus keeps its own).</summary>
+    /// <summary>Dead-lettered messages older than this are deleted (the local host's queues, and Service Bus's dead-letter subqueues in Azure).</summary>
     [TimeSpanRange("1.00:00:00", "3650.00:00:00")]
     public TimeSpan DeadLetters { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// In Azure, the most Service Bus dead letters one run deletes per queue (each is received, then completed); older
+    /// ones beyond it wait for the next run. The local host deletes its own in one statement.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int ServiceBusDeadLettersPerRun { get; set; } = 5000;
 
     /// <summary>
     /// The checkpoints of a user or group deleted in Entra ID (creation marker, membership ledger rows) and of finished

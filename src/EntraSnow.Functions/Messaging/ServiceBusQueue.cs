@@ -22,6 +22,9 @@ internal sealed class ServiceBusQueue(ServiceBusClient client, IOptions<ServiceB
 
     private readonly ConcurrentDictionary<string, ServiceBusSender> _senders = new(StringComparer.Ordinal);
 
+    /// <summary>The app's one client (and connection): retention receives the queues' dead letters through it.</summary>
+    internal ServiceBusClient Client => client;
+
     public Task SendAsync(string queue, IReadOnlyList<ChangeMessage> messages, CancellationToken cancellationToken = default) =>
         WithinBudgetAsync(queue, messages, async (sender, token) =>
         {
