@@ -29,6 +29,7 @@ internal sealed class GroupChangesHandler(
     IProvisioningLog log,
     FullSyncRunner fullSync,
     GroupMembershipMirror mirror,
+    GroupChunkComparison comparison,
     MembershipChangeRecorder changeRecords,
     MembershipLedger ledger,
     ActorFollowUp actorFollowUp,
@@ -43,6 +44,9 @@ internal sealed class GroupChangesHandler(
     public const string DeltaSessionKey = "groups-delta";
 
     private static readonly TimeSpan MaxGroupsRecheck = TimeSpan.FromSeconds(30);
+
+    // Members a chunk of groups read in full may hold in memory at once (a chunk has at least one group, whatever its size).
+    private const int MaxMembersPerChunk = 20_000;
 
     private readonly GroupsReadInFull readInFull = new(checkpoints, new GroupAdoption(options.Value));
 
@@ -224,7 +228,7 @@ internal sealed class GroupChangesHandler(
         {
             if (progress.Full && group.Removed is null && InScope(group.Id))
             {
-                await readInFull.NoteAsync(group, cancellationToken);
+                await readInFull.NoteAsync(group, progress.Pages, cancellationToken);
                 continue;
             }
 
@@ -244,23 +248,32 @@ internal sealed class GroupChangesHandler(
     }
 
     /// <summary>
-    /// The groups a full run noted, each read in full on its own (its members from Graph, compared with ServiceNow and the
-    /// ledger), a few at a time; each note goes once its group is written or split off.
+    /// The groups a full run noted, a chunk at a time: compared with ServiceNow in one go (<see cref="GroupChunkComparison"/>),
+    /// those already as Entra has them only have their change records looked at, the others are written, a few at a time;
+    /// each note goes once its group is settled or split off.
     /// </summary>
     private async Task SettleAsync(ChangeMessage message, GroupDeltaProgress progress, CancellationToken cancellationToken)
     {
         var parallelism = options.Value.GroupParallelism;
-        while (await readInFull.NextAsync(parallelism * 4, cancellationToken) is { Count: > 0 } groups)
+        while (await readInFull.NextAsync(options.Value.FullSyncChunkSize, MaxMembersPerChunk, cancellationToken) is { Count: > 0 } groups)
         {
-            var followUp = new FollowUps();
-            await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (group, token) =>
+            var changes = new List<(GroupChange Change, bool MembersNoted)>(groups.Count);
+            foreach (var (group, membersNoted) in groups)
             {
-                var change = new GroupChange(group) { SharedMatch = await readInFull.SharedMatchAsync(group, token) };
+                var change = new GroupChange(group) { SharedMatch = await readInFull.SharedMatchAsync(group, cancellationToken) };
                 change.Merge(group);
+                changes.Add((change, membersNoted));
+            }
+
+            var unchanged = await comparison.UnchangedAsync([.. changes.Where(c => c.MembersNoted).Select(c => c.Change)], cancellationToken);
+            var followUp = new FollowUps();
+            await Parallel.ForEachAsync(changes, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (noted, token) =>
+            {
                 var index = new SysUserIndex(serviceNow, references, options.Value.ObjectIdField);
                 // Read in full, each group is written once: the run's cap counts its changes alone.
-                await ApplyOrSplitOffAsync(message, change, full: true, progress.Baseline, progress.RunKey, new RunChangeCounts(), index, followUp, readMembers: true, token);
-                await readInFull.SettledAsync(group.Id, token);
+                await ApplyOrSplitOffAsync(message, noted.Change, full: true, progress.Baseline, progress.RunKey, new RunChangeCounts(), index, followUp,
+                    readMembers: !noted.MembersNoted, token, unchanged.GetValueOrDefault(noted.Change.Group.Id));
+                await readInFull.SettledAsync(noted.Change.Group.Id, token);
             });
             await QueueFollowUpsAsync(followUp, message, cancellationToken);
         }
@@ -304,8 +317,9 @@ internal sealed class GroupChangesHandler(
     /// Writes one group of a delta run (with <paramref name="readMembers"/>, its members read in full first); a group
     /// ServiceNow (or Graph) refuses (403, bad data, gone) is queued as its own message.
     /// </summary>
+    /// <param name="unchangedSysId">The group's record when a full run's comparison found it and its rows as Entra has them: nothing to write.</param>
     private async Task ApplyOrSplitOffAsync(ChangeMessage message, GroupChange change, bool full, bool baseline, string runKey, RunChangeCounts recorded, SysUserIndex index,
-        FollowUps followUp, bool readMembers, CancellationToken cancellationToken)
+        FollowUps followUp, bool readMembers, CancellationToken cancellationToken, string? unchangedSysId = null)
     {
         try
         {
@@ -314,7 +328,7 @@ internal sealed class GroupChangesHandler(
                 await ReadMembersAsync(change, cancellationToken);
             }
 
-            await ApplyAsync(message, change, full, baseline, runKey, recorded, index, followUp, cancellationToken);
+            await ApplyAsync(message, change, full, baseline, runKey, recorded, index, followUp, cancellationToken, unchangedSysId);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && FailureTranslation.Translate(ex) is PermanentFailureException refused)
         {
@@ -328,7 +342,7 @@ internal sealed class GroupChangesHandler(
         !changeOptions.Value.RecordInitialMemberships && !await ledger.HasBaselineAsync(cancellationToken);
 
     private async Task ApplyAsync(ChangeMessage message, GroupChange change, bool full, bool baseline, string runKey, RunChangeCounts recorded, SysUserIndex index, FollowUps followUp,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, string? unchangedSysId = null)
     {
         var group = change.Group;
         var inScope = InScope(group.Id);
@@ -351,8 +365,18 @@ internal sealed class GroupChangesHandler(
             await changeRecords.AddMembersGoneAsync(change, cancellationToken);
         }
 
-        await index.PrefetchAsync(change.Added.Concat(change.Removed), cancellationToken);
-        var outcome = await mirror.MirrorAsync(change, full, index, followUp, cancellationToken);
+        GroupOutcome outcome;
+        if (unchangedSysId is not null)
+        {
+            // The comparison found the record and its rows as Entra has them: only the change records are looked at.
+            outcome = new GroupOutcome(ProvisioningAction.Unchanged, [], null, unchangedSysId);
+        }
+        else
+        {
+            await index.PrefetchAsync(change.Added.Concat(change.Removed), cancellationToken);
+            outcome = await mirror.MirrorAsync(change, full, index, followUp, cancellationToken);
+        }
+
         var records = await changeRecords.RecordAsync(message, change, baseline, runKey, recorded, index, cancellationToken);
         var reason = records == 0 ? outcome.Reason : string.Join("; ", new[] { outcome.Reason, $"{records} change records written" }.OfType<string>());
         await AppendAsync(message, group.Id, outcome.Action, outcome.Changed, reason, outcome.SysId, cancellationToken);

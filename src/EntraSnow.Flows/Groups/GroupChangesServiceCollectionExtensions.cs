@@ -10,7 +10,7 @@ public static class GroupChangesServiceCollectionExtensions
 {
     /// <summary>
     /// What the group-changes consumer needs beside provisioning: the <c>GroupChanges</c> options (validated at start-up),
-    /// the membership mirror, the change-record writer with its ledger, and the start-up check of the assignment group.
+    /// the membership mirror and a full run's comparison of groups in chunks, the change-record writer with its ledger, and the start-up check of the assignment group.
     /// <see cref="Provisioning.ProvisioningServiceCollectionExtensions.AddProvisioning"/> calls it, so both hosts get it.
     /// </summary>
     public static IServiceCollection AddGroupChangeRecords(this IServiceCollection services, IConfiguration configuration)
@@ -21,6 +21,7 @@ public static class GroupChangesServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GroupChangeOptions>, GroupChangeOptionsValidator>());
         services.TryAddSingleton<GroupMembershipMirror>();
+        services.TryAddSingleton<GroupChunkComparison>();
         services.AddMembershipFulfilment();
         services.TryAddSingleton<ChangeAssignmentGroup>();
         services.TryAddSingleton<IMembershipActors, AuditLogMembershipActors>();

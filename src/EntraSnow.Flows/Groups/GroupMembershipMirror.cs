@@ -1,3 +1,4 @@
+using EntraSnow.Connectors.Graph;
 using EntraSnow.Connectors.ServiceNow;
 using EntraSnow.Flows.Provisioning;
 using EntraSnow.Flows.ProvisioningLog;
@@ -30,27 +31,7 @@ internal sealed class GroupMembershipMirror(IServiceNowTable serviceNow, IOption
         var settings = options.Value;
         var group = change.Group;
 
-        // An incremental delta item carries only what changed (often just members@delta): absent properties are left alone.
-        var fields = new Dictionary<string, string?>(StringComparer.Ordinal)
-        {
-            [settings.ObjectIdField] = group.Id,
-            ["active"] = "true",
-        };
-        if (group.DisplayName is not null || full)
-        {
-            fields["name"] = group.DisplayName ?? group.Id;
-        }
-
-        if (group.Description is not null || full)
-        {
-            fields["description"] = group.Description ?? string.Empty;
-        }
-
-        if (group.Mail is not null || full)
-        {
-            fields["email"] = group.Mail ?? string.Empty;
-        }
-
+        var fields = FieldsOf(group, full, settings.ObjectIdField);
         // A group with no record carrying its object id adopts the existing group of the same name, if exactly one.
         var result = _adoption.Enabled
             ? await _writer.WriteAsync(group.Id, fields, _adoption.MatchValues(group), _adoption.CandidateFields, change.SharedMatch, cancellationToken)
@@ -99,6 +80,35 @@ internal sealed class GroupMembershipMirror(IServiceNowTable serviceNow, IOption
             : $"{added} members added, {removed} removed, {pending} waiting for their users to be provisioned";
         var reason = action == ProvisioningAction.Adopted ? string.Join("; ", new[] { result.Reason, members }.OfType<string>()) : members;
         return new GroupOutcome(action, changed, reason, sysId);
+    }
+
+    /// <summary>
+    /// The sys_user_group fields written for the group. An incremental delta item carries only what changed (often just
+    /// members@delta): absent properties are left alone; a full reading writes them all.
+    /// </summary>
+    internal static Dictionary<string, string?> FieldsOf(DirectoryGroup group, bool full, string objectIdField)
+    {
+        var fields = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            [objectIdField] = group.Id,
+            ["active"] = "true",
+        };
+        if (group.DisplayName is not null || full)
+        {
+            fields["name"] = group.DisplayName ?? group.Id;
+        }
+
+        if (group.Description is not null || full)
+        {
+            fields["description"] = group.Description ?? string.Empty;
+        }
+
+        if (group.Mail is not null || full)
+        {
+            fields["email"] = group.Mail ?? string.Empty;
+        }
+
+        return fields;
     }
 
     /// <summary>A deleted or out-of-scope group: inactive, with no members. Never deleted.</summary>

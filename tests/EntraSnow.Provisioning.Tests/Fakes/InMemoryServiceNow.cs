@@ -54,14 +54,23 @@ internal sealed class InMemoryServiceNow : IServiceNowTable, IServiceNowReferenc
         }
     }
 
-    /// <summary>Dot-walked fields (<c>manager.u_entra_object_id</c>) read through a reference into the same table, as sys_user's manager does.</summary>
+    /// <summary>
+    /// Dot-walked fields read through a reference: into the same table, as sys_user's manager does
+    /// (<c>manager.u_entra_object_id</c>), or as a membership row's user and group.
+    /// </summary>
     private Dictionary<string, string?> WithDotWalks(string table, Dictionary<string, string?> row, IReadOnlyList<string>? fields)
     {
         var result = new Dictionary<string, string?>(row, StringComparer.Ordinal);
         foreach (var field in fields?.Where(f => f.Contains('.', StringComparison.Ordinal)) ?? [])
         {
             var (reference, target) = (field[..field.IndexOf('.', StringComparison.Ordinal)], field[(field.IndexOf('.', StringComparison.Ordinal) + 1)..]);
-            var referenced = Rows(table).FirstOrDefault(r => row.TryGetValue(reference, out var id) && id is { Length: > 0 } && r["sys_id"] == id);
+            var referencedTable = (table, reference) switch
+            {
+                ("sys_user_grmember", "user") => "sys_user",
+                ("sys_user_grmember", "group") => "sys_user_group",
+                _ => table,
+            };
+            var referenced = Rows(referencedTable).FirstOrDefault(r => row.TryGetValue(reference, out var id) && id is { Length: > 0 } && r["sys_id"] == id);
             result[field] = referenced?.GetValueOrDefault(target) ?? string.Empty;
         }
 

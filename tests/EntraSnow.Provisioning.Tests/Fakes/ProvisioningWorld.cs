@@ -139,7 +139,8 @@ internal sealed class ProvisioningWorld
             Actors, actorFollowUp,
             SensitiveGroups ??= new SensitiveGroupPolicy(Directory, changeOptions), changeOptions, Clock,
             NullLogger<MembershipChangeRecorder>.Instance);
-        return new(Directory, ServiceNow, ServiceNow, Queue, Checkpoints, Log, FullSync(), new GroupMembershipMirror(ServiceNow, options), recorder, ledger,
+        return new(Directory, ServiceNow, ServiceNow, Queue, Checkpoints, Log, FullSync(), new GroupMembershipMirror(ServiceNow, options),
+            new GroupChunkComparison(ServiceNow, options, NullLogger<GroupChunkComparison>.Instance), recorder, ledger,
             actorFollowUp, options, changeOptions, Clock, NullLogger<GroupChangesHandler>.Instance);
     }
 
