@@ -3,6 +3,7 @@ using Azure.Identity;
 using EntraSnow.Flows.Intake;
 using EntraSnow.Flows.Messaging;
 using EntraSnow.Functions.Consumers;
+using EntraSnow.Functions.Health;
 using EntraSnow.Functions.Intake;
 using EntraSnow.Functions.Messaging;
 using EntraSnow.Functions.Retention;
@@ -74,6 +75,7 @@ public static class FunctionsComposition
         services.AddTransient<RiskFunctions>();
         services.AddTransient<InactiveSweepFunctions>();
         services.AddTransient<RetentionFunctions>();
+        services.AddTransient<HealthFunctions>();
         return services;
     }
 }

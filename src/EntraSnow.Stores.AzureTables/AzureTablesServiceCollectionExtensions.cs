@@ -1,6 +1,7 @@
 using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Identity;
+using EntraSnow.Flows.Messaging;
 using EntraSnow.Flows.ProvisioningLog;
 using EntraSnow.Flows.ServiceNowWebhooks;
 using EntraSnow.Flows.Stores;
@@ -14,7 +15,8 @@ namespace EntraSnow.Stores.AzureTables;
 public static class AzureTablesServiceCollectionExtensions
 {
     /// <summary>
-    /// <see cref="ICheckpointStore"/>, <see cref="IProvisioningLog"/> and <see cref="IWebhookReplayStore"/> on Azure Table storage, from section
+    /// <see cref="ICheckpointStore"/>, <see cref="IProvisioningLog"/>, <see cref="IWebhookReplayStore"/> and
+    /// <see cref="ISharedConnectorPauses"/> (paused connectors, shared by every instance) on Azure Table storage, from section
     /// <c>AzureTables</c> (validated at start-up): the endpoint with the managed identity in Azure, a connection string for Azurite.
     /// </summary>
     public static IServiceCollection AddAzureTableStores(this IServiceCollection services, IConfiguration configuration)
@@ -46,6 +48,8 @@ public static class AzureTablesServiceCollectionExtensions
             sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<AzureTablesOptions>>().Value.TablePrefix));
         services.TryAddSingleton<IWebhookReplayStore>(sp => new TableWebhookReplayStore(
+            sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<IOptions<AzureTablesOptions>>().Value.TablePrefix));
+        services.TryAddSingleton<ISharedConnectorPauses>(sp => new TableConnectorPauses(
             sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<IOptions<AzureTablesOptions>>().Value.TablePrefix));
         return services;
     }

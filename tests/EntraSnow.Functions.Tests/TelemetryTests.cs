@@ -46,6 +46,10 @@ public sealed class TelemetryTests : IAsyncLifetime
 
         var services = new ServiceCollection().AddLogging().AddProblemDetails();
         services.AddSingleton(sp => new ServiceBusQueue(client, Options.Create(new ServiceBusOptions { FullyQualifiedNamespace = "example.servicebus.windows.net" }), TimeProvider.System));
+        // The paused connectors the instances share live in Table storage, which these deliveries need not reach: none.
+        var pauses = Substitute.For<ISharedConnectorPauses>();
+        pauses.ListAsync(default).ReturnsForAnyArgs([]);
+        services.AddSingleton(pauses);
         services.AddEntraSnowFunctions(new ConfigurationBuilder().AddInMemoryCollection(FunctionsCompositionTests.AzureSettings()).Build());
         services.AddTelemetryPipeline()
             .WithTracing(tracing => tracing.AddInMemoryExporter(_spans))

@@ -13,13 +13,19 @@ namespace EntraSnow.Flows.Messaging;
 /// transient too: retried the same way, then dead-lettered naming the exception, so no message is held for ever and
 /// the host never abandons at once (which in Azure would burn the delivery count in seconds).
 /// </summary>
+/// <param name="sharedPauses">For a host of several instances (the Functions app): where paused connectors are shared.</param>
 public sealed class MessageProcessor(
     IOptions<MessagingOptions> options,
     TimeProvider clock,
-    ILogger<MessageProcessor> logger)
+    ILogger<MessageProcessor> logger,
+    ISharedConnectorPauses? sharedPauses = null)
 {
     /// <summary>Connectors paused because their credentials failed (health shows them).</summary>
     public ConnectorPauses Pauses { get; } = new();
+
+    private SharedPauseSync? _sharedSync;
+
+    private SharedPauseSync? Shared => sharedPauses is null ? null : LazyInitializer.EnsureInitialized(ref _sharedSync, () => new SharedPauseSync(sharedPauses, clock, logger));
 
     /// <param name="sentFrom">The producer span the message carried, when its queue carries one: the delivery continues that trace.</param>
     public async Task<MessageDisposition> ProcessAsync(IMessageHandler handler, ChangeMessage message, CancellationToken cancellationToken, ActivityContext sentFrom = default)
@@ -42,7 +48,7 @@ public sealed class MessageProcessor(
         using var scope = logger.BeginScope("{Queue} {Kind} {SubjectId} correlation {CorrelationId} message {MessageId}",
             handler.Queue, message.Kind, message.SubjectId, message.CorrelationId, message.MessageId);
 
-        if (Pauses.Hold(handler.Queue, clock.GetUtcNow(), settings.PausedRetryDelay) is { } held)
+        if (await HoldAsync(handler.Queue, settings, cancellationToken) is { } held)
         {
             // Not a call to the connector: the pause's one probe per interval tells whether the credential works again.
             logger.LogDebug("{Connector} is paused: {Kind} for {SubjectId} waits for its next probe at {NextProbe}", held.Pause.Connector, message.Kind, message.SubjectId, held.Until);
@@ -61,6 +67,11 @@ public sealed class MessageProcessor(
                     logger.LogWarning("{Connector} works again: resuming its work (paused since {Since}: {Reason})", lifted.Connector, lifted.Since, lifted.Reason);
                 }
 
+                if (resumed.Count > 0 && Shared is { } shared)
+                {
+                    await shared.LiftAsync(resumed, CancellationToken.None);
+                }
+
                 return new MessageDisposition.Complete { Resumed = [.. resumed.Select(p => p.Connector)] };
             }
             catch (PermanentFailureException ex)
@@ -75,7 +86,13 @@ public sealed class MessageProcessor(
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && CredentialFailures.AsConnectorUnavailable(ex) is { } paused)
             {
-                return Pause(handler.Queue, message, paused, settings);
+                var waiting = Pause(handler.Queue, message, paused, settings);
+                if (Shared is { } shared)
+                {
+                    await shared.RecordAsync(Pauses, paused.Connector, cancellationToken);
+                }
+
+                return waiting;
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -120,6 +137,27 @@ public sealed class MessageProcessor(
         logger.LogWarning("Rescheduling {Kind} for {SubjectId} in {Delay} (attempt {Attempt} of {Max}): {Reason}",
             message.Kind, message.SubjectId, wait, attempt, settings.MaxAttempts, reason);
         return new MessageDisposition.Reschedule(clock.GetUtcNow() + wait, attempt, reason);
+    }
+
+    /// <summary>
+    /// Whether the message must wait for a paused connector's next probe (null: no pause holds its queue, or it is the
+    /// probe). With a shared record, pauses met by other instances hold it too, and the probe is one for all instances.
+    /// </summary>
+    private async Task<(ConnectorPause Pause, DateTimeOffset Until)?> HoldAsync(string queue, MessagingOptions settings, CancellationToken cancellationToken)
+    {
+        if (Shared is { } shared)
+        {
+            await shared.ReadIfDueAsync(Pauses, cancellationToken);
+        }
+
+        var now = clock.GetUtcNow();
+        var held = Pauses.Hold(queue, now, settings.PausedRetryDelay);
+        if (held is null && Shared is { } probing && await probing.ProbeTakenElsewhereAsync(Pauses, queue, now, settings.PausedRetryDelay, cancellationToken))
+        {
+            return Pauses.Hold(queue, now, settings.PausedRetryDelay);
+        }
+
+        return held;
     }
 
     /// <summary>
