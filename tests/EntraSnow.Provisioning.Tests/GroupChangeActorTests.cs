@@ -278,8 +278,8 @@ public sealed class GroupChangeActorTests
         await BaselineAsync();
         _world.GroupChanges.ActorFollowUpAttempts = 0;
         await DeltaAsync(new DirectoryGroup { Id = FinanceId, MembersAdded = [AdeleId] });
-        // What a crash after the ServiceNow write leaves: the record, no ledger move, no follow-up.
-        await _world.Checkpoints.DeleteAsync(Flows.Groups.MembershipLedger.Key(FinanceId, AdeleId));
+        // What a crash after the ServiceNow write leaves: the record, the ledger still at the pending transition, no follow-up.
+        await new Flows.Groups.MembershipLedger(_world.Checkpoints).SetPendingAsync(FinanceId, AdeleId, new Flows.Groups.MembershipState(true, 1), CancellationToken.None);
         _world.GroupChanges.ActorFollowUpAttempts = 6;
 
         await DeltaAsync(new DirectoryGroup { Id = FinanceId, MembersAdded = [AdeleId] });

@@ -1,4 +1,5 @@
 using EntraSnow.Connectors.Graph;
+using EntraSnow.Connectors.ServiceNow;
 using EntraSnow.Flows.Groups;
 using EntraSnow.Flows.Messaging;
 using EntraSnow.Provisioning.Tests.Fakes;
@@ -80,19 +81,124 @@ public sealed class GroupChangeRecordTests
         Assert.Equal($"entra-group:{FinanceId}:{AdeleId}:added:1", record["correlation_id"]);
     }
 
+    /// <summary>A run that stops just before it would write <paramref name="value"/> under <paramref name="key"/> (a killed process).</summary>
+    private async Task DiesBeforeWritingAsync(string key, string value, Func<Task> run)
+    {
+        _world.Checkpoints.BeforeWrite = (k, v) =>
+        {
+            if (k == key && v == value)
+            {
+                throw new IOException("killed");
+            }
+        };
+        await Assert.ThrowsAsync<IOException>(run);
+        _world.Checkpoints.BeforeWrite = null;
+    }
+
+    /// <summary>A run whose ServiceNow calls fail from the moment the ledger notes a pending transition (killed between the note and the create).</summary>
+    private async Task DiesAfterNotingAsync(Func<Task> run)
+    {
+        _world.Checkpoints.BeforeWrite = (_, v) =>
+        {
+            if (v.EndsWith(":pending", StringComparison.Ordinal))
+            {
+                _world.ServiceNow.FailWith = new ServiceNowUnreachableException("killed");
+            }
+        };
+        await Assert.ThrowsAnyAsync<Exception>(run);
+        _world.Checkpoints.BeforeWrite = null;
+        _world.ServiceNow.FailWith = null;
+    }
+
+    private int ChangeRequestLookups => _world.ServiceNow.Queries.Count(q => q.Table == MembershipChangeRecorder.Table);
+
+    [Fact]
+    public async Task A_change_costs_one_ServiceNow_call_on_change_request_its_create_and_no_lookup()
+    {
+        await BaselineAsync(AlexId);
+
+        await AddedAsync(AdeleId);
+        await RemovedAsync(AdeleId);
+
+        Assert.Equal(2, _world.ChangeRequests.Count);
+        Assert.Equal(0, ChangeRequestLookups);
+        Assert.Equal("out:2", _world.Checkpoints.Values[MembershipLedger.Key(FinanceId, AdeleId)]);
+    }
+
     [Fact]
     public async Task A_run_that_died_after_its_ServiceNow_write_finds_its_record_instead_of_writing_a_second()
     {
         await BaselineAsync(AlexId);
-        await AddedAsync(AdeleId);
+        var ledgerKey = MembershipLedger.Key(FinanceId, AdeleId);
 
-        // The ledger write never happened: the process died between the ServiceNow write and saving progress.
-        var ledgerKey = _world.Checkpoints.Values.Keys.Single(k => k.Contains(AdeleId, StringComparison.Ordinal));
-        _world.Checkpoints.Values.TryRemove(ledgerKey, out _);
+        // The process dies between the ServiceNow write and the ledger's.
+        await DiesBeforeWritingAsync(ledgerKey, "in:1", () => AddedAsync(AdeleId));
+        Assert.Single(_world.ChangeRequests);
+
         await AddedAsync(AdeleId, messageId: "redelivered");
 
         Assert.Single(_world.ChangeRequests);
         Assert.Equal("in:1", _world.Checkpoints.Values[ledgerKey]);
+        Assert.Equal(1, ChangeRequestLookups);
+    }
+
+    [Fact]
+    public async Task A_run_that_died_before_its_ServiceNow_write_writes_the_record_when_redelivered()
+    {
+        await BaselineAsync(AlexId);
+
+        await DiesAfterNotingAsync(() => AddedAsync(AdeleId));
+        Assert.Empty(_world.ChangeRequests);
+
+        await AddedAsync(AdeleId, messageId: "redelivered");
+
+        var record = Assert.Single(_world.ChangeRequests);
+        Assert.Equal($"entra-group:{FinanceId}:{AdeleId}:added:1", record["correlation_id"]);
+        Assert.Equal("in:1", _world.Checkpoints.Values[MembershipLedger.Key(FinanceId, AdeleId)]);
+    }
+
+    [Fact]
+    public async Task A_member_removed_after_a_run_died_with_their_addition_recorded_gets_the_removal_recorded_too()
+    {
+        await BaselineAsync(AlexId);
+        await DiesBeforeWritingAsync(MembershipLedger.Key(FinanceId, AdeleId), "in:1", () => AddedAsync(AdeleId));
+
+        // By the time the delta is read again Adele is gone: her addition has its record, so her removal needs one.
+        await RemovedAsync(AdeleId);
+
+        Assert.Equal(
+            ["Entra ID: adele@contoso.com added to Finance-Approvers", "Entra ID: adele@contoso.com removed from Finance-Approvers"],
+            _world.ChangeRequests.Select(r => r["short_description"]));
+        Assert.EndsWith(":removed:2", _world.ChangeRequests[1]["correlation_id"]);
+        Assert.Equal("out:2", _world.Checkpoints.Values[MembershipLedger.Key(FinanceId, AdeleId)]);
+    }
+
+    [Fact]
+    public async Task A_member_removed_after_a_run_died_before_recording_their_addition_leaves_no_record_and_a_clean_ledger()
+    {
+        await BaselineAsync(AlexId);
+        await DiesAfterNotingAsync(() => AddedAsync(AdeleId));
+
+        // In and out again before any record said so: nothing the records showed has changed.
+        await RemovedAsync(AdeleId);
+        await AddedAsync(AdeleId, "link-3", "delta-3");
+
+        Assert.Equal([$"entra-group:{FinanceId}:{AdeleId}:added:1"], _world.ChangeRequests.Select(r => r["correlation_id"]));
+        Assert.Equal("in:1", _world.Checkpoints.Values[MembershipLedger.Key(FinanceId, AdeleId)]);
+    }
+
+    [Fact]
+    public async Task A_member_whose_addition_was_pending_and_who_is_gone_when_the_group_is_read_in_full_gets_a_removal_record()
+    {
+        await BaselineAsync(AlexId);
+        await DiesBeforeWritingAsync(MembershipLedger.Key(FinanceId, AdeleId), "in:1", () => AddedAsync(AdeleId));
+
+        _world.GroupDelta.Clear();
+        _world.GroupDelta.Add(new DeltaPage<DirectoryGroup>([new DirectoryGroup { Id = FinanceId, DisplayName = "Finance-Approvers", MembersAdded = [AlexId] }], "l") { IsFullResync = true });
+        await _world.GroupHandler().HandleAsync(ProvisioningWorld.Message(MessageKinds.GroupDeltaResync, "groups", "full"), CancellationToken.None);
+
+        Assert.Equal([$"entra-group:{FinanceId}:{AdeleId}:added:1", $"entra-group:{FinanceId}:{AdeleId}:removed:2"],
+            _world.ChangeRequests.Select(r => r["correlation_id"]));
     }
 
     [Fact]

@@ -79,11 +79,11 @@ public sealed class GroupDeltaPagesTests
         TwoPages();
         await RunAsync("first-delivery");
 
-        // What a kill right after the second page's ServiceNow write leaves: progress after page one, no ledger entry for Alex.
+        // What a kill right after the second page's ServiceNow write leaves: progress after page one, Alex's addition still pending in the ledger.
         _world.Checkpoints.Values[GroupChangesHandler.DeltaLinkKey] = "link-0";
         _world.Checkpoints.Values[GroupDeltaProgress.Key] = JsonSerializer.Serialize(
             new GroupDeltaProgress("page-2", Full: false, Baseline: false, RunKey: "link-0", StartedBy: "first-delivery", Pages: 1, Groups: 1));
-        _world.Checkpoints.Values.TryRemove(MembershipLedger.Key(AuditorsId, AlexId), out _);
+        await new MembershipLedger(_world.Checkpoints).SetPendingAsync(AuditorsId, AlexId, new MembershipState(true, 1), CancellationToken.None);
         await RunAsync("redelivered");
 
         Assert.Equal(2, _world.ChangeRequests.Count);

@@ -17,8 +17,12 @@ internal sealed class InMemoryCheckpoints(TimeProvider? clock = null) : ICheckpo
     public Task<string?> GetAsync(string key, CancellationToken cancellationToken = default) =>
         Task.FromResult(Values.TryGetValue(key, out var value) ? value : null);
 
+    /// <summary>Called before each write with its key and value: a test throws from it to stop a run just before that write (a killed process).</summary>
+    public Action<string, string>? BeforeWrite { get; set; }
+
     public Task SetAsync(string key, string value, CancellationToken cancellationToken = default)
     {
+        BeforeWrite?.Invoke(key, value);
         Values[key] = value;
         _updatedAt[key] = _clock.GetUtcNow();
         return Task.CompletedTask;

@@ -9,8 +9,10 @@ namespace EntraSnow.Flows.Groups;
 /// <summary>
 /// Turns one group's observed membership changes into change_request records, exactly one per real change. Each
 /// (group, member) pair has a last recorded state in the <see cref="MembershipLedger"/>; only a transition is written,
-/// under a correlation id that names it (<c>entra-group:{group}:{member}:added:3</c>), looked up (40 at a time) before the create, so a
-/// run that died between the ServiceNow write and the ledger write finds its record instead of writing a second one.
+/// under a correlation id that names it (<c>entra-group:{group}:{member}:added:3</c>). The ledger notes the transition as
+/// pending before the create and moves on to it after, so the normal path costs one ServiceNow call a record; a
+/// transition found still pending (a run that died between the ServiceNow write and the ledger write, or a redelivery of
+/// it) is looked up by its correlation id (40 at a time) and finds its record instead of writing a second one.
 /// </summary>
 internal sealed class MembershipChangeRecorder(
     IDirectory directory,
@@ -49,7 +51,8 @@ internal sealed class MembershipChangeRecorder(
 
     /// <param name="OwnTicket">The ticket EntraSnow made this change for (<see cref="MembershipFulfilment"/>); null for anyone else's change.</param>
     /// <param name="Noted">Whether the ledger held a note of an own change to this state, to forget once recorded.</param>
-    private sealed record Transition(string MemberId, bool IsGroup, MembershipState Next, string? OwnTicket = null, bool Noted = false);
+    /// <param name="WasPending">Whether the ledger had this transition pending already: its record may exist, and is looked up before a create.</param>
+    private sealed record Transition(string MemberId, bool IsGroup, MembershipState Next, string? OwnTicket = null, bool Noted = false, bool WasPending = false);
 
     /// <summary>
     /// Records the group's changes; with <paramref name="baseline"/> only the ledger is written (the first reading of a
@@ -67,6 +70,7 @@ internal sealed class MembershipChangeRecorder(
 
         var groupId = change.Group.Id;
         var transitions = new List<Transition>();
+        var unsettled = new List<(string MemberId, bool IsGroup, MembershipEntry Entry)>();
         var observed = change.Added.Select(id => (Id: id, IsGroup: false, IsMember: true))
             .Concat(change.GroupsAdded.Select(id => (Id: id, IsGroup: true, IsMember: true)))
             .Concat(change.Removed.Select(id => (Id: id, IsGroup: false, IsMember: false)))
@@ -80,15 +84,47 @@ internal sealed class MembershipChangeRecorder(
                 continue;
             }
 
-            var state = await ledger.GetAsync(groupId, memberId, cancellationToken);
+            var entry = await ledger.GetAsync(groupId, memberId, cancellationToken);
+            if (entry.Pending is { } pending)
+            {
+                if (pending.IsMember == isMember)
+                {
+                    // The transition a run died recording: its record may exist.
+                    transitions.Add(await TransitionAsync(groupId, memberId, isGroup, pending, wasPending: true, cancellationToken));
+                }
+                else
+                {
+                    // Back where it was recorded: whether the change in between was recorded decides if this is one more.
+                    unsettled.Add((memberId, isGroup, entry));
+                }
+
+                continue;
+            }
+
+            var state = entry.Recorded;
             if (state?.IsMember == isMember)
             {
                 continue; // Already recorded: a replayed delta, a redelivered message, a full re-read.
             }
 
-            var own = await ledger.GetOwnChangeAsync(groupId, memberId, isMember, cancellationToken);
-            transitions.Add(new Transition(memberId, isGroup, new MembershipState(isMember, (state?.Transitions ?? 0) + 1, isGroup),
-                own is not null && clock.GetUtcNow() - own.At <= OwnChangeWindow ? own.Ticket : null, own is not null));
+            transitions.Add(await TransitionAsync(groupId, memberId, isGroup, new MembershipState(isMember, (state?.Transitions ?? 0) + 1, isGroup),
+                wasPending: false, cancellationToken));
+        }
+
+        var written = await WrittenAlreadyAsync(groupId, transitions, unsettled, cancellationToken);
+        foreach (var (memberId, isGroup, entry) in unsettled)
+        {
+            var pending = entry.Pending!.Value;
+            if (written.ContainsKey(CorrelationId(groupId, memberId, pending)))
+            {
+                // The pending change was recorded, and undone since: that is a change of its own.
+                transitions.Add(await TransitionAsync(groupId, memberId, isGroup, pending.After, wasPending: false, cancellationToken));
+            }
+            else
+            {
+                // Never recorded, and undone since: nothing changed as far as the records go.
+                await ledger.ForgetPendingAsync(groupId, memberId, entry, cancellationToken);
+            }
         }
 
         if (transitions.Count == 0)
@@ -119,7 +155,6 @@ internal sealed class MembershipChangeRecorder(
         var numbers = new List<string>(transitions.Count);
         var actorsLate = new List<ActorFollowUp.Record>();
         var observedAt = clock.GetUtcNow();
-        var written = await WrittenAlreadyAsync(groupId, transitions, cancellationToken);
         foreach (var transition in transitions)
         {
             var correlationId = CorrelationId(groupId, transition.MemberId, transition.Next);
@@ -128,6 +163,12 @@ internal sealed class MembershipChangeRecorder(
             var lacksActor = existing is not null && ChangeRequestText.LacksActor(existing["description"]);
             if (existing is null)
             {
+                if (!transition.WasPending)
+                {
+                    // Before the create: a run that dies after it looks the record up instead of writing a second.
+                    await ledger.SetPendingAsync(groupId, transition.MemberId, transition.Next, cancellationToken);
+                }
+
                 var actor = actorLookup.ActorOf(transition.MemberId, transition.Next.IsMember);
                 var fields = Fields(message, groupId, groupName, members[transition.MemberId], transition.Next.IsMember, correlationId, assignment, policy,
                     actor, transition.OwnTicket);
@@ -169,14 +210,25 @@ internal sealed class MembershipChangeRecorder(
         return created;
     }
 
+    private async Task<Transition> TransitionAsync(string groupId, string memberId, bool isGroup, MembershipState next, bool wasPending,
+        CancellationToken cancellationToken)
+    {
+        var own = await ledger.GetOwnChangeAsync(groupId, memberId, next.IsMember, cancellationToken);
+        return new Transition(memberId, isGroup, next with { IsGroup = isGroup }, own is not null && clock.GetUtcNow() - own.At <= OwnChangeWindow ? own.Ticket : null,
+            own is not null, wasPending);
+    }
+
     /// <summary>
-    /// The records of these transitions already in ServiceNow (written by a run that died before its ledger moved), found
-    /// by correlation id <see cref="LookupBatch"/> at a time rather than one call per record.
+    /// The records already in ServiceNow of the transitions the ledger had pending (written by a run that died before its
+    /// ledger moved), found by correlation id <see cref="LookupBatch"/> at a time; no call at all when nothing was pending.
     /// </summary>
-    private async Task<Dictionary<string, ServiceNowRecord>> WrittenAlreadyAsync(string groupId, List<Transition> transitions, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, ServiceNowRecord>> WrittenAlreadyAsync(string groupId, List<Transition> transitions,
+        List<(string MemberId, bool IsGroup, MembershipEntry Entry)> unsettled, CancellationToken cancellationToken)
     {
         var written = new Dictionary<string, ServiceNowRecord>(StringComparer.OrdinalIgnoreCase);
-        foreach (var chunk in transitions.Select(t => CorrelationId(groupId, t.MemberId, t.Next)).Chunk(LookupBatch))
+        var pending = transitions.Where(t => t.WasPending).Select(t => CorrelationId(groupId, t.MemberId, t.Next))
+            .Concat(unsettled.Select(u => CorrelationId(groupId, u.MemberId, u.Entry.Pending!.Value)));
+        foreach (var chunk in pending.Chunk(LookupBatch))
         {
             var query = EncodedQuery.Where("correlation_id", "IN", string.Join(",", chunk));
             await foreach (var record in serviceNow.QueryAsync(Table, query, ["sys_id", "number", "description", "correlation_id"], cancellationToken))
@@ -204,11 +256,12 @@ internal sealed class MembershipChangeRecorder(
             return;
         }
 
-        await foreach (var (memberId, state) in ledger.MembersAsync(change.Group.Id, cancellationToken))
+        await foreach (var (memberId, entry) in ledger.MembersAsync(change.Group.Id, cancellationToken))
         {
-            if (state.IsMember && !change.Added.Contains(memberId) && !change.GroupsAdded.Contains(memberId))
+            // A member being recorded as added counts too: if that record was written, the removal is a change of its own.
+            if (entry.MayBeMember && !change.Added.Contains(memberId) && !change.GroupsAdded.Contains(memberId))
             {
-                (state.IsGroup ? change.GroupsRemoved : change.Removed).Add(memberId);
+                ((entry.Pending ?? entry.Recorded)!.Value.IsGroup ? change.GroupsRemoved : change.Removed).Add(memberId);
             }
         }
     }

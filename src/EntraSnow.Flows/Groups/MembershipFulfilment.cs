@@ -24,7 +24,7 @@ internal sealed class MembershipFulfilment(IDirectory directory, MembershipLedge
         var changed = add
             ? await directory.AddGroupMemberAsync(groupId, userId, cancellationToken)
             : await directory.RemoveGroupMemberAsync(groupId, userId, cancellationToken);
-        if (!changed && (await ledger.GetAsync(groupId, userId, cancellationToken))?.IsMember == add)
+        if (!changed && await ledger.GetAsync(groupId, userId, cancellationToken) is { Pending: null } entry && entry.Recorded?.IsMember == add)
         {
             // Nothing changed and nothing is waiting to be recorded: a note left now would explain someone else's later change.
             await ledger.ClearOwnChangeAsync(groupId, userId, add, cancellationToken);

@@ -7,7 +7,30 @@ namespace EntraSnow.Flows.Groups;
 /// The last recorded state of one (group, member) pair and how many transitions it has had; <paramref name="IsGroup"/>
 /// when the member is a nested group (so a removal found later names it as one).
 /// </summary>
-internal readonly record struct MembershipState(bool IsMember, int Transitions, bool IsGroup = false);
+internal readonly record struct MembershipState(bool IsMember, int Transitions, bool IsGroup = false)
+{
+    /// <summary>The state this one was a transition from (each transition flips membership and counts one more); null for the first.</summary>
+    public MembershipState? Before => Transitions <= 1 ? null : new MembershipState(!IsMember, Transitions - 1, IsGroup);
+
+    /// <summary>The transition after this one.</summary>
+    public MembershipState After => new(!IsMember, Transitions + 1, IsGroup);
+}
+
+/// <summary>
+/// What the ledger holds about a (group, member) pair: the state last recorded and, while a change record is being
+/// written, the transition under way.
+/// </summary>
+/// <param name="Recorded">The state last recorded; null for a pair never recorded.</param>
+/// <param name="Pending">
+/// The transition whose record was about to be written when the entry was saved. On the normal path the record is
+/// created and the entry moves on to it at once; found still pending, a run died in between (before or after the
+/// ServiceNow write), so only then is the record looked up by its correlation id.
+/// </param>
+internal readonly record struct MembershipEntry(MembershipState? Recorded, MembershipState? Pending)
+{
+    /// <summary>Whether the member may be in the group: recorded so, or being recorded so.</summary>
+    public bool MayBeMember => Recorded?.IsMember == true || Pending?.IsMember == true;
+}
 
 /// <summary>
 /// A membership change EntraSnow is making itself (<paramref name="IsMember"/>: the state it moves to), the ticket it
@@ -17,30 +40,46 @@ internal sealed record OwnChange(bool IsMember, string Ticket, DateTimeOffset At
 
 /// <summary>
 /// The last membership state EntraSnow recorded per (group, member), kept in the checkpoint store. A change record is
-/// written only when the observed state differs from the recorded one, so replayed deltas, redelivered messages and a
-/// run that died after its ServiceNow write (the record is found by its correlation id) never record a change twice.
+/// written only when the observed state differs from the recorded one, so replayed deltas and redelivered messages never
+/// record a change twice. The transition is noted as pending before its record is created: a run that died between the
+/// ServiceNow write and the ledger's (the only case where the record may exist unrecorded) leaves the note, and only such
+/// a transition is looked up by its correlation id; every other one costs its create alone.
 /// </summary>
 internal sealed class MembershipLedger(ICheckpointStore checkpoints)
 {
     /// <summary>Set once the first full reading of the groups has been recorded: later readings record changes.</summary>
     public const string BaselineKey = "groupchanges:baseline";
 
-    public async Task<MembershipState?> GetAsync(string groupId, string memberId, CancellationToken cancellationToken) =>
-        await checkpoints.GetAsync(Key(groupId, memberId), cancellationToken) is { } value && Parse(value) is { } state ? state : null;
+    /// <summary>The pair's entry; both states null for a pair never recorded.</summary>
+    public async Task<MembershipEntry> GetAsync(string groupId, string memberId, CancellationToken cancellationToken) =>
+        await checkpoints.GetAsync(Key(groupId, memberId), cancellationToken) is { } value ? Parse(value) : default;
 
+    /// <summary>Records <paramref name="state"/> as where the pair stands (a pending transition is done with).</summary>
     public Task SetAsync(string groupId, string memberId, MembershipState state, CancellationToken cancellationToken) =>
-        checkpoints.SetAsync(Key(groupId, memberId),
-            $"{(state.IsMember ? "in" : "out")}:{state.Transitions.ToString(CultureInfo.InvariantCulture)}{(state.IsGroup ? GroupMark : string.Empty)}", cancellationToken);
+        checkpoints.SetAsync(Key(groupId, memberId), Format(state), cancellationToken);
+
+    /// <summary>
+    /// Notes, before its record is created, that the pair is moving to <paramref name="next"/> (one transition after the
+    /// recorded state): a run that finds the note knows the record may exist already.
+    /// </summary>
+    public Task SetPendingAsync(string groupId, string memberId, MembershipState next, CancellationToken cancellationToken) =>
+        checkpoints.SetAsync(Key(groupId, memberId), Format(next) + PendingMark, cancellationToken);
+
+    /// <summary>Forgets a pending transition whose record was never written: the pair stands where it was recorded.</summary>
+    public Task ForgetPendingAsync(string groupId, string memberId, MembershipEntry entry, CancellationToken cancellationToken) =>
+        entry.Recorded is { } recorded
+            ? SetAsync(groupId, memberId, recorded, cancellationToken)
+            : checkpoints.DeleteAsync(Key(groupId, memberId), cancellationToken);
 
     /// <summary>Every member recorded for the group, in key order, read as a stream (the store never hands over a group whole).</summary>
-    public async IAsyncEnumerable<(string MemberId, MembershipState State)> MembersAsync(string groupId,
+    public async IAsyncEnumerable<(string MemberId, MembershipEntry Entry)> MembersAsync(string groupId,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var checkpoint in checkpoints.ListAsync($"{KeyPrefix}{groupId.ToLowerInvariant()}:", cancellationToken))
         {
-            if (Pair(KeyPrefix, checkpoint.Key) is { } pair && Parse(checkpoint.Value) is { } state)
+            if (Pair(KeyPrefix, checkpoint.Key) is { } pair && Parse(checkpoint.Value) is { } entry && (entry.Recorded is not null || entry.Pending is not null))
             {
-                yield return (pair.MemberId, state);
+                yield return (pair.MemberId, entry);
             }
         }
     }
@@ -95,11 +134,22 @@ internal sealed class MembershipLedger(ICheckpointStore checkpoints)
     // Written after the count for a nested group: entries of users (and those written before kinds were kept) have none.
     private const string GroupMark = ":group";
 
-    private static MembershipState? Parse(string value)
+    // Written last while the transition the entry names is pending: the recorded state is the one before it.
+    private const string PendingMark = ":pending";
+
+    private static string Format(MembershipState state) =>
+        $"{(state.IsMember ? "in" : "out")}:{state.Transitions.ToString(CultureInfo.InvariantCulture)}{(state.IsGroup ? GroupMark : string.Empty)}";
+
+    private static MembershipEntry Parse(string value)
     {
-        var parts = value.Split(':');
-        return parts.Length is 2 or 3 && parts[0] is "in" or "out" && int.TryParse(parts[1], CultureInfo.InvariantCulture, out var n)
-            ? new MembershipState(parts[0] == "in", n, parts.Length == 3 && parts[2] == "group")
-            : null;
+        var pending = value.EndsWith(PendingMark, StringComparison.Ordinal);
+        var parts = (pending ? value[..^PendingMark.Length] : value).Split(':');
+        if (parts.Length is not (2 or 3) || parts[0] is not ("in" or "out") || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out var n))
+        {
+            return default;
+        }
+
+        var state = new MembershipState(parts[0] == "in", n, parts.Length == 3 && parts[2] == "group");
+        return pending ? new MembershipEntry(state.Before, state) : new MembershipEntry(state, null);
     }
 }

@@ -113,8 +113,8 @@ public sealed class GroupChangeRecordsEndToEndTests : IAsyncDisposable
         await Eventually.AssertAsync(() => Records(groupId).Count == 1, "the change record", Patience);
         await Eventually.AssertAsync(async () => await Checkpoints.GetAsync(GroupChangesHandler.DeltaLinkKey) != linkBefore, "the delta run saved its progress", Patience);
 
-        // What a crash right after the ServiceNow write leaves: the record exists, neither the ledger nor the delta link moved.
-        await Checkpoints.DeleteAsync(MembershipLedger.Key(groupId, userId));
+        // What a crash right after the ServiceNow write leaves: the record exists, the ledger still has it pending, the delta link did not move.
+        await new MembershipLedger(Checkpoints).SetPendingAsync(groupId, userId, new MembershipState(true, 1), CancellationToken.None);
         await Checkpoints.SetAsync(GroupChangesHandler.DeltaLinkKey, linkBefore);
         // Same address after the restart: the stored delta links point at the sandbox Graph this host serves.
         var url = _host!.BaseUrl;
