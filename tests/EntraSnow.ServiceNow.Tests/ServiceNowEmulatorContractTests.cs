@@ -264,6 +264,11 @@ public sealed class ServiceNowEmulatorContractTests
     [InlineData("titleNOT LIKEengine", "anna,carol,x^y")]
     [InlineData("user_nameENDSWITHna", "anna")]
     [InlineData("user_nameINalice,carol", "alice,carol")]
+    [InlineData("user_nameINALICE,Carol,alice", "alice,carol")]
+    [InlineData("user_nameINalice,nobody^ORemailINbob@x", "alice,bob")]
+    [InlineData("user_nameINalice,bob^titleLIKEmanager", "bob")]
+    [InlineData("emailINalice@x,", "alice,carol")]
+    [InlineData("user_nameNOT INalice,bob,anna", "carol,x^y")]
     [InlineData("emailISEMPTY", "carol")]
     [InlineData("emailISNOTEMPTY^ORDERBYDESCuser_name", "x^y,bob,anna,alice")]
     [InlineData("user_name=alice^ORuser_name=bob", "alice,bob")]
@@ -328,6 +333,7 @@ public sealed class ServiceNowEmulatorContractTests
 
         Assert.Equal(["first"], sn.Store.Query("sys_user", "title=Architect").Select(r => r["user_name"]));
         Assert.Equal(["third"], sn.Store.Query("sys_user", "title=Engineer").Select(r => r["user_name"]));
+        Assert.Equal(["first", "third"], sn.Store.Query("sys_user", "titleINarchitect,engineer").Select(r => r["user_name"]));
     }
 
     [Fact]

@@ -27,7 +27,7 @@ internal sealed class AdoptionBenchmark : IBenchmark
 {
     public string Name => "adoption";
 
-    public string Description => "sync --dry-run, then a full sync, over 10,000 existing sys_user records (no object ids): dry-run time and writes, adopted, created, ServiceNow calls per adopted user, second sync's writes [--users N] [--workers N]";
+    public string Description => "sync --dry-run, then a full sync, over 10,000 existing sys_user records (no object ids): dry-run time and writes, adopted, created, ServiceNow calls per adopted user, second sync's writes [--users N] [--workers N] [--dry-run-only]";
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
@@ -87,6 +87,10 @@ internal sealed class AdoptionBenchmark : IBenchmark
             var dryCalls = serviceNow.Counters.Reads() + dryWrites;
             Console.WriteLine($"dry run: {dryWatch.Elapsed.TotalSeconds:F1} s; would adopt {dryRun.Summary.Users.Adopted}, create {dryRun.Summary.Users.Created}; " +
                 $"{dryRun.WritesHeldBack} writes held back, {dryWrites} written; {dryCalls} ServiceNow calls");
+            if (args.Contains("--dry-run-only"))
+            {
+                return dryWrites == 0 && dryWatch.Elapsed < TimeSpan.FromSeconds(10) ? 0 : 1;
+            }
 
             var first = await MeasureAsync("adopting sync", sync, serviceNow, cancellationToken);
             var second = await MeasureAsync("second sync, nothing changed", sync, serviceNow, cancellationToken);

@@ -72,18 +72,20 @@ internal sealed class EncodedQueryFilter
     }
 
     /// <summary>
-    /// A <c>field=value</c> condition every match must meet (one query, an and-group of one equality), which an index
-    /// can answer; the whole filter is still applied to what the index returns.
+    /// Conditions one of which every match must meet, each a <c>field=value</c> or <c>fieldINa,b</c> (one query, an
+    /// and-group of such alternatives: <c>user_nameINa,b^ORemailINc,d</c>), which indexes can answer; the whole filter is
+    /// still applied to what the indexes return.
     /// </summary>
-    public bool TryGetRequiredEquality(out string field, out string value)
+    public bool TryGetRequiredValues(out IReadOnlyList<(string Field, IReadOnlyCollection<string> Values)> alternatives)
     {
-        if (_queries.Count == 1 && _queries[0].FirstOrDefault(g => g.Count == 1 && g[0].Operator == "=" && !g[0].Field.Contains('.', StringComparison.Ordinal)) is [var condition])
+        static bool Indexable(Condition c) => c.Operator is "=" or "IN" && !c.Field.Contains('.', StringComparison.Ordinal);
+        if (_queries.Count == 1 && _queries[0].FirstOrDefault(g => g.Count > 0 && g.All(Indexable)) is { } group)
         {
-            (field, value) = (condition.Field, condition.Value);
+            alternatives = [.. group.Select(c => (c.Field, c.Operator == "=" ? (IReadOnlyCollection<string>)[c.Value] : c.Listed))];
             return true;
         }
 
-        (field, value) = (string.Empty, string.Empty);
+        alternatives = [];
         return false;
     }
 
@@ -142,6 +144,9 @@ internal sealed class EncodedQueryFilter
 
     private sealed record Condition(string Field, string Operator, string Value)
     {
+        /// <summary>The values of an IN or NOT IN list, split once rather than for every record compared.</summary>
+        public HashSet<string> Listed { get; } = Operator is "IN" or "NOTIN" ? new(Value.Split(','), StringComparer.OrdinalIgnoreCase) : [];
+
         public static Condition? TryParse(string text)
         {
             // Field names are lower case (letters, digits, _, and . for dot-walking), so the operator starts at the
@@ -180,8 +185,8 @@ internal sealed class EncodedQueryFilter
                 "NOTLIKE" => !actual.Contains(Value, StringComparison.OrdinalIgnoreCase),
                 "STARTSWITH" => actual.StartsWith(Value, StringComparison.OrdinalIgnoreCase),
                 "ENDSWITH" => actual.EndsWith(Value, StringComparison.OrdinalIgnoreCase),
-                "IN" => Value.Split(',').Any(v => actual.Equals(v, StringComparison.OrdinalIgnoreCase)),
-                "NOTIN" => !Value.Split(',').Any(v => actual.Equals(v, StringComparison.OrdinalIgnoreCase)),
+                "IN" => Listed.Contains(actual),
+                "NOTIN" => !Listed.Contains(actual),
                 "ISEMPTY" => actual.Length == 0,
                 "ISNOTEMPTY" => actual.Length > 0,
                 ">" => Compare(actual, Value) > 0,

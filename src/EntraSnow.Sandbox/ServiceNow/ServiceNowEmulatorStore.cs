@@ -213,9 +213,12 @@ public sealed partial class ServiceNowEmulatorStore : IDisposable
             return [];
         }
 
-        IEnumerable<StoredRecord> candidates = filter.TryGetRequiredEquality(out var indexedField, out var indexedValue)
-            ? IndexFor(table, indexedField, records).GetValueOrDefault(indexedValue) ?? []
-            : records.Values;
+        IEnumerable<StoredRecord> candidates = records.Values;
+        if (filter.TryGetRequiredValues(out var alternatives))
+        {
+            candidates = alternatives.SelectMany(a => Lookup(IndexFor(table, a.Field, records), a.Values)).Distinct();
+        }
+
         var matches = candidates.Where(r => filter.Matches(f => Walk(table, r.Fields, f)));
         IOrderedEnumerable<StoredRecord>? ordered = null;
         foreach (var (field, descending) in filter.Order)
@@ -301,6 +304,9 @@ public sealed partial class ServiceNowEmulatorStore : IDisposable
 
         return index;
     }
+
+    private static IEnumerable<StoredRecord> Lookup(Dictionary<string, HashSet<StoredRecord>> index, IReadOnlyCollection<string> values) =>
+        values.SelectMany(v => index.GetValueOrDefault(v) ?? []);
 
     private void Index(string table, StoredRecord record, bool add)
     {

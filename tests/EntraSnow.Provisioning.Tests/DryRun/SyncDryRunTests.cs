@@ -82,6 +82,26 @@ public sealed class SyncDryRunTests
     }
 
     [Fact]
+    public async Task Dry_run_reads_a_user_from_Graph_once_its_handler_deciding_from_the_delta_page()
+    {
+        var (adopted, created, drifted, conflict, gone) = SeedInstance();
+
+        var report = await DryRun().RunAsync();
+
+        // Users delta carried the walked users: their handlers got them from the page, not from a GET of their own.
+        foreach (var walked in new[] { adopted, created, drifted, conflict })
+        {
+            await _world.Directory.DidNotReceive().GetUserAsync(walked, Arg.Any<CancellationToken>());
+        }
+
+        // A record whose Entra user the walk never saw is asked about, as the real sync asks.
+        await _world.Directory.Received(1).GetUserAsync(gone, Arg.Any<CancellationToken>());
+        var planned = report.Objects.ToDictionary(o => o.ObjectId, o => o.Action);
+        Assert.Equal((ProvisioningAction.Adopted, ProvisioningAction.Created, ProvisioningAction.Updated, ProvisioningAction.Conflict, ProvisioningAction.Deactivated),
+            (planned[adopted], planned[created], planned[drifted], planned[conflict], planned[gone]));
+    }
+
+    [Fact]
     public async Task A_second_dry_run_after_the_sync_has_nothing_to_do_but_the_conflict()
     {
         var (_, _, _, conflict, _) = SeedInstance();
