@@ -52,6 +52,7 @@ public static class FunctionsComposition
         services.AddSingleton<ServiceNowWebhookEndpoint>();
         services.AddSingleton<MessageProcessor>();
         services.AddSingleton<ServiceBusDelivery>();
+        services.AddSingleton<HeldMessageRelease>();
 
         // The same connectors and flows the local host runs; Azure Table storage holds checkpoints and the provisioning log.
         services.AddGraphConnector(configuration);

@@ -16,7 +16,8 @@ public static class AzureTablesServiceCollectionExtensions
 {
     /// <summary>
     /// <see cref="ICheckpointStore"/>, <see cref="IProvisioningLog"/>, <see cref="IWebhookReplayStore"/> and
-    /// <see cref="ISharedConnectorPauses"/> (paused connectors, shared by every instance) on Azure Table storage, from section
+    /// <see cref="ISharedConnectorPauses"/> and <see cref="IHeldCopies"/> (paused connectors and the work held for them,
+    /// shared by every instance) on Azure Table storage, from section
     /// <c>AzureTables</c> (validated at start-up): the endpoint with the managed identity in Azure, a connection string for Azurite.
     /// </summary>
     public static IServiceCollection AddAzureTableStores(this IServiceCollection services, IConfiguration configuration)
@@ -51,6 +52,9 @@ public static class AzureTablesServiceCollectionExtensions
             sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<IOptions<AzureTablesOptions>>().Value.TablePrefix));
         services.TryAddSingleton<ISharedConnectorPauses>(sp => new TableConnectorPauses(
             sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<IOptions<AzureTablesOptions>>().Value.TablePrefix));
+        services.TryAddSingleton<IHeldCopies>(sp => new TableHeldCopies(
+            sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<AzureTablesOptions>>().Value.TablePrefix));
         return services;
     }
 }

@@ -10,8 +10,15 @@ namespace EntraSnow.Functions.Consumers;
 /// Applies the shared <see cref="MessageProcessor"/> to one Service Bus delivery and settles it explicitly (the triggers
 /// run with AutoCompleteMessages = false): complete; reschedule a copy with a growing delay and complete the original
 /// (the isolated worker would otherwise abandon at once and burn the delivery count); or dead-letter with the reason.
+/// Work held for a paused connector goes through <see cref="HeldMessageRelease"/> when the app has it (it does in
+/// Azure), so it follows at once when a probe lifts the pause.
 /// </summary>
-internal sealed class ServiceBusDelivery(IEnumerable<IMessageHandler> handlers, MessageProcessor processor, IMessageQueue queue, ILogger<ServiceBusDelivery> logger)
+internal sealed class ServiceBusDelivery(
+    IEnumerable<IMessageHandler> handlers,
+    MessageProcessor processor,
+    IMessageQueue queue,
+    ILogger<ServiceBusDelivery> logger,
+    HeldMessageRelease? held = null)
 {
     private readonly Dictionary<string, IMessageHandler> _handlers = handlers.ToDictionary(h => h.Queue, StringComparer.Ordinal);
 
@@ -34,22 +41,66 @@ internal sealed class ServiceBusDelivery(IEnumerable<IMessageHandler> handlers, 
             return;
         }
 
+        if (held is not null && await held.TakenElsewhereAsync(message, delivery.SequenceNumber, cancellationToken))
+        {
+            logger.LogDebug("{MessageId} on {Queue} is a copy of held work another copy of which was processed: completed without processing", delivery.MessageId, queueName);
+            await actions.CompleteMessageAsync(delivery, cancellationToken);
+            return;
+        }
+
         var disposition = await processor.ProcessAsync(handler, message, cancellationToken, ServiceBusQueue.SentFrom(delivery));
         switch (disposition)
         {
-            case MessageDisposition.Complete:
+            case MessageDisposition.Complete complete:
                 await actions.CompleteMessageAsync(delivery, cancellationToken);
+                if (complete.Resumed.Count > 0 && held is not null)
+                {
+                    // This message was the probe that lifted the pause: the work held for it follows now, not at its probe time.
+                    await held.ReleaseAsync(complete.Resumed, cancellationToken);
+                }
+
                 break;
             case MessageDisposition.Reschedule r:
                 // Store the retry before completing the original: if the process dies in between, the original is redelivered.
-                var retry = message with { Attempt = r.NextAttempt, MessageId = RetryMessageId(message.MessageId, r.NextAttempt, r.WaitsFor is null ? null : r.VisibleAt) };
-                await queue.ScheduleAsync(queueName, retry, r.VisibleAt, cancellationToken);
+                var retry = message with
+                {
+                    Attempt = r.NextAttempt,
+                    MessageId = RetryMessageId(message.MessageId, r.NextAttempt, r.WaitsFor is null ? null : r.VisibleAt),
+                    Properties = HeldFor(message.Properties, r.WaitsFor),
+                };
+                if (r.WaitsFor is { } connector && held is not null)
+                {
+                    await held.HoldAsync(queueName, retry, connector, r.VisibleAt, cancellationToken);
+                }
+                else
+                {
+                    await queue.ScheduleAsync(queueName, retry, r.VisibleAt, cancellationToken);
+                }
+
                 await actions.CompleteMessageAsync(delivery, cancellationToken);
                 break;
             case MessageDisposition.DeadLetter d:
                 await actions.DeadLetterMessageAsync(delivery, null, d.Reason, d.Description, cancellationToken);
                 break;
         }
+    }
+
+    /// <summary>A held copy names the connector it waits for (so its delivery finds its record); any other retry does not.</summary>
+    private static IReadOnlyDictionary<string, string> HeldFor(IReadOnlyDictionary<string, string> properties, string? connector)
+    {
+        if (connector is null && !properties.ContainsKey(IHeldCopies.HeldForProperty))
+        {
+            return properties;
+        }
+
+        var copy = new Dictionary<string, string>(properties, StringComparer.Ordinal);
+        copy.Remove(IHeldCopies.HeldForProperty);
+        if (connector is not null)
+        {
+            copy[IHeldCopies.HeldForProperty] = connector;
+        }
+
+        return copy;
     }
 
     /// <summary>

@@ -44,7 +44,32 @@ internal sealed class ServiceBusQueue(ServiceBusClient client, IOptions<ServiceB
         }, cancellationToken);
 
     public Task ScheduleAsync(string queue, ChangeMessage message, DateTimeOffset visibleAt, CancellationToken cancellationToken = default) =>
-        WithinBudgetAsync(queue, [message], (sender, token) => sender.ScheduleMessageAsync(ToServiceBus(message), visibleAt, token), cancellationToken);
+        ScheduleForSequenceNumberAsync(queue, message, visibleAt, cancellationToken);
+
+    /// <summary>Schedules the message as <see cref="ScheduleAsync"/> does; returns its sequence number, which can cancel it.</summary>
+    internal async Task<long> ScheduleForSequenceNumberAsync(string queue, ChangeMessage message, DateTimeOffset visibleAt, CancellationToken cancellationToken = default)
+    {
+        var sequenceNumber = 0L;
+        await WithinBudgetAsync(queue, [message], async (sender, token) => sequenceNumber = await sender.ScheduleMessageAsync(ToServiceBus(message), visibleAt, token), cancellationToken);
+        return sequenceNumber;
+    }
+
+    /// <summary>
+    /// Cancels a scheduled message: true when it will never be delivered, false when Service Bus no longer holds it as
+    /// scheduled (it was activated at its time, or cancelled before).
+    /// </summary>
+    internal async Task<bool> CancelScheduledAsync(string queue, long sequenceNumber, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _senders.GetOrAdd(queue, client.CreateSender).CancelScheduledMessageAsync(sequenceNumber, cancellationToken);
+            return true;
+        }
+        catch (ServiceBusException ex) when (ex.Reason == ServiceBusFailureReason.MessageNotFound)
+        {
+            return false;
+        }
+    }
 
     /// <summary>The message as Service Bus carries it; called inside the write's span, whose id becomes its Diagnostic-Id.</summary>
     internal static ServiceBusMessage ToServiceBus(ChangeMessage message)
