@@ -147,4 +147,39 @@ public sealed class GroupsReadInChunksTests
         Assert.Equal(new[] { AdeleId, AlexId }.Order(), MembersOf(FinanceId));
         await _world.Directory.Received(1).GetGroupMembersAsync(FinanceId, Arg.Any<CancellationToken>());
     }
+
+    [Fact]
+    public async Task A_full_reading_goes_on_in_queued_steps_of_a_few_pages_or_chunks_and_a_step_delivered_after_the_end_starts_nothing()
+    {
+        await ProvisionUsersAsync();
+        _world.Options.FullSyncChunkSize = 1;
+        var groups = Enumerable.Range(0, 7).Select(i => $"00000000-0000-4000-8000-0000000000{i:D2}").ToArray();
+        for (var i = 0; i < groups.Length; i++)
+        {
+            var last = i == groups.Length - 1;
+            _world.GroupDelta.Add(new DeltaPage<DirectoryGroup>([new DirectoryGroup { Id = groups[i], DisplayName = $"Team {i}", MembersAdded = [AdeleId, AlexId] }],
+                last ? "link-1" : null) { NextLink = last ? null : $"page-{i + 1}" });
+        }
+
+        await _world.GroupHandler().HandleAsync(ProvisioningWorld.Message(MessageKinds.GroupDeltaResync, "groups", "run"), CancellationToken.None);
+
+        // The first step read five pages and noted their groups; the rest is queued.
+        Assert.Empty(_world.ServiceNow.Records("sys_user_group"));
+        var next = Assert.Single(_world.Queue.Ready);
+        Assert.Equal("run~step5.0", next.Message.MessageId);
+
+        var steps = await _world.DrainAsync();
+
+        // Two pages and two chunks, then three more steps of two chunks or less: seven groups, one chunk each.
+        Assert.Equal(4, steps);
+        Assert.Equal([null, "page-5"], _world.GroupDeltaReads);
+        Assert.Equal(groups.Order(), _world.ServiceNow.Records("sys_user_group").Select(g => g[_world.Options.ObjectIdField]).Order());
+        Assert.All(groups, g => Assert.Equal(new[] { AdeleId, AlexId }.Order(), MembersOf(g)));
+        Assert.Equal("link-1", _world.Checkpoints.Values[GroupChangesHandler.DeltaLinkKey]);
+
+        await _world.GroupHandler().HandleAsync(next.Message, CancellationToken.None);
+
+        Assert.Equal([null, "page-5"], _world.GroupDeltaReads);
+        Assert.False(_world.Checkpoints.Values.ContainsKey(GroupDeltaProgress.Key));
+    }
 }

@@ -17,10 +17,11 @@ namespace EntraSnow.Flows.Groups;
 /// one session key so two never apply the same change at once (ServiceNow has no unique key to stop a double
 /// membership). A run goes page by page: each group in scope is mirrored (<see cref="GroupMembershipMirror"/>) with a
 /// change record per membership change (<see cref="MembershipChangeRecorder"/>), then where the run stands is saved
-/// (<see cref="GroupDeltaProgress"/>); a full run notes its groups and reads each in full on its own once every page is
-/// read (<see cref="GroupsReadInFull"/>). The new delta link is stored when all of that is done.
+/// (<see cref="GroupDeltaProgress"/>); a full run notes its groups and their members and, once every page is read,
+/// compares them with ServiceNow a chunk at a time (<see cref="GroupsReadInFull"/>), in queued steps. The new delta link
+/// is stored when all of that is done.
 /// </summary>
-internal sealed class GroupChangesHandler(
+internal sealed partial class GroupChangesHandler(
     IDirectory directory,
     IServiceNowTable serviceNow,
     IServiceNowReferences references,
@@ -45,8 +46,6 @@ internal sealed class GroupChangesHandler(
 
     private static readonly TimeSpan MaxGroupsRecheck = TimeSpan.FromSeconds(30);
 
-    // Members a chunk of groups read in full may hold in memory at once (a chunk has at least one group, whatever its size).
-    private const int MaxMembersPerChunk = 20_000;
 
     private readonly GroupsReadInFull readInFull = new(checkpoints, new GroupAdoption(options.Value));
 
@@ -142,16 +141,23 @@ internal sealed class GroupChangesHandler(
     private async Task RunDeltaAsync(ChangeMessage message, CancellationToken cancellationToken)
     {
         var syncRun = message.Property(ProvisioningMessageProperties.SyncRun);
-        if (syncRun is not null && !await AwaitUsersAsync(message, syncRun, cancellationToken))
+        var step = message.Property(ProvisioningMessageProperties.GroupRunOf);
+        if (syncRun is not null && step is null && !await AwaitUsersAsync(message, syncRun, cancellationToken))
         {
             return;
         }
 
-        var progress = await StartOrResumeAsync(message, cancellationToken);
+        if ((step is null ? await StartOrResumeAsync(message, cancellationToken) : await StepOfAsync(step, cancellationToken)) is not { } progress)
+        {
+            return;
+        }
+
         if (!progress.Finished)
         {
             // Page by page: each page's work is written, then where the run stands, so a run cut off goes on from the
-            // page after the last one saved and nothing but the page in hand is held.
+            // page after the last one saved and nothing but the page in hand is held. A full run goes on in the next
+            // step (message) every few pages.
+            var pages = 0;
             await foreach (var page in directory.GetGroupsDeltaAsync(progress.ReadFrom, cancellationToken))
             {
                 if (page.IsFullResync && !progress.Full)
@@ -173,12 +179,17 @@ internal sealed class GroupChangesHandler(
                     Finished = page.NextLink is null,
                 };
                 await progress.SaveAsync(checkpoints, cancellationToken);
+                if (progress.Full && !progress.Finished && ++pages == PagesPerStep)
+                {
+                    await NextStepAsync(message, progress, cancellationToken);
+                    return;
+                }
             }
         }
 
-        if (progress.Full)
+        if (progress.Full && !await SettleAsync(message, progress, cancellationToken))
         {
-            await SettleAsync(message, progress, cancellationToken);
+            return;
         }
 
         if (progress.Baseline)
@@ -245,40 +256,6 @@ internal sealed class GroupChangesHandler(
         await Parallel.ForEachAsync(changes.Values,
             new ParallelOptions { MaxDegreeOfParallelism = options.Value.GroupParallelism, CancellationToken = cancellationToken },
             async (change, token) => await ApplyOrSplitOffAsync(message, change, progress.Full, progress.Baseline, progress.PageKey, recorded, index, followUp, readMembers: false, token));
-    }
-
-    /// <summary>
-    /// The groups a full run noted, a chunk at a time: compared with ServiceNow in one go (<see cref="GroupChunkComparison"/>),
-    /// those already as Entra has them only have their change records looked at, the others are written, a few at a time;
-    /// each note goes once its group is settled or split off.
-    /// </summary>
-    private async Task SettleAsync(ChangeMessage message, GroupDeltaProgress progress, CancellationToken cancellationToken)
-    {
-        var parallelism = options.Value.GroupParallelism;
-        while (await readInFull.NextAsync(options.Value.FullSyncChunkSize, MaxMembersPerChunk, cancellationToken) is { Count: > 0 } groups)
-        {
-            var changes = new List<(GroupChange Change, bool MembersNoted)>(groups.Count);
-            foreach (var (group, membersNoted) in groups)
-            {
-                var change = new GroupChange(group) { SharedMatch = await readInFull.SharedMatchAsync(group, cancellationToken) };
-                change.Merge(group);
-                changes.Add((change, membersNoted));
-            }
-
-            var unchanged = await comparison.UnchangedAsync([.. changes.Where(c => c.MembersNoted).Select(c => c.Change)], cancellationToken);
-            var followUp = new FollowUps();
-            await Parallel.ForEachAsync(changes, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (noted, token) =>
-            {
-                var index = new SysUserIndex(serviceNow, references, options.Value.ObjectIdField);
-                // Read in full, each group is written once: the run's cap counts its changes alone.
-                await ApplyOrSplitOffAsync(message, noted.Change, full: true, progress.Baseline, progress.RunKey, new RunChangeCounts(), index, followUp,
-                    readMembers: !noted.MembersNoted, token, unchanged.GetValueOrDefault(noted.Change.Group.Id));
-                await readInFull.SettledAsync(noted.Change.Group.Id, token);
-            });
-            await QueueFollowUpsAsync(followUp, message, cancellationToken);
-        }
-
-        await readInFull.ForgetMatchesAsync(cancellationToken);
     }
 
     /// <summary>

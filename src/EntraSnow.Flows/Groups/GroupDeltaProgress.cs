@@ -18,6 +18,7 @@ namespace EntraSnow.Flows.Groups;
 /// <param name="Finished">Set once the last page is done: the groups read in full are being settled, then <paramref name="DeltaLink"/> is stored.</param>
 /// <param name="DeltaLink">The last page's delta link, stored for the next run once this one is done.</param>
 /// <param name="Recorded">Membership changes recorded so far per group (<see cref="RunChangeCounts"/>); null when none.</param>
+/// <param name="Chunks">Chunks of groups read in full settled so far (a full run's steps are numbered by pages and chunks).</param>
 internal sealed record GroupDeltaProgress(
     string? ReadFrom,
     bool Full,
@@ -28,7 +29,8 @@ internal sealed record GroupDeltaProgress(
     int Groups = 0,
     bool Finished = false,
     string? DeltaLink = null,
-    Dictionary<string, int>? Recorded = null)
+    Dictionary<string, int>? Recorded = null,
+    int Chunks = 0)
 {
     public const string Key = "delta:groups:progress";
 

@@ -105,6 +105,17 @@ internal sealed class GroupsReadInFull(ICheckpointStore checkpoints, GroupAdopti
         return groups;
     }
 
+    /// <summary>Whether any noted group is still to settle.</summary>
+    public async Task<bool> AnyLeftAsync(CancellationToken cancellationToken)
+    {
+        await foreach (var _ in checkpoints.ListAsync(NotePrefix, cancellationToken))
+        {
+            return true;
+        }
+
+        return false;
+    }
+
     /// <summary>Why the group may not adopt a record by its name or mail: other groups of the run share it (null when none do).</summary>
     public async Task<string?> SharedMatchAsync(DirectoryGroup group, CancellationToken cancellationToken)
     {

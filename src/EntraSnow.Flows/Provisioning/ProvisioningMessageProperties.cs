@@ -37,6 +37,12 @@ public static class ProvisioningMessageProperties
     /// <summary>How many times a full sync's groups run has waited for the run's users.</summary>
     public const string SyncWaits = "sync.waits";
 
+    /// <summary>
+    /// On a step of a full groups run (<c>group.delta-resync</c> queued by the step before): the message that started the
+    /// run, whose saved progress the step goes on from.
+    /// </summary>
+    public const string GroupRunOf = "groups.run";
+
     /// <summary>"true" on a group resync: read groups delta from scratch and reconcile memberships in full.</summary>
     public const string FromScratch = "fromScratch";
 
