@@ -3,7 +3,7 @@ using System.Globalization;
 using EntraSnow.Flows.Messaging;
 using EntraSnow.Flows.Provisioning;
 using EntraSnow.Flows.Stores;
-using EntraSnow.LocalHost.Hosting;
+using EntraSnow.Benchmarks.Hosting;
 using EntraSnow.LocalHost.Queueing;
 using EntraSnow.Sandbox.Graph;
 using EntraSnow.Sandbox.ServiceNow;
@@ -33,7 +33,7 @@ internal sealed record GroupRound(string Label, TimeSpan Wall, TimeSpan Cpu, lon
 /// The local host in sandbox mode with both emulators in-process, its timers off: a benchmark stages changes in the Graph
 /// emulator, sends the notifications Graph would, and waits until the group-changes queue has done everything.
 /// </summary>
-internal sealed class GroupBench(WebApplication host, string dataPath) : IAsyncDisposable
+internal sealed class GroupBench(SandboxLocalHost host) : IAsyncDisposable
 {
     // The flow's own names (internal to it): the table and correlation prefix of its records, the runs' session, the baseline's checkpoint.
     public const string ChangeTable = "change_request";
@@ -41,27 +41,16 @@ internal sealed class GroupBench(WebApplication host, string dataPath) : IAsyncD
     private const string DeltaSessionKey = "groups-delta";
     private const string BaselineKey = "groupchanges:baseline";
 
-    public GraphEmulator Graph => host.Services.GetRequiredService<GraphEmulator>();
+    public GraphEmulator Graph => host.Graph;
 
-    public ServiceNowEmulatorStore ServiceNow => host.Services.GetRequiredService<ServiceNowEmulatorStore>();
+    public ServiceNowEmulatorStore ServiceNow => host.ServiceNow;
 
     private ServiceNowEmulatorCounters Counters => host.Services.GetRequiredService<ServiceNowEmulatorCounters>();
 
     private SqliteQueueStore Queues => host.Services.GetRequiredService<SqliteQueueStore>();
 
-    public static async Task<GroupBench> StartAsync(IEnumerable<string> settings, CancellationToken cancellationToken)
-    {
-        var dataPath = Path.Combine(Path.GetTempPath(), "entrasnow-bench", Guid.NewGuid().ToString("N"));
-        var host = LocalHostApp.Build(
-        [
-            $"--LocalHost:Url=http://127.0.0.1:{Intake.IntakeBenchmark.FreePort()}", $"--LocalHost:DataPath={dataPath}", "--LocalHost:RunTimers=false",
-            "--Sandbox:Seed:Users=0", "--Sandbox:Seed:InitialSync=false",
-            "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
-            .. settings,
-        ]);
-        await host.StartAsync(cancellationToken);
-        return new GroupBench(host, dataPath);
-    }
+    public static async Task<GroupBench> StartAsync(IEnumerable<string> settings, CancellationToken cancellationToken) =>
+        new(await SandboxLocalHost.StartEmptyAsync(settings, cancellationToken));
 
     /// <summary>Users already provisioned: each gets its sys_user in the ServiceNow emulator directly, so only group work is measured.</summary>
     public void ProvisionUsers(IEnumerable<string> userIds)
@@ -146,18 +135,5 @@ internal sealed class GroupBench(WebApplication host, string dataPath) : IAsyncD
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await host.StopAsync(CancellationToken.None);
-        await host.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(dataPath, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Temp files left behind are harmless.
-        }
-    }
+    public ValueTask DisposeAsync() => host.DisposeAsync();
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using EntraSnow.Benchmarks.Hosting;
 using EntraSnow.Sandbox.Graph;
 
 namespace EntraSnow.Benchmarks.Groups;
@@ -20,7 +21,7 @@ internal sealed class GroupChangesBenchmark : IBenchmark
         var members = Intake.IntakeBenchmark.IntOption(args, "--members", 5_000);
         var changes = Intake.IntakeBenchmark.IntOption(args, "--changes", 1_000);
         var groups = Intake.IntakeBenchmark.IntOption(args, "--groups", 20);
-        var load = File.Exists("/proc/loadavg") ? (await File.ReadAllTextAsync("/proc/loadavg", cancellationToken)).Split(' ')[0] : "?";
+        var load = await LoadAverage.NowAsync(cancellationToken);
         await using var bench = await GroupBench.StartAsync([], cancellationToken);
         var users = bench.Graph.Seed(new GraphSeedSpec { Users = members + changes, Groups = 0, RiskDetections = 0 }).UserIds;
         bench.ProvisionUsers(users);

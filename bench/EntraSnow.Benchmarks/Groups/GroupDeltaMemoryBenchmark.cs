@@ -1,4 +1,5 @@
 using System.Globalization;
+using EntraSnow.Benchmarks.Hosting;
 using EntraSnow.Sandbox.Graph;
 
 namespace EntraSnow.Benchmarks.Groups;
@@ -20,7 +21,7 @@ internal sealed class GroupDeltaMemoryBenchmark : IBenchmark
     {
         var groups = Intake.IntakeBenchmark.IntOption(args, "--groups", 500);
         var members = Intake.IntakeBenchmark.IntOption(args, "--members", 5_000);
-        var load = File.Exists("/proc/loadavg") ? (await File.ReadAllTextAsync("/proc/loadavg", cancellationToken)).Split(' ')[0] : "?";
+        var load = await LoadAverage.NowAsync(cancellationToken);
         await using var bench = await GroupBench.StartAsync([], cancellationToken);
         var seeded = bench.Graph.Seed(new GraphSeedSpec { Users = members, Groups = groups, GroupsPerUser = groups, RiskDetections = 0 });
         bench.ProvisionUsers(seeded.UserIds);

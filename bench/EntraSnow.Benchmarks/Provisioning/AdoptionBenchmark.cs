@@ -1,19 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using EntraSnow.Connectors.Graph;
-using EntraSnow.Connectors.ServiceNow;
+using EntraSnow.Benchmarks.Hosting;
 using EntraSnow.Flows.FullSync;
 using EntraSnow.Flows.FullSync.DryRun;
-using EntraSnow.Flows.Messaging;
-using EntraSnow.Flows.Provisioning;
-using EntraSnow.Flows.ProvisioningLog;
-using EntraSnow.Flows.Stores;
-using EntraSnow.LocalHost.ProvisioningLog;
-using EntraSnow.LocalHost.Stores;
 using EntraSnow.Sandbox.Graph;
 using EntraSnow.Sandbox.ServiceNow;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace EntraSnow.Benchmarks.Provisioning;
 
@@ -31,13 +22,10 @@ internal sealed class AdoptionBenchmark : IBenchmark
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        var users = Option(args, "--users", 10_000);
-        var workers = Option(args, "--workers", 16);
-        var data = Path.Combine(Path.GetTempPath(), "entrasnow-bench-adopt-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(data);
-
-        await using var graph = await GraphEmulatorServer.StartAsync(cancellationToken: cancellationToken);
-        await using var serviceNow = await ServiceNowEmulatorServer.StartAsync(seed: true, cancellationToken: cancellationToken);
+        var users = Intake.IntakeBenchmark.IntOption(args, "--users", 10_000);
+        var workers = Intake.IntakeBenchmark.IntOption(args, "--workers", 16);
+        await using var flows = await FlowsOverEmulators.StartAsync(workers, cancellationToken);
+        var (graph, serviceNow, provider) = (flows.Graph, flows.ServiceNow, flows.Services);
         var seeded = graph.Seed(new GraphSeedSpec { Users = users, Groups = 0, RiskDetections = 0 });
         foreach (var id in seeded.UserIds)
         {
@@ -51,88 +39,48 @@ internal sealed class AdoptionBenchmark : IBenchmark
         }
 
         Console.WriteLine($"seeded {seeded.UserIds.Count} Graph users and as many sys_user records matching by user_name, none with an object id");
-        var queue = new ConcurrentSessionQueue();
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>(graph.ConnectorSettings)
-        {
-            ["ServiceNow:InstanceUrl"] = serviceNow.BaseUrl,
-            ["ServiceNow:ClientId"] = serviceNow.Options.ClientId,
-            ["ServiceNow:ClientSecret"] = serviceNow.Options.ClientSecret,
-            ["ServiceNow:MaxConcurrency"] = workers.ToString(CultureInfo.InvariantCulture),
-            ["Provisioning:FollowUpDelay"] = "00:00:00.500",
-            ["Provisioning:FullSyncPollInterval"] = "00:00:00.100",
-        }).Build();
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddSingleton<IConfiguration>(configuration);
-        services.AddGraphConnector(configuration);
-        services.AddServiceNowConnector(configuration);
-        services.AddProvisioning(configuration);
-        services.AddSingleton<MessageProcessor>();
-        services.AddSingleton<IMessageQueue>(queue);
-        services.AddSingleton<ICheckpointStore>(new SqliteCheckpointStore(Path.Combine(data, "checkpoints.db")));
-        services.AddSingleton<IProvisioningLog>(new SqliteProvisioningLog(Path.Combine(data, "provisioning-log.db")));
-        await using var provider = services.BuildServiceProvider();
-
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var consumers = queue.RunConsumersAsync(provider, workers, stop.Token);
         var sync = provider.GetRequiredService<FullSyncRunner>();
-        try
+
+        // What `sync --dry-run` does, before anything is adopted: the same code over ports that hold writes back.
+        serviceNow.Counters.Reset();
+        var dryWatch = Stopwatch.StartNew();
+        var dryRun = await provider.GetRequiredService<SyncDryRun>().RunAsync(cancellationToken: cancellationToken);
+        dryWatch.Stop();
+        var dryWrites = serviceNow.Counters.Writes();
+        var dryCalls = serviceNow.Counters.Reads() + dryWrites;
+        Console.WriteLine($"dry run: {dryWatch.Elapsed.TotalSeconds:F1} s; would adopt {dryRun.Summary.Users.Adopted}, create {dryRun.Summary.Users.Created}; " +
+            $"{dryRun.WritesHeldBack} writes held back, {dryWrites} written; {dryCalls} ServiceNow calls");
+        if (args.Contains("--dry-run-only"))
         {
-            // What `sync --dry-run` does, before anything is adopted: the same code over ports that hold writes back.
-            serviceNow.Counters.Reset();
-            var dryWatch = Stopwatch.StartNew();
-            var dryRun = await provider.GetRequiredService<SyncDryRun>().RunAsync(cancellationToken: cancellationToken);
-            dryWatch.Stop();
-            var dryWrites = serviceNow.Counters.Writes();
-            var dryCalls = serviceNow.Counters.Reads() + dryWrites;
-            Console.WriteLine($"dry run: {dryWatch.Elapsed.TotalSeconds:F1} s; would adopt {dryRun.Summary.Users.Adopted}, create {dryRun.Summary.Users.Created}; " +
-                $"{dryRun.WritesHeldBack} writes held back, {dryWrites} written; {dryCalls} ServiceNow calls");
-            if (args.Contains("--dry-run-only"))
-            {
-                return dryWrites == 0 && dryWatch.Elapsed < TimeSpan.FromSeconds(10) ? 0 : 1;
-            }
-
-            var first = await MeasureAsync("adopting sync", sync, serviceNow, cancellationToken);
-            var second = await MeasureAsync("second sync, nothing changed", sync, serviceNow, cancellationToken);
-            var perAdopted = first.Adopted == 0 ? double.PositiveInfinity : (double)first.Calls / first.Adopted;
-            var sysUserPerAdopted = first.Adopted == 0 ? double.PositiveInfinity : (double)first.SysUserCalls / first.Adopted;
-
-            Console.WriteLine();
-            Console.WriteLine("| run | wall time | adopted | created | conflicts | ServiceNow calls (user phase) | calls / adopted user | sys_user calls / adopted user | ServiceNow writes |");
-            Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-            foreach (var r in new[] { first, second })
-            {
-                Console.WriteLine($"| {r.Label} | {r.Wall.TotalSeconds:F1} s | {r.Adopted} | {r.Created} | {r.Conflicts} | {r.Calls} | " +
-                    $"{(r.Adopted == 0 ? "-" : ((double)r.Calls / r.Adopted).ToString("F3", CultureInfo.InvariantCulture))} | " +
-                    $"{(r.Adopted == 0 ? "-" : ((double)r.SysUserCalls / r.Adopted).ToString("F3", CultureInfo.InvariantCulture))} | {r.Writes} |");
-            }
-
-            Console.WriteLine($"| dry run (sync --dry-run) | {dryWatch.Elapsed.TotalSeconds:F1} s | {dryRun.Summary.Users.Adopted} (would) | {dryRun.Summary.Users.Created} (would) | " +
-                $"{dryRun.Summary.Users.Conflicts} | {dryCalls} | - | - | {dryWrites} |");
-
-            var dryRunMet = dryWrites == 0 && dryRun.Summary.Users.Adopted == first.Adopted && dryWatch.Elapsed < TimeSpan.FromSeconds(10);
-            var met = first.Adopted == users && first.Created == 0 && perAdopted <= 1.1 && second.Writes == 0 && dryRunMet;
-            Console.WriteLine($"dry run: no writes, the same adoptions as the sync, under 10 s -> {(dryRunMet ? "met" : "MISSED")} " +
-                $"({dryWrites} writes, {dryRun.Summary.Users.Adopted} vs {first.Adopted} adopted, {dryWatch.Elapsed.TotalSeconds:F1} s)");
-            Console.WriteLine($"targets: {users} adopted, none created -> {(first.Adopted == users && first.Created == 0 ? "met" : "MISSED")}; " +
-                $"<= 1.1 ServiceNow calls per adopted user ({perAdopted:F3}; sys_user alone {sysUserPerAdopted:F3}) -> {(perAdopted <= 1.1 ? "met" : "MISSED")}; " +
-                $"second sync writes nothing -> {(second.Writes == 0 ? "met" : "MISSED")}");
-            return met ? 0 : 1;
+            return dryWrites == 0 && dryWatch.Elapsed < TimeSpan.FromSeconds(10) ? 0 : 1;
         }
-        finally
+
+        var first = await MeasureAsync("adopting sync", sync, serviceNow, cancellationToken);
+        var second = await MeasureAsync("second sync, nothing changed", sync, serviceNow, cancellationToken);
+        var perAdopted = first.Adopted == 0 ? double.PositiveInfinity : (double)first.Calls / first.Adopted;
+        var sysUserPerAdopted = first.Adopted == 0 ? double.PositiveInfinity : (double)first.SysUserCalls / first.Adopted;
+
+        Console.WriteLine();
+        Console.WriteLine("| run | wall time | adopted | created | conflicts | ServiceNow calls (user phase) | calls / adopted user | sys_user calls / adopted user | ServiceNow writes |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        foreach (var r in new[] { first, second })
         {
-            await stop.CancelAsync();
-            await consumers;
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            try
-            {
-                Directory.Delete(data, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Temp files left behind are harmless.
-            }
+            Console.WriteLine($"| {r.Label} | {r.Wall.TotalSeconds:F1} s | {r.Adopted} | {r.Created} | {r.Conflicts} | {r.Calls} | " +
+                $"{(r.Adopted == 0 ? "-" : ((double)r.Calls / r.Adopted).ToString("F3", CultureInfo.InvariantCulture))} | " +
+                $"{(r.Adopted == 0 ? "-" : ((double)r.SysUserCalls / r.Adopted).ToString("F3", CultureInfo.InvariantCulture))} | {r.Writes} |");
         }
+
+        Console.WriteLine($"| dry run (sync --dry-run) | {dryWatch.Elapsed.TotalSeconds:F1} s | {dryRun.Summary.Users.Adopted} (would) | {dryRun.Summary.Users.Created} (would) | " +
+            $"{dryRun.Summary.Users.Conflicts} | {dryCalls} | - | - | {dryWrites} |");
+
+        var dryRunMet = dryWrites == 0 && dryRun.Summary.Users.Adopted == first.Adopted && dryWatch.Elapsed < TimeSpan.FromSeconds(10);
+        var met = first.Adopted == users && first.Created == 0 && perAdopted <= 1.1 && second.Writes == 0 && dryRunMet;
+        Console.WriteLine($"dry run: no writes, the same adoptions as the sync, under 10 s -> {(dryRunMet ? "met" : "MISSED")} " +
+            $"({dryWrites} writes, {dryRun.Summary.Users.Adopted} vs {first.Adopted} adopted, {dryWatch.Elapsed.TotalSeconds:F1} s)");
+        Console.WriteLine($"targets: {users} adopted, none created -> {(first.Adopted == users && first.Created == 0 ? "met" : "MISSED")}; " +
+            $"<= 1.1 ServiceNow calls per adopted user ({perAdopted:F3}; sys_user alone {sysUserPerAdopted:F3}) -> {(perAdopted <= 1.1 ? "met" : "MISSED")}; " +
+            $"second sync writes nothing -> {(second.Writes == 0 ? "met" : "MISSED")}");
+        return met ? 0 : 1;
     }
 
     /// <summary>One full sync from scratch; ServiceNow calls are the emulator's counts of the user phase (before groups).</summary>
@@ -153,12 +101,6 @@ internal sealed class AdoptionBenchmark : IBenchmark
         var u = final.Summary.Users;
         Console.WriteLine($"{label}: {watch.Elapsed.TotalSeconds:F1} s; {u.Adopted} adopted, {u.Created} created, {u.Updated} updated, {u.Unchanged} unchanged, {u.Conflicts} conflicts, {u.Failed} failed{(final.TimedOut ? "; TIMED OUT" : string.Empty)}");
         return new Figures(label, watch.Elapsed, u.Adopted, u.Created, u.Conflicts, all, sysUser, emulator.Counters.Writes());
-    }
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var value) ? value : fallback;
     }
 
     private sealed record Figures(string Label, TimeSpan Wall, int Adopted, int Created, int Conflicts, long Calls, long SysUserCalls, long Writes);

@@ -1,18 +1,11 @@
 using System.Diagnostics;
-using System.Globalization;
+using EntraSnow.Benchmarks.Hosting;
 using EntraSnow.Connectors.Graph;
 using EntraSnow.Connectors.ServiceNow;
 using EntraSnow.Flows.FullSync;
 using EntraSnow.Flows.Messaging;
-using EntraSnow.Flows.Provisioning;
-using EntraSnow.Flows.ProvisioningLog;
-using EntraSnow.Flows.Stores;
-using EntraSnow.LocalHost.ProvisioningLog;
-using EntraSnow.LocalHost.Stores;
 using EntraSnow.Sandbox.Graph;
 using EntraSnow.Sandbox.ServiceNow;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace EntraSnow.Benchmarks.Provisioning;
 
@@ -29,84 +22,40 @@ internal sealed class ProvisioningBenchmark : IBenchmark
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        var users = Option(args, "--users", 10_000);
-        var groups = Option(args, "--groups", 500);
-        var workers = Option(args, "--workers", 16);
-        var data = Path.Combine(Path.GetTempPath(), "entrasnow-bench-prov-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(data);
-
-        await using var graph = await GraphEmulatorServer.StartAsync(cancellationToken: cancellationToken);
-        await using var serviceNow = await ServiceNowEmulatorServer.StartAsync(seed: true, cancellationToken: cancellationToken);
+        var users = Intake.IntakeBenchmark.IntOption(args, "--users", 10_000);
+        var groups = Intake.IntakeBenchmark.IntOption(args, "--groups", 500);
+        var workers = Intake.IntakeBenchmark.IntOption(args, "--workers", 16);
+        await using var flows = await FlowsOverEmulators.StartAsync(workers, cancellationToken);
+        var (graph, serviceNow, queue, provider) = (flows.Graph, flows.ServiceNow, flows.Queue, flows.Services);
         var seedWatch = Stopwatch.StartNew();
         var seeded = graph.Seed(new GraphSeedSpec { Users = users, Groups = groups, GroupsPerUser = 2, RiskDetections = 0 });
         Console.WriteLine($"seeded {seeded.UserIds.Count} users, {seeded.GroupIds.Count} groups, {seeded.Memberships} memberships in {seedWatch.Elapsed.TotalSeconds:F1} s");
 
-        var queue = new ConcurrentSessionQueue();
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>(graph.ConnectorSettings)
-        {
-            ["ServiceNow:InstanceUrl"] = serviceNow.BaseUrl,
-            ["ServiceNow:ClientId"] = serviceNow.Options.ClientId,
-            ["ServiceNow:ClientSecret"] = serviceNow.Options.ClientSecret,
-            ["ServiceNow:MaxConcurrency"] = workers.ToString(CultureInfo.InvariantCulture),
-            ["Provisioning:FollowUpDelay"] = "00:00:00.500",
-            ["Provisioning:FullSyncPollInterval"] = "00:00:00.100",
-        }).Build();
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddSingleton<IConfiguration>(configuration);
-        services.AddGraphConnector(configuration);
-        services.AddServiceNowConnector(configuration);
-        services.AddProvisioning(configuration);
-        services.AddSingleton<MessageProcessor>();
-        services.AddSingleton<IMessageQueue>(queue);
-        services.AddSingleton<ICheckpointStore>(new SqliteCheckpointStore(Path.Combine(data, "checkpoints.db")));
-        services.AddSingleton<IProvisioningLog>(new SqliteProvisioningLog(Path.Combine(data, "provisioning-log.db")));
-        await using var provider = services.BuildServiceProvider();
-
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var consumers = queue.RunConsumersAsync(provider, workers, stop.Token);
         var sync = provider.GetRequiredService<FullSyncRunner>();
         var snCounter = provider.GetRequiredService<ServiceNowCallCounter>();
         var graphCounter = provider.GetRequiredService<GraphCallCounter>();
 
-        try
-        {
-            var first = await MeasureAsync("initial full sync", sync, snCounter, graphCounter, serviceNow, cancellationToken);
-            var second = await MeasureAsync("resync, nothing changed", sync, snCounter, graphCounter, serviceNow, cancellationToken);
-            var latency = await MeasureLatencyAsync(graph, queue, seeded.UserIds, Option(args, "--changes", 200), cancellationToken);
+        var first = await MeasureAsync("initial full sync", sync, snCounter, graphCounter, serviceNow, cancellationToken);
+        var second = await MeasureAsync("resync, nothing changed", sync, snCounter, graphCounter, serviceNow, cancellationToken);
+        var latency = await MeasureLatencyAsync(graph, queue, seeded.UserIds, Intake.IntakeBenchmark.IntOption(args, "--changes", 200), cancellationToken);
 
-            Console.WriteLine();
-            Console.WriteLine($"| run | wall time | users created | ServiceNow calls / created user (user phase) | ServiceNow calls / user (all) | Graph calls / user | ServiceNow writes |");
-            Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- |");
-            foreach (var r in new[] { first, second })
-            {
-                Console.WriteLine($"| {r.Label} | {r.Wall.TotalSeconds:F1} s | {r.Created} | {r.UserPhaseCallsPerCreated:F3} | {r.CallsPerUser:F3} | {r.GraphPerUser:F3} | {r.Writes} |");
-            }
-
-            Console.WriteLine();
-            Console.WriteLine($"change in the Graph emulator -> user.updated handled -> sys_user written (flow only, in-process queue, no intake): " +
-                $"p50 {latency.P50:F1} ms, p95 {latency.P95:F1} ms, p99 {latency.P99:F1} ms over {latency.Count} changes");
-            var endToEnd = await MeasureLocalHostLatencyAsync(Option(args, "--changes", 200), cancellationToken);
-            Console.WriteLine($"change in the Graph emulator -> notification -> local host intake -> SQLite queue -> consumer -> sys_user written: " +
-                $"p50 {endToEnd.P50:F1} ms, p95 {endToEnd.P95:F1} ms, p99 {endToEnd.P99:F1} ms over {endToEnd.Count} changes");
-            Console.WriteLine($"targets: <= 1.2 ServiceNow calls per created user -> {(first.UserPhaseCallsPerCreated <= 1.2 ? "met" : "MISSED")}; zero writes on resync -> {(second.Writes == 0 ? "met" : "MISSED")}; " +
-                $"p95 < 500 ms through the local host -> {(endToEnd.P95 < 500 ? "met" : "MISSED")}");
-            return first.UserPhaseCallsPerCreated <= 1.2 && second.Writes == 0 && endToEnd.P95 < 500 ? 0 : 1;
-        }
-        finally
+        Console.WriteLine();
+        Console.WriteLine($"| run | wall time | users created | ServiceNow calls / created user (user phase) | ServiceNow calls / user (all) | Graph calls / user | ServiceNow writes |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- |");
+        foreach (var r in new[] { first, second })
         {
-            await stop.CancelAsync();
-            await consumers;
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            try
-            {
-                Directory.Delete(data, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Temp files left behind are harmless.
-            }
+            Console.WriteLine($"| {r.Label} | {r.Wall.TotalSeconds:F1} s | {r.Created} | {r.UserPhaseCallsPerCreated:F3} | {r.CallsPerUser:F3} | {r.GraphPerUser:F3} | {r.Writes} |");
         }
+
+        Console.WriteLine();
+        Console.WriteLine($"change in the Graph emulator -> user.updated handled -> sys_user written (flow only, in-process queue, no intake): " +
+            $"p50 {latency.P50:F1} ms, p95 {latency.P95:F1} ms, p99 {latency.P99:F1} ms over {latency.Count} changes");
+        var endToEnd = await MeasureLocalHostLatencyAsync(Intake.IntakeBenchmark.IntOption(args, "--changes", 200), cancellationToken);
+        Console.WriteLine($"change in the Graph emulator -> notification -> local host intake -> SQLite queue -> consumer -> sys_user written: " +
+            $"p50 {endToEnd.P50:F1} ms, p95 {endToEnd.P95:F1} ms, p99 {endToEnd.P99:F1} ms over {endToEnd.Count} changes");
+        Console.WriteLine($"targets: <= 1.2 ServiceNow calls per created user -> {(first.UserPhaseCallsPerCreated <= 1.2 ? "met" : "MISSED")}; zero writes on resync -> {(second.Writes == 0 ? "met" : "MISSED")}; " +
+            $"p95 < 500 ms through the local host -> {(endToEnd.P95 < 500 ? "met" : "MISSED")}");
+        return first.UserPhaseCallsPerCreated <= 1.2 && second.Writes == 0 && endToEnd.P95 < 500 ? 0 : 1;
     }
 
     private static async Task<RunFigures> MeasureAsync(string label, FullSyncRunner sync, ServiceNowCallCounter sn, GraphCallCounter graph,
@@ -208,81 +157,44 @@ internal sealed class ProvisioningBenchmark : IBenchmark
     /// </summary>
     private static async Task<(double P50, double P95, double P99, int Count)> MeasureLocalHostLatencyAsync(int changes, CancellationToken cancellationToken)
     {
-        var data = Path.Combine(Path.GetTempPath(), "entrasnow-bench-host-" + Guid.NewGuid().ToString("N"));
-        int port;
-        using (var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        await using var host = await SandboxLocalHost.StartAsync(["--Sandbox:Seed:Users=200", "--Sandbox:Seed:Groups=0"], cancellationToken);
+        var (graph, store) = (host.Graph, host.ServiceNow);
+        var ready = Stopwatch.StartNew();
+        while (store.Query("sys_user", "u_entra_object_idISNOTEMPTY^active=true").Count < 150 || graph.Subscriptions.Count == 0)
         {
-            listener.Start();
-            port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+            if (ready.Elapsed > TimeSpan.FromMinutes(2))
+            {
+                throw new TimeoutException("The sandbox local host did not provision its seed or subscribe within 2 minutes.");
+            }
+
+            await Task.Delay(50, cancellationToken);
         }
 
-        var app = EntraSnow.LocalHost.Hosting.LocalHostApp.Build(
-        [
-            $"--LocalHost:Url=http://127.0.0.1:{port}", $"--LocalHost:DataPath={data}", "--Sandbox:Seed:Users=200", "--Sandbox:Seed:Groups=0",
-            "--Logging:LogLevel:Default=Warning",
-        ]);
-        await app.StartAsync(cancellationToken);
-        try
+        var users = store.Query("sys_user", "u_entra_object_idISNOTEMPTY^active=true").ToList();
+        var samples = new List<double>(changes);
+        for (var i = 0; i < changes; i++)
         {
-            var graph = app.Services.GetRequiredService<GraphEmulator>();
-            var store = app.Services.GetRequiredService<ServiceNowEmulatorStore>();
-            var ready = Stopwatch.StartNew();
-            while (store.Query("sys_user", "u_entra_object_idISNOTEMPTY^active=true").Count < 150 || graph.Subscriptions.Count == 0)
+            var user = users[i % users.Count];
+            var title = $"Latency {i}";
+            var watch = Stopwatch.StartNew();
+            await graph.ChangeUserAsync(user["u_entra_object_id"], new System.Text.Json.Nodes.JsonObject { ["jobTitle"] = title }, cancellationToken);
+            // Watching the emulator's table is the only way to see the write land; a 1 ms poll bounds the error.
+            while (store.Get("sys_user", user["sys_id"])?.GetValueOrDefault("title") != title)
             {
-                if (ready.Elapsed > TimeSpan.FromMinutes(2))
+                if (watch.Elapsed > TimeSpan.FromSeconds(30))
                 {
-                    throw new TimeoutException("The sandbox local host did not provision its seed or subscribe within 2 minutes.");
+                    throw new TimeoutException($"Change {i} never reached ServiceNow.");
                 }
 
-                await Task.Delay(50, cancellationToken);
+                await Task.Delay(1, cancellationToken);
             }
 
-            var users = store.Query("sys_user", "u_entra_object_idISNOTEMPTY^active=true").ToList();
-            var samples = new List<double>(changes);
-            for (var i = 0; i < changes; i++)
-            {
-                var user = users[i % users.Count];
-                var title = $"Latency {i}";
-                var watch = Stopwatch.StartNew();
-                await graph.ChangeUserAsync(user["u_entra_object_id"], new System.Text.Json.Nodes.JsonObject { ["jobTitle"] = title }, cancellationToken);
-                // Watching the emulator's table is the only way to see the write land; a 1 ms poll bounds the error.
-                while (store.Get("sys_user", user["sys_id"])?.GetValueOrDefault("title") != title)
-                {
-                    if (watch.Elapsed > TimeSpan.FromSeconds(30))
-                    {
-                        throw new TimeoutException($"Change {i} never reached ServiceNow.");
-                    }
-
-                    await Task.Delay(1, cancellationToken);
-                }
-
-                samples.Add(watch.Elapsed.TotalMilliseconds);
-            }
-
-            samples.Sort();
-            double At(double q) => samples[Math.Min(samples.Count - 1, (int)Math.Ceiling(q * samples.Count) - 1)];
-            return (At(0.50), At(0.95), At(0.99), samples.Count);
+            samples.Add(watch.Elapsed.TotalMilliseconds);
         }
-        finally
-        {
-            await app.StopAsync(CancellationToken.None);
-            await app.DisposeAsync();
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            try
-            {
-                Directory.Delete(data, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Temp files left behind are harmless.
-            }
-        }
-    }
 
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length && int.TryParse(args[at + 1], CultureInfo.InvariantCulture, out var value) ? value : fallback;
+        samples.Sort();
+        double At(double q) => samples[Math.Min(samples.Count - 1, (int)Math.Ceiling(q * samples.Count) - 1)];
+        return (At(0.50), At(0.95), At(0.99), samples.Count);
     }
 
     private sealed record RunFigures(string Label, TimeSpan Wall, int Created, double UserPhaseCallsPerCreated, double CallsPerUser, double GraphPerUser, long Writes);

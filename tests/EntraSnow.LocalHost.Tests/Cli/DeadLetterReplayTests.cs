@@ -23,13 +23,10 @@ public sealed class DeadLetterReplayTests
     {
         // An hour ahead of the CLI's real clock, so the replayed message (due at the CLI's "now") is due for the host.
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(1));
-        await using var host = await LocalHostHarness.StartAsync(new Dictionary<string, string?>
+        await using var host = await LocalHostHarness.StartEmptyAsync(new Dictionary<string, string?>
         {
-            ["LocalHost:RunTimers"] = "false",
-            ["Sandbox:Seed:Users"] = "0",
-            ["Sandbox:Seed:InitialSync"] = "false",
             ["Provisioning:Mappings:department:OnMissingReference"] = "Fail",
-        }, configure: builder => builder.Services.AddSingleton<TimeProvider>(clock));
+        }, clock);
         var graph = host.Services.GetRequiredService<GraphEmulator>();
         var serviceNow = host.Services.GetRequiredService<ServiceNowEmulatorStore>();
         var userId = await graph.CreateUserAsync("Ada Lovelace");

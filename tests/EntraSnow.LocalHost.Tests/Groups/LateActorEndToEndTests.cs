@@ -24,14 +24,11 @@ public sealed class LateActorEndToEndTests
     public async Task An_audit_entry_published_after_the_record_is_added_to_it_once()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var host = await LocalHostHarness.StartAsync(new Dictionary<string, string?>
+        await using var host = await LocalHostHarness.StartEmptyAsync(new Dictionary<string, string?>
         {
-            ["LocalHost:RunTimers"] = "false",
-            ["Sandbox:Seed:Users"] = "0",
-            ["Sandbox:Seed:InitialSync"] = "false",
             ["Sandbox:Graph:DirectoryAuditPublicationLag"] = "00:04:00",
             ["GroupChanges:ActorFollowUpDelay"] = "00:05:00",
-        }, configure: builder => builder.Services.AddSingleton<TimeProvider>(clock));
+        }, clock);
         var graph = host.Services.GetRequiredService<GraphEmulator>();
         var serviceNow = host.Services.GetRequiredService<ServiceNowEmulatorStore>();
         var checkpoints = host.Services.GetRequiredService<ICheckpointStore>();

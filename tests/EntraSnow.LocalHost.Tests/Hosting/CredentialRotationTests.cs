@@ -28,12 +28,7 @@ public sealed class CredentialRotationTests
     public async Task A_ServiceNow_secret_rotated_in_the_middle_of_a_sync_dead_letters_nothing_and_costs_one_refused_call_per_probe()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(1));
-        await using var host = await LocalHostHarness.StartAsync(new Dictionary<string, string?>
-        {
-            ["LocalHost:RunTimers"] = "false",
-            ["Sandbox:Seed:Users"] = "0",
-            ["Sandbox:Seed:InitialSync"] = "false",
-        }, configure: builder => builder.Services.AddSingleton<TimeProvider>(clock));
+        await using var host = await LocalHostHarness.StartEmptyAsync(clock: clock);
         var graph = host.Services.GetRequiredService<GraphEmulator>();
         var serviceNow = host.Services.GetRequiredService<ServiceNowEmulatorStore>();
         var credentials = host.Services.GetRequiredService<ServiceNowCredentials>();

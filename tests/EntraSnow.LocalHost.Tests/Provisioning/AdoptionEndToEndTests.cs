@@ -1,6 +1,5 @@
 using EntraSnow.Flows.FullSync;
 using EntraSnow.Flows.ProvisioningLog;
-using EntraSnow.Flows.Stores;
 using EntraSnow.LocalHost.Tests.Support;
 using EntraSnow.Sandbox.Graph;
 using EntraSnow.Sandbox.ServiceNow;
@@ -20,21 +19,16 @@ public sealed class AdoptionEndToEndTests
     [Fact]
     public async Task A_full_sync_over_an_instance_with_its_users_adopts_them_all_creates_none_and_a_second_sync_writes_nothing()
     {
-        await using var host = await LocalHostHarness.StartAsync(new Dictionary<string, string?>
+        await using var host = await LocalHostHarness.StartEmptyAsync(new Dictionary<string, string?>
         {
-            ["Sandbox:Seed:Users"] = "0",
-            ["Sandbox:Seed:InitialSync"] = "false",
-            ["LocalHost:RunTimers"] = "false",
             // Were a report to need its manager in a follow-up, it would come at once and be counted below. The sync
             // tells each report which record its manager adopts, so none should, however many consumers run side by side.
             ["Provisioning:FollowUpDelay"] = "00:00:00",
         });
-        var checkpoints = host.Services.GetRequiredService<ICheckpointStore>();
-        await Eventually.AssertAsync(async () => await checkpoints.GetAsync("sandbox:seeded") is not null, "the sandbox's first run", TimeSpan.FromSeconds(60));
         var graph = host.Services.GetRequiredService<GraphEmulator>();
         var serviceNow = host.Services.GetRequiredService<ServiceNowEmulatorStore>();
         var counters = host.Services.GetRequiredService<ServiceNowEmulatorCounters>();
-        var seeded = graph.Seed(new GraphSeedSpec { Users = Users, Groups = 0, RiskDetections = 0 });
+        var seeded = await host.SeedDirectoryAsync(new GraphSeedSpec { Users = Users, Groups = 0, RiskDetections = 0 });
 
         var existing = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var id in seeded.UserIds)
@@ -82,8 +76,7 @@ public sealed class AdoptionEndToEndTests
         Assert.All(serviceNow.Query("sys_user", $"user_name={graph.GetUser(doubled)!["userPrincipalName"]!.GetValue<string>()}"),
             r => Assert.Equal(string.Empty, r.GetValueOrDefault("u_entra_object_id", string.Empty)));
 
-        await Eventually.AssertAsync(async () => (await host.Queues.GetStatsAsync()).All(q => q.Depth + q.InFlight + q.Scheduled == 0),
-            "the first sync's follow-ups done", TimeSpan.FromSeconds(60));
+        await host.DrainedAsync("the first sync's follow-ups done");
         counters.Reset();
         var second = await sync.RunAsync();
 

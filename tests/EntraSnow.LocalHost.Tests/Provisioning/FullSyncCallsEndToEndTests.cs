@@ -1,6 +1,5 @@
 using EntraSnow.Flows.FullSync;
 using EntraSnow.Flows.ProvisioningLog;
-using EntraSnow.Flows.Stores;
 using EntraSnow.LocalHost.Tests.Support;
 using EntraSnow.Sandbox.Graph;
 using EntraSnow.Sandbox.ServiceNow;
@@ -89,19 +88,13 @@ public sealed class FullSyncCallsEndToEndTests(ITestOutputHelper output)
     /// <summary>A local host over emulators holding only <paramref name="spec"/>'s directory, with no sync run yet.</summary>
     private static async Task<LocalHostHarness> StartSeededAsync(GraphSeedSpec spec)
     {
-        var host = await LocalHostHarness.StartAsync(new Dictionary<string, string?>
+        var host = await LocalHostHarness.StartEmptyAsync(new Dictionary<string, string?>
         {
-            ["Sandbox:Seed:Users"] = "0",
-            ["Sandbox:Seed:Groups"] = "0",
-            ["Sandbox:Seed:InitialSync"] = "false",
-            ["LocalHost:RunTimers"] = "false",
             ["Provisioning:FollowUpDelay"] = "00:00:00",
             // As the adoption test: the figure is the sync's own cost, not the follow-ups of reports handled beside their managers.
             ["LocalHost:ConsumerConcurrency"] = "4",
         });
-        var checkpoints = host.Services.GetRequiredService<ICheckpointStore>();
-        await Eventually.AssertAsync(async () => await checkpoints.GetAsync("sandbox:seeded") is not null, "the sandbox's first run", TimeSpan.FromSeconds(60));
-        host.Services.GetRequiredService<GraphEmulator>().Seed(spec);
+        await host.SeedDirectoryAsync(spec);
         return host;
     }
 
@@ -133,8 +126,7 @@ public sealed class FullSyncCallsEndToEndTests(ITestOutputHelper output)
     private static async Task<SyncProgress> SyncWithFollowUpsAsync(LocalHostHarness host)
     {
         var done = await host.Services.GetRequiredService<FullSyncRunner>().RunAsync();
-        await Eventually.AssertAsync(async () => (await host.Queues.GetStatsAsync()).All(q => q.Depth + q.InFlight + q.Scheduled == 0),
-            "the first sync's follow-ups done", TimeSpan.FromSeconds(60));
+        await host.DrainedAsync("the first sync's follow-ups done");
         return done;
     }
 }

@@ -16,11 +16,8 @@ public sealed class MissingObjectIdFieldEndToEndTests
     [Fact]
     public async Task A_sync_into_an_instance_without_the_object_id_field_writes_nothing_and_says_what_is_missing()
     {
-        await using var host = await LocalHostHarness.StartAsync(new Dictionary<string, string?>
+        await using var host = await LocalHostHarness.StartEmptyAsync(new Dictionary<string, string?>
         {
-            ["Sandbox:Seed:Users"] = "0",
-            ["Sandbox:Seed:InitialSync"] = "false",
-            ["LocalHost:RunTimers"] = "false",
             ["Sandbox:ServiceNow:CustomFields:sys_user"] = "",
         });
         var graph = host.Services.GetRequiredService<GraphEmulator>();

@@ -59,9 +59,7 @@ public sealed class CommandLineOverEmulators : IAsyncDisposable
     }
 
     /// <summary>Waits until the serving host's queues hold nothing: queued, in flight or scheduled.</summary>
-    public Task DrainedAsync() => Eventually.AssertAsync(
-        async () => (await Host!.Queues.GetStatsAsync()).All(q => q.Depth + q.InFlight + q.Scheduled == 0),
-        "the serving host's queues drained", TimeSpan.FromSeconds(120));
+    public Task DrainedAsync() => Host!.DrainedAsync("the serving host's queues drained", TimeSpan.FromSeconds(120));
 
     /// <summary>A Graph user's UPN and mail, as the seed made them.</summary>
     public (string UserPrincipalName, string? Mail) NamesOf(string userId)

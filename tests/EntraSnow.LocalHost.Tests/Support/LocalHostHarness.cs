@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using EntraSnow.Flows.Stores;
 using EntraSnow.LocalHost.Hosting;
 using EntraSnow.LocalHost.Queueing;
+using EntraSnow.Sandbox.Graph;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -47,6 +49,41 @@ public sealed class LocalHostHarness : IAsyncDisposable
         ["Sandbox:Seed:Users"] = "0",
         ["Sandbox:Seed:InitialSync"] = "false",
     };
+
+    /// <summary>
+    /// A local host whose sandbox holds no directory yet: no timer runs, the sandbox seeds no users and starts no first
+    /// sync, so the emulators hold what the test puts in (<see cref="SeedDirectoryAsync"/>, or users one by one) and the
+    /// queues what the test sends. Consumers run.
+    /// </summary>
+    /// <param name="settings">Settings beside those (they win over them).</param>
+    /// <param name="clock">The host's clock, for tests in virtual time.</param>
+    public static Task<LocalHostHarness> StartEmptyAsync(IDictionary<string, string?>? settings = null, TimeProvider? clock = null)
+    {
+        var all = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["LocalHost:RunTimers"] = "false",
+            ["Sandbox:Seed:Users"] = "0",
+            ["Sandbox:Seed:InitialSync"] = "false",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        return StartAsync(all, configure: clock is null ? null : builder => builder.Services.AddSingleton(clock));
+    }
+
+    /// <summary>Seeds the Graph emulator once the sandbox's own first run (reference data) is done, so none of it mixes in.</summary>
+    public async Task<GraphSeedResult> SeedDirectoryAsync(GraphSeedSpec spec)
+    {
+        var checkpoints = Services.GetRequiredService<ICheckpointStore>();
+        await Eventually.AssertAsync(async () => await checkpoints.GetAsync("sandbox:seeded") is not null, "the sandbox's first run", TimeSpan.FromSeconds(60));
+        return Services.GetRequiredService<GraphEmulator>().Seed(spec);
+    }
+
+    /// <summary>Waits until the queues hold nothing: queued, in flight or scheduled (follow-ups included).</summary>
+    public Task DrainedAsync(string what, TimeSpan? patience = null) => Eventually.AssertAsync(
+        async () => (await Queues.GetStatsAsync()).All(q => q.Depth + q.InFlight + q.Scheduled == 0), what, patience ?? TimeSpan.FromSeconds(60));
 
     /// <param name="settings">Extra settings, e.g. <c>["LocalHost:RunConsumers"] = "false"</c>.</param>
     /// <param name="dataPath">Reuse a data folder (to restart over the same queues); a fresh temp folder by default.</param>

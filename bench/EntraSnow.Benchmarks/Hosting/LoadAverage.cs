@@ -1,0 +1,9 @@
+namespace EntraSnow.Benchmarks.Hosting;
+
+/// <summary>The machine's 1-minute load average, printed beside the figures (the machine is shared with other work).</summary>
+internal static class LoadAverage
+{
+    /// <returns>"?" where the system has no <c>/proc/loadavg</c>.</returns>
+    public static async Task<string> NowAsync(CancellationToken cancellationToken) =>
+        File.Exists("/proc/loadavg") ? (await File.ReadAllTextAsync("/proc/loadavg", cancellationToken)).Split(' ')[0] : "?";
+}
