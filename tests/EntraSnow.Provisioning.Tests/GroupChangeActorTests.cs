@@ -181,6 +181,29 @@ public sealed class GroupChangeActorTests
         Assert.Single(_world.AuditQueries);
     }
 
+    [Fact]
+    public async Task A_summary_record_written_before_the_audit_log_named_anyone_gets_its_actor_from_the_follow_up()
+    {
+        _world.GroupChanges.MaxRecordsPerGroupPerRun = 2;
+        await BaselineAsync();
+        var members = Enumerable.Range(0, 5).Select(i => $"00000000-0000-4000-8000-00000000000{i}").ToList();
+
+        await DeltaAsync(new DirectoryGroup { Id = FinanceId, MembersAdded = members });
+        Assert.Contains("Changed by: actor not read", Assert.Single(_world.ChangeRequests)["description"]);
+
+        // Entra ID publishes the entries minutes later.
+        foreach (var member in members)
+        {
+            _world.AuditLog.Add(Audit("Add member to group", FinanceId, member, TimeSpan.FromMinutes(1), byApp: "Provisioning Script"));
+        }
+
+        Assert.Equal(1, await FollowUpsDueAsync());
+
+        var summary = Assert.Single(_world.ChangeRequests);
+        Assert.EndsWith("Changed by: Provisioning Script (application)", summary["description"]);
+        Assert.Contains("Provisioning Script (application)", summary["work_notes"]);
+    }
+
     private List<(string Queue, ChangeMessage Message, DateTimeOffset VisibleAt)> FollowUps() =>
         _world.Queue.Scheduled.Where(s => s.Message.Kind == MessageKinds.GroupActorFollowUp).ToList();
 

@@ -193,6 +193,88 @@ public sealed class GroupDeltaPagesTests
         Assert.Equal("Entra ID: 2 members added to Finance", Records()[2]);
     }
 
+    /// <summary>Graph spreads Finance's new members over <paramref name="pages"/> pages of one incremental delta, four on each.</summary>
+    private static string[] FinanceOverPages(ProvisioningWorld world, int pages)
+    {
+        var members = Enumerable.Range(0, pages * 4).Select(i => $"00000000-0000-4000-8000-{i:D12}").ToArray();
+        for (var page = 0; page < pages; page++)
+        {
+            var last = page == pages - 1;
+            world.GroupDelta.Add(new DeltaPage<DirectoryGroup>([new DirectoryGroup { Id = FinanceId, MembersAdded = members[(page * 4)..((page + 1) * 4)] }],
+                last ? "link-1" : null) { NextLink = last ? null : $"page-{page + 2}" });
+        }
+
+        return members;
+    }
+
+    [Fact]
+    public async Task A_group_past_the_cap_on_several_pages_of_a_run_gets_one_summary_record_counting_every_page()
+    {
+        _world.GroupChanges.MaxRecordsPerGroupPerRun = 3;
+        await BaselineAsync();
+        var members = FinanceOverPages(_world, 3);
+
+        await RunAsync();
+
+        var summary = Assert.Single(_world.ChangeRequests);
+        Assert.Equal("Entra ID: 12 members added to Finance", summary["short_description"]);
+        Assert.Contains("12 membership changes of the Entra ID group Finance were seen at once: 12 added, 0 removed.", summary["description"]);
+        Assert.All(members, m => Assert.Contains($"added: {m} ({m})", summary["description"]));
+        Assert.DoesNotContain(_world.ServiceNow.Queries, q => q.Table == MembershipChangeRecorder.Table);
+        Assert.DoesNotContain(_world.Checkpoints.Values.Keys, k => k.StartsWith("groupsummary:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_run_killed_after_a_later_pages_summary_update_counts_that_page_once_when_it_goes_on()
+    {
+        _world.GroupChanges.MaxRecordsPerGroupPerRun = 3;
+        await BaselineAsync();
+        var members = FinanceOverPages(_world, 3);
+        // Killed on page two after its summary update, before the ledger took its first member.
+        _world.Checkpoints.BeforeWrite = (key, _) =>
+        {
+            if (key == MembershipLedger.Key(FinanceId, members[4]))
+            {
+                throw new IOException("killed");
+            }
+        };
+        await Assert.ThrowsAsync<IOException>(() => RunAsync("first-delivery"));
+        _world.Checkpoints.BeforeWrite = null;
+        Assert.Equal("Entra ID: 8 members added to Finance", Assert.Single(_world.ChangeRequests)["short_description"]);
+
+        await RunAsync("redelivered");
+
+        Assert.Equal("page-2", _world.GroupDeltaReads[^1]);
+        var summary = Assert.Single(_world.ChangeRequests);
+        Assert.Equal("Entra ID: 12 members added to Finance", summary["short_description"]);
+        Assert.Single(summary["description"]!.Split('\n'), line => line.Contains(members[4], StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_summary_updated_by_a_later_page_keeps_the_actor_a_follow_up_wrote_into_it()
+    {
+        _world.GroupChanges.MaxRecordsPerGroupPerRun = 3;
+        await BaselineAsync();
+        FinanceOverPages(_world, 2);
+        // Between the pages the late-actor follow-up names who made the bulk change (as it may while a long run goes on).
+        _world.Checkpoints.BeforeWrite = (key, value) =>
+        {
+            if (key == GroupDeltaProgress.Key && _world.ChangeRequests is [var summary])
+            {
+                _world.ServiceNow.UpdateAsync(MembershipChangeRecorder.Table, summary["sys_id"]!, new Dictionary<string, string?>
+                {
+                    ["description"] = summary["description"]!.Replace("Changed by: actor not read", "Changed by: Provisioning Script (application)", StringComparison.Ordinal),
+                }).GetAwaiter().GetResult();
+            }
+        };
+
+        await RunAsync();
+
+        var record = Assert.Single(_world.ChangeRequests);
+        Assert.Equal("Entra ID: 8 members added to Finance", record["short_description"]);
+        Assert.EndsWith("Changed by: Provisioning Script (application)", record["description"]);
+    }
+
     [Fact]
     public async Task Below_the_cap_over_the_whole_run_every_change_keeps_its_own_record()
     {

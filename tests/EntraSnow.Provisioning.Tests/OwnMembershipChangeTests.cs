@@ -74,7 +74,7 @@ public sealed class OwnMembershipChangeTests
         await DeltaAsync(new DirectoryGroup { Id = FinanceId, DisplayName = "Finance-Approvers", MembersAdded = [AlexId] }, "baseline");
         await Fulfilment().AddAsync(FinanceId, AdeleId, "RITM0010001", CancellationToken.None);
 
-        _world.Clock.Advance(MembershipChangeRecorder.OwnChangeWindow + TimeSpan.FromMinutes(1));
+        _world.Clock.Advance(MembershipTransitions.OwnChangeWindow + TimeSpan.FromMinutes(1));
         await DeltaAsync(new DirectoryGroup { Id = FinanceId, MembersAdded = [AdeleId] }, "link-1");
 
         Assert.Contains("Changed by: actor not read", Assert.Single(_world.ChangeRequests)["description"]);

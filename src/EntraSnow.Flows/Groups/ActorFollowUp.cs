@@ -12,7 +12,8 @@ namespace EntraSnow.Flows.Groups;
 /// log is read again (<see cref="GroupChangeOptions.ActorFollowUpDelay"/> later, at most
 /// <see cref="GroupChangeOptions.ActorFollowUpAttempts"/> times) and the actor it names is written into the record's
 /// description, with a work note saying so. The record's own words are the proof it was done: a record that names its
-/// actor already is left alone, so a redelivered or doubled follow-up adds nothing.
+/// actor already is left alone, so a redelivered or doubled follow-up adds nothing. A summary record (a bulk change past
+/// the cap) is followed up the same way for the members it names, and gets every actor the log names for them.
 /// </summary>
 internal sealed class ActorFollowUp(
     IMessageQueue queue,
@@ -30,6 +31,9 @@ internal sealed class ActorFollowUp(
 
     /// <summary>Which look this is, from 1.</summary>
     public const string Round = "actors.round";
+
+    /// <summary>Set when the records waiting are those a summary record names: its correlation id, the one record to write the actors into.</summary>
+    public const string Summary = "actors.summary";
 
     // Service Bus keeps a message's properties under 64 KB: about 50 characters a record.
     private const int RecordsPerMessage = 500;
@@ -50,7 +54,8 @@ internal sealed class ActorFollowUp(
     public bool Wanted(MembershipActorLookup lookup) => options.Value.ActorFollowUpAttempts > 0 && lookup.WorthAskingAgain;
 
     /// <summary>Schedules look <paramref name="round"/> for the group's <paramref name="records"/>, written at <paramref name="observedAt"/>.</summary>
-    public async Task ScheduleAsync(ChangeMessage cause, string groupId, IReadOnlyCollection<Record> records, DateTimeOffset observedAt, int round,
+    /// <param name="summary">The correlation id of the summary record that names <paramref name="records"/>; null when each has its own record.</param>
+    public async Task ScheduleAsync(ChangeMessage cause, string groupId, IReadOnlyCollection<Record> records, DateTimeOffset observedAt, int round, string? summary,
         CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -62,7 +67,18 @@ internal sealed class ActorFollowUp(
         foreach (var chunk in records.Select(r => r.ToString()).Order(StringComparer.Ordinal).Chunk(RecordsPerMessage))
         {
             var pending = string.Join(',', chunk);
-            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(pending)))[..16];
+            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(summary + pending)))[..16];
+            var properties = new Dictionary<string, string>
+            {
+                [Pending] = pending,
+                [ObservedAt] = observedAt.ToString("O", CultureInfo.InvariantCulture),
+                [Round] = round.ToString(CultureInfo.InvariantCulture),
+            };
+            if (summary is not null)
+            {
+                properties[Summary] = summary;
+            }
+
             var message = new ChangeMessage
             {
                 MessageId = $"{MessageKinds.GroupActorFollowUp}:{groupId.ToLowerInvariant()}:{hash}:{round.ToString(CultureInfo.InvariantCulture)}",
@@ -73,12 +89,7 @@ internal sealed class ActorFollowUp(
                 SubjectId = groupId,
                 ChangedAt = observedAt,
                 CorrelationId = cause.CorrelationId,
-                Properties = new Dictionary<string, string>
-                {
-                    [Pending] = pending,
-                    [ObservedAt] = observedAt.ToString("O", CultureInfo.InvariantCulture),
-                    [Round] = round.ToString(CultureInfo.InvariantCulture),
-                },
+                Properties = properties,
             };
             await queue.ScheduleAsync(QueueNames.GroupChanges, message, clock.GetUtcNow() + settings.ActorFollowUpDelay, cancellationToken);
         }
@@ -100,6 +111,13 @@ internal sealed class ActorFollowUp(
         }
 
         var lookup = await actors.ReadAsync(groupId, records.Count, observedAt, cancellationToken);
+        var summary = message.Property(Summary);
+        if (summary is not null)
+        {
+            await NameSummaryActorsAsync(message, groupId, summary, records, lookup, observedAt, round, cancellationToken);
+            return;
+        }
+
         var unnamed = new List<Record>();
         var named = 0;
         foreach (var record in records)
@@ -122,12 +140,33 @@ internal sealed class ActorFollowUp(
 
         if (lookup.WorthAskingAgain && round < options.Value.ActorFollowUpAttempts)
         {
-            await ScheduleAsync(message, groupId, unnamed, observedAt, round + 1, cancellationToken);
+            await ScheduleAsync(message, groupId, unnamed, observedAt, round + 1, summary: null, cancellationToken);
             return;
         }
 
         logger.LogWarning("After {Round} looks the directory audit log names nobody for {Count} changes of group {GroupId}: their change records keep saying \"{ActorNotRead}\"",
             round, unnamed.Count, groupId, ChangeRequestText.ActorNotRead);
+    }
+
+    /// <summary>A summary record gets every actor the log names for the members it names, once; with none named yet, it waits for the next look.</summary>
+    private async Task NameSummaryActorsAsync(ChangeMessage message, string groupId, string summary, List<Record> records, MembershipActorLookup lookup,
+        DateTimeOffset observedAt, int round, CancellationToken cancellationToken)
+    {
+        var who = records.Select(r => lookup.WhoOf(r.MemberId, r.Next.IsMember)).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        if (who.Count > 0)
+        {
+            await NameActorAsync(summary, string.Join(", ", who), cancellationToken);
+            return;
+        }
+
+        if (lookup.WorthAskingAgain && round < options.Value.ActorFollowUpAttempts)
+        {
+            await ScheduleAsync(message, groupId, records, observedAt, round + 1, summary, cancellationToken);
+            return;
+        }
+
+        logger.LogWarning("After {Round} looks the directory audit log names nobody for the members summary {Summary} of group {GroupId} names: it keeps saying \"{ActorNotRead}\"",
+            round, summary, groupId, ChangeRequestText.ActorNotRead);
     }
 
     /// <summary>Writes the actor into the record that still says "actor not read"; false when it is gone or names someone already.</summary>

@@ -78,6 +78,14 @@ internal static class ChangeRequestText
     /// <summary>Whether a description still says its actor was not read.</summary>
     public static bool LacksActor(string? description) => description?.Contains(ChangedBy + ActorNotRead, StringComparison.Ordinal) == true;
 
+    /// <summary>Who the description says made the change; null when it says "actor not read" (or nothing).</summary>
+    public static string? NamedActor(string? description)
+    {
+        var at = description?.LastIndexOf(ChangedBy, StringComparison.Ordinal) ?? -1;
+        var actor = at < 0 ? null : description![(at + ChangedBy.Length)..];
+        return actor is null or ActorNotRead ? null : actor;
+    }
+
     /// <summary>The description naming <paramref name="actor"/> where it said "actor not read"; null when it names someone already.</summary>
     public static string? WithActor(string description, string actor)
     {

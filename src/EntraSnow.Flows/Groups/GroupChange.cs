@@ -50,12 +50,20 @@ internal sealed class GroupChange(DirectoryGroup first)
 }
 
 /// <summary>
-/// How many membership changes of each group one delta run has recorded so far. Graph may spread a group's members
-/// over several pages of an incremental delta: the cap on records per group (<see cref="GroupChangeOptions.MaxRecordsPerGroupPerRun"/>)
-/// counts the run, not the page. Saved with the run's progress after each page, so a resumed run keeps counting.
+/// The run change records are written in: what it reads from, the page in hand, and how many membership changes of each
+/// group it has recorded so far. Graph may spread a group's members over several pages of an incremental delta: the cap
+/// on records per group (<see cref="GroupChangeOptions.MaxRecordsPerGroupPerRun"/>) counts the run, not the page, and a
+/// group past it gets one summary record for the run (<see cref="BulkChangeSummaries"/>). The counts are saved with the
+/// run's progress after each page, so a resumed run keeps counting.
 /// </summary>
-internal sealed class RunChangeCounts(IReadOnlyDictionary<string, int>? saved = null)
+/// <param name="runKey">What the run read from (its delta link, or its message id): stable when the run is replayed.</param>
+/// <param name="pageKey">The page in hand, stable when it is read again; a run of one reading passes its run key.</param>
+internal sealed class RecordingRun(string runKey, string pageKey, IReadOnlyDictionary<string, int>? saved = null)
 {
+    public string RunKey { get; } = runKey;
+
+    public string PageKey { get; } = pageKey;
+
     private readonly ConcurrentDictionary<string, int> _counts = new(saved ?? new Dictionary<string, int>(), StringComparer.OrdinalIgnoreCase);
 
     public int Before(string groupId) => _counts.GetValueOrDefault(groupId);

@@ -86,7 +86,7 @@ internal sealed partial class GroupChangesHandler
             {
                 var index = new SysUserIndex(serviceNow, references, options.Value.ObjectIdField);
                 // Read in full, each group is written once: the run's cap counts its changes alone.
-                await ApplyOrSplitOffAsync(message, noted.Change, full: true, progress.Baseline, progress.RunKey, new RunChangeCounts(), index, followUp,
+                await ApplyOrSplitOffAsync(message, noted.Change, full: true, progress.Baseline, new RecordingRun(progress.RunKey, progress.RunKey), index, followUp,
                     readMembers: !noted.MembersNoted, token, unchanged.GetValueOrDefault(noted.Change.Group.Id));
                 await readInFull.SettledAsync(noted.Change.Group.Id, token);
             });

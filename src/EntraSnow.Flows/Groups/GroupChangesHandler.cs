@@ -166,7 +166,7 @@ internal sealed partial class GroupChangesHandler(
                 }
 
                 var followUp = new FollowUps();
-                var recorded = new RunChangeCounts(progress.Recorded);
+                var recorded = new RecordingRun(progress.RunKey, progress.PageKey, progress.Recorded);
                 await ApplyPageAsync(message, page.Items, progress, recorded, followUp, cancellationToken);
                 await QueueFollowUpsAsync(followUp, message, cancellationToken);
                 progress = progress with
@@ -202,6 +202,7 @@ internal sealed partial class GroupChangesHandler(
             await checkpoints.SetAsync(DeltaLinkKey, progress.DeltaLink, cancellationToken);
         }
 
+        await changeRecords.ForgetRunAsync(progress.RunKey, cancellationToken);
         await GroupDeltaProgress.ForgetAsync(checkpoints, cancellationToken);
         if (syncRun is { Length: > 0 })
         {
@@ -231,7 +232,7 @@ internal sealed partial class GroupChangesHandler(
     /// changes on the page are written, a few groups at a time, and a group ServiceNow refuses goes on as its own message
     /// instead of holding back the others and every later delta.
     /// </summary>
-    private async Task ApplyPageAsync(ChangeMessage message, IReadOnlyList<DirectoryGroup> items, GroupDeltaProgress progress, RunChangeCounts recorded, FollowUps followUp,
+    private async Task ApplyPageAsync(ChangeMessage message, IReadOnlyList<DirectoryGroup> items, GroupDeltaProgress progress, RecordingRun recorded, FollowUps followUp,
         CancellationToken cancellationToken)
     {
         var changes = new Dictionary<string, GroupChange>(StringComparer.OrdinalIgnoreCase);
@@ -255,7 +256,7 @@ internal sealed partial class GroupChangesHandler(
         var index = new SysUserIndex(serviceNow, references, options.Value.ObjectIdField);
         await Parallel.ForEachAsync(changes.Values,
             new ParallelOptions { MaxDegreeOfParallelism = options.Value.GroupParallelism, CancellationToken = cancellationToken },
-            async (change, token) => await ApplyOrSplitOffAsync(message, change, progress.Full, progress.Baseline, progress.PageKey, recorded, index, followUp, readMembers: false, token));
+            async (change, token) => await ApplyOrSplitOffAsync(message, change, progress.Full, progress.Baseline, recorded, index, followUp, readMembers: false, token));
     }
 
     /// <summary>
@@ -279,8 +280,9 @@ internal sealed partial class GroupChangesHandler(
         var followUp = new FollowUps();
         var index = new SysUserIndex(serviceNow, references, options.Value.ObjectIdField);
         var baseline = message.Property(GroupSplitOff.Baseline) is { } carried ? carried == "true" : await IsBaselineAsync(cancellationToken);
-        await ApplyAsync(message, change, full: true, baseline, message.MessageId, new RunChangeCounts(), index, followUp, cancellationToken);
+        await ApplyAsync(message, change, full: true, baseline, new RecordingRun(message.MessageId, message.MessageId), index, followUp, cancellationToken);
         await QueueFollowUpsAsync(followUp, message, cancellationToken);
+        await changeRecords.ForgetRunAsync(message.MessageId, cancellationToken);
     }
 
     /// <summary>Every member Graph lists for the group now, users and nested groups, as additions to <paramref name="change"/>.</summary>
@@ -295,7 +297,7 @@ internal sealed partial class GroupChangesHandler(
     /// ServiceNow (or Graph) refuses (403, bad data, gone) is queued as its own message.
     /// </summary>
     /// <param name="unchangedSysId">The group's record when a full run's comparison found it and its rows as Entra has them: nothing to write.</param>
-    private async Task ApplyOrSplitOffAsync(ChangeMessage message, GroupChange change, bool full, bool baseline, string runKey, RunChangeCounts recorded, SysUserIndex index,
+    private async Task ApplyOrSplitOffAsync(ChangeMessage message, GroupChange change, bool full, bool baseline, RecordingRun recorded, SysUserIndex index,
         FollowUps followUp, bool readMembers, CancellationToken cancellationToken, string? unchangedSysId = null)
     {
         try
@@ -305,7 +307,7 @@ internal sealed partial class GroupChangesHandler(
                 await ReadMembersAsync(change, cancellationToken);
             }
 
-            await ApplyAsync(message, change, full, baseline, runKey, recorded, index, followUp, cancellationToken, unchangedSysId);
+            await ApplyAsync(message, change, full, baseline, recorded, index, followUp, cancellationToken, unchangedSysId);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && FailureTranslation.Translate(ex) is PermanentFailureException refused)
         {
@@ -318,7 +320,7 @@ internal sealed partial class GroupChangesHandler(
     private async Task<bool> IsBaselineAsync(CancellationToken cancellationToken) =>
         !changeOptions.Value.RecordInitialMemberships && !await ledger.HasBaselineAsync(cancellationToken);
 
-    private async Task ApplyAsync(ChangeMessage message, GroupChange change, bool full, bool baseline, string runKey, RunChangeCounts recorded, SysUserIndex index, FollowUps followUp,
+    private async Task ApplyAsync(ChangeMessage message, GroupChange change, bool full, bool baseline, RecordingRun recorded, SysUserIndex index, FollowUps followUp,
         CancellationToken cancellationToken, string? unchangedSysId = null)
     {
         var group = change.Group;
@@ -354,7 +356,7 @@ internal sealed partial class GroupChangesHandler(
             outcome = await mirror.MirrorAsync(change, full, index, followUp, cancellationToken);
         }
 
-        var records = await changeRecords.RecordAsync(message, change, baseline, runKey, recorded, index, cancellationToken);
+        var records = await changeRecords.RecordAsync(message, change, baseline, recorded, index, cancellationToken);
         var reason = records == 0 ? outcome.Reason : string.Join("; ", new[] { outcome.Reason, $"{records} change records written" }.OfType<string>());
         await AppendAsync(message, group.Id, outcome.Action, outcome.Changed, reason, outcome.SysId, cancellationToken);
     }

@@ -26,6 +26,8 @@ public static class GroupChangesServiceCollectionExtensions
         services.TryAddSingleton<ChangeAssignmentGroup>();
         services.TryAddSingleton<IMembershipActors, AuditLogMembershipActors>();
         services.TryAddSingleton<ActorFollowUp>();
+        services.TryAddSingleton<BulkChangeSummaries>();
+        services.TryAddSingleton<MembershipTransitions>();
         services.TryAddSingleton<SensitiveGroupPolicy>();
         services.TryAddSingleton<MembershipChangeRecorder>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ChangeSettingsCheck>());

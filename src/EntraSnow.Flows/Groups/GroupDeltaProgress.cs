@@ -17,7 +17,7 @@ namespace EntraSnow.Flows.Groups;
 /// <param name="Groups">Group items read so far (a full sync reports it).</param>
 /// <param name="Finished">Set once the last page is done: the groups read in full are being settled, then <paramref name="DeltaLink"/> is stored.</param>
 /// <param name="DeltaLink">The last page's delta link, stored for the next run once this one is done.</param>
-/// <param name="Recorded">Membership changes recorded so far per group (<see cref="RunChangeCounts"/>); null when none.</param>
+/// <param name="Recorded">Membership changes recorded so far per group (<see cref="RecordingRun"/>); null when none.</param>
 /// <param name="Chunks">Chunks of groups read in full settled so far (a full run's steps are numbered by pages and chunks).</param>
 internal sealed record GroupDeltaProgress(
     string? ReadFrom,
@@ -34,7 +34,7 @@ internal sealed record GroupDeltaProgress(
 {
     public const string Key = "delta:groups:progress";
 
-    /// <summary>What a page's summary records are found by when the run is replayed: the run for its first page, the page's link after.</summary>
+    /// <summary>What the page in hand is known by when the run is replayed: the run for its first page, the page's link after.</summary>
     public string PageKey => Pages == 0 || ReadFrom is null ? RunKey : ReadFrom;
 
     public static async Task<GroupDeltaProgress?> LoadAsync(ICheckpointStore checkpoints, CancellationToken cancellationToken) =>

@@ -11,17 +11,19 @@ namespace EntraSnow.Flows.Groups;
 /// (group, member) pair has a last recorded state in the <see cref="MembershipLedger"/>; only a transition is written,
 /// under a correlation id that names it (<c>entra-group:{group}:{member}:added:3</c>). The ledger notes the transition as
 /// pending before the create and moves on to it after, so the normal path costs one ServiceNow call a record; a
-/// transition found still pending (a run that died between the ServiceNow write and the ledger write, or a redelivery of
-/// it) is looked up by its correlation id (40 at a time) and finds its record instead of writing a second one.
+/// transition found still pending (a run that died between the ServiceNow write and the ledger write) is looked up by
+/// its correlation id (<see cref="MembershipTransitions"/>) and finds its record instead of writing a second one.
 /// </summary>
 internal sealed class MembershipChangeRecorder(
     IDirectory directory,
     IServiceNowTable serviceNow,
     MembershipLedger ledger,
+    MembershipTransitions transitionReader,
     MembershipFulfilment fulfilment,
     ChangeAssignmentGroup assignmentGroup,
     IMembershipActors actors,
     ActorFollowUp actorFollowUp,
+    BulkChangeSummaries summaries,
     SensitiveGroupPolicy sensitiveGroups,
     IOptions<GroupChangeOptions> options,
     TimeProvider clock,
@@ -33,34 +35,15 @@ internal sealed class MembershipChangeRecorder(
     // ServiceNow's change states (Authorize waits for the approvers).
     private const string AuthorizeState = "-3";
 
-    // Correlation ids a lookup asks for at once (about 100 characters each: the query stays a short URL).
-    private const int LookupBatch = 40;
-
-    // How many members a summary record names; the rest are counted (a description holds about 4,000 characters).
-    private const int SummaryNames = 40;
-
     // A change EntraSnow made itself is done, for the ticket that asked: recorded closed.
     private const string ClosedState = "3";
-
-    /// <summary>
-    /// How long a note of EntraSnow's own change explains a transition. Long enough for a delta delayed by an outage;
-    /// short enough that a note whose change was never reported on its own (a removal and re-add seen as one reading)
-    /// cannot explain, and so exempt from a sensitive group's policy, a change made much later by someone else.
-    /// </summary>
-    internal static readonly TimeSpan OwnChangeWindow = TimeSpan.FromHours(24);
-
-    /// <param name="OwnTicket">The ticket EntraSnow made this change for (<see cref="MembershipFulfilment"/>); null for anyone else's change.</param>
-    /// <param name="Noted">Whether the ledger held a note of an own change to this state, to forget once recorded.</param>
-    /// <param name="WasPending">Whether the ledger had this transition pending already: its record may exist, and is looked up before a create.</param>
-    private sealed record Transition(string MemberId, bool IsGroup, MembershipState Next, string? OwnTicket = null, bool Noted = false, bool WasPending = false);
 
     /// <summary>
     /// Records the group's changes; with <paramref name="baseline"/> only the ledger is written (the first reading of a
     /// tenant is where things stand, not what changed). Returns how many records were created.
     /// </summary>
-    /// <param name="runKey">What the run read from (its delta link, or its message id): a summary record's correlation id, stable when the run is replayed.</param>
-    /// <param name="recorded">The group's changes recorded earlier in the run (other pages of the delta): the cap counts them too.</param>
-    public async Task<int> RecordAsync(ChangeMessage message, GroupChange change, bool baseline, string runKey, RunChangeCounts recorded, SysUserIndex index,
+    /// <param name="run">The run and page in hand, and the group's changes recorded earlier in the run (other pages of the delta): the cap counts them too.</param>
+    public async Task<int> RecordAsync(ChangeMessage message, GroupChange change, bool baseline, RecordingRun run, SysUserIndex index,
         CancellationToken cancellationToken)
     {
         if (!options.Value.RecordChanges)
@@ -69,64 +52,7 @@ internal sealed class MembershipChangeRecorder(
         }
 
         var groupId = change.Group.Id;
-        var transitions = new List<Transition>();
-        var unsettled = new List<(string MemberId, bool IsGroup, MembershipEntry Entry)>();
-        var observed = change.Added.Select(id => (Id: id, IsGroup: false, IsMember: true))
-            .Concat(change.GroupsAdded.Select(id => (Id: id, IsGroup: true, IsMember: true)))
-            .Concat(change.Removed.Select(id => (Id: id, IsGroup: false, IsMember: false)))
-            .Concat(change.GroupsRemoved.Select(id => (Id: id, IsGroup: true, IsMember: false)));
-        foreach (var (memberId, isGroup, isMember) in observed)
-        {
-            if (baseline)
-            {
-                // Where things stand, nothing to compare with: one write per membership, no read.
-                await ledger.SetAsync(groupId, memberId, new MembershipState(isMember, 1, isGroup), cancellationToken);
-                continue;
-            }
-
-            var entry = await ledger.GetAsync(groupId, memberId, cancellationToken);
-            if (entry.Pending is { } pending)
-            {
-                if (pending.IsMember == isMember)
-                {
-                    // The transition a run died recording: its record may exist.
-                    transitions.Add(await TransitionAsync(groupId, memberId, isGroup, pending, wasPending: true, cancellationToken));
-                }
-                else
-                {
-                    // Back where it was recorded: whether the change in between was recorded decides if this is one more.
-                    unsettled.Add((memberId, isGroup, entry));
-                }
-
-                continue;
-            }
-
-            var state = entry.Recorded;
-            if (state?.IsMember == isMember)
-            {
-                continue; // Already recorded: a replayed delta, a redelivered message, a full re-read.
-            }
-
-            transitions.Add(await TransitionAsync(groupId, memberId, isGroup, new MembershipState(isMember, (state?.Transitions ?? 0) + 1, isGroup),
-                wasPending: false, cancellationToken));
-        }
-
-        var written = await WrittenAlreadyAsync(groupId, transitions, unsettled, cancellationToken);
-        foreach (var (memberId, isGroup, entry) in unsettled)
-        {
-            var pending = entry.Pending!.Value;
-            if (written.ContainsKey(CorrelationId(groupId, memberId, pending)))
-            {
-                // The pending change was recorded, and undone since: that is a change of its own.
-                transitions.Add(await TransitionAsync(groupId, memberId, isGroup, pending.After, wasPending: false, cancellationToken));
-            }
-            else
-            {
-                // Never recorded, and undone since: nothing changed as far as the records go.
-                await ledger.ForgetPendingAsync(groupId, memberId, entry, cancellationToken);
-            }
-        }
-
+        var (transitions, written) = await transitionReader.ReadAsync(change, baseline, cancellationToken);
         if (transitions.Count == 0)
         {
             return 0;
@@ -142,11 +68,11 @@ internal sealed class MembershipChangeRecorder(
 
         // Under remove-until-approved every member waits for their own approval: no summary record stands for them.
         var removeUntilApproved = policy == SensitiveGroupPolicies.RemoveUntilApproved;
-        var earlier = recorded.Before(groupId);
+        var earlier = run.Before(groupId);
         if (earlier + transitions.Count > options.Value.MaxRecordsPerGroupPerRun && !removeUntilApproved)
         {
-            var summary = await RecordSummaryAsync(message, groupId, groupName, policy, transitions, earlier, runKey, index, assignment, actorLookup, cancellationToken);
-            recorded.Add(groupId, transitions.Count);
+            var summary = await RecordSummaryAsync(message, groupId, groupName, policy, transitions, earlier, run, index, assignment, actorLookup, cancellationToken);
+            run.Add(groupId, transitions.Count);
             return summary;
         }
 
@@ -191,7 +117,7 @@ internal sealed class MembershipChangeRecorder(
         // Before the ledger moves: a run that dies after its records finds them again, and asks again for those without an actor.
         if (actorFollowUp.Wanted(actorLookup))
         {
-            await actorFollowUp.ScheduleAsync(message, groupId, actorsLate, observedAt, round: 1, cancellationToken);
+            await actorFollowUp.ScheduleAsync(message, groupId, actorsLate, observedAt, round: 1, summary: null, cancellationToken);
         }
 
         for (var i = 0; i < transitions.Count; i++)
@@ -206,41 +132,8 @@ internal sealed class MembershipChangeRecorder(
             await SetAsync(groupId, transition, cancellationToken);
         }
 
-        recorded.Add(groupId, transitions.Count);
+        run.Add(groupId, transitions.Count);
         return created;
-    }
-
-    private async Task<Transition> TransitionAsync(string groupId, string memberId, bool isGroup, MembershipState next, bool wasPending,
-        CancellationToken cancellationToken)
-    {
-        var own = await ledger.GetOwnChangeAsync(groupId, memberId, next.IsMember, cancellationToken);
-        return new Transition(memberId, isGroup, next with { IsGroup = isGroup }, own is not null && clock.GetUtcNow() - own.At <= OwnChangeWindow ? own.Ticket : null,
-            own is not null, wasPending);
-    }
-
-    /// <summary>
-    /// The records already in ServiceNow of the transitions the ledger had pending (written by a run that died before its
-    /// ledger moved), found by correlation id <see cref="LookupBatch"/> at a time; no call at all when nothing was pending.
-    /// </summary>
-    private async Task<Dictionary<string, ServiceNowRecord>> WrittenAlreadyAsync(string groupId, List<Transition> transitions,
-        List<(string MemberId, bool IsGroup, MembershipEntry Entry)> unsettled, CancellationToken cancellationToken)
-    {
-        var written = new Dictionary<string, ServiceNowRecord>(StringComparer.OrdinalIgnoreCase);
-        var pending = transitions.Where(t => t.WasPending).Select(t => CorrelationId(groupId, t.MemberId, t.Next))
-            .Concat(unsettled.Select(u => CorrelationId(groupId, u.MemberId, u.Entry.Pending!.Value)));
-        foreach (var chunk in pending.Chunk(LookupBatch))
-        {
-            var query = EncodedQuery.Where("correlation_id", "IN", string.Join(",", chunk));
-            await foreach (var record in serviceNow.QueryAsync(Table, query, ["sys_id", "number", "description", "correlation_id"], cancellationToken))
-            {
-                if (record["correlation_id"] is { } id)
-                {
-                    written[id] = record;
-                }
-            }
-        }
-
-        return written;
     }
 
     /// <summary>
@@ -267,32 +160,27 @@ internal sealed class MembershipChangeRecorder(
     }
 
     /// <summary>
-    /// One record for a bulk change: the first members by name and how many more. Its correlation id names the group
-    /// and what the run read from, so a replayed run finds it; the ledger then takes every member's new state.
+    /// The group's one summary record of the run, for the changes past the cap: created by the page that passes it, brought
+    /// up to date by the run's later pages (<see cref="BulkChangeSummaries"/>); the ledger then takes every member's new
+    /// state. Only the first members are named (read from Graph), the rest counted.
     /// </summary>
     /// <param name="earlier">The group's changes recorded on earlier pages of the run, each with its own record.</param>
-    private async Task<int> RecordSummaryAsync(ChangeMessage message, string groupId, string groupName, string policy, List<Transition> transitions, int earlier, string runKey,
+    private async Task<int> RecordSummaryAsync(ChangeMessage message, string groupId, string groupName, string policy, List<MembershipTransition> transitions, int earlier, RecordingRun run,
         SysUserIndex index, string? assignment, MembershipActorLookup actorLookup, CancellationToken cancellationToken)
     {
-        var correlationId = $"{CorrelationPrefix}{groupId.ToLowerInvariant()}:bulk:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(runKey)))[..16]}";
-        var created = 0;
-        if (await serviceNow.FindAsync(Table, EncodedQuery.Where("correlation_id", correlationId), ["sys_id"], cancellationToken) is null)
+        var saved = await summaries.LoadAsync(run.RunKey, groupId, cancellationToken);
+        // A page written twice (a replayed run) is counted once: its tally was saved before the write.
+        var tally = saved is { } same && same.PageKey == run.PageKey ? same : await TallyAsync(saved, groupId, transitions, earlier, run, index, actorLookup, cancellationToken);
+        var fields = Fields(message, groupId, groupName, null, tally.Added > 0, BulkChangeSummaries.CorrelationId(groupId, run.RunKey), assignment, policy, actor: null);
+        fields["short_description"] = ChangeRequestText.SummaryShortDescription(groupName, tally.Added, tally.Removed);
+        fields["description"] = ChangeRequestText.SummaryDescription(groupId, groupName, tally.Added, tally.Removed, tally.Named,
+            tally.Added + tally.Removed - tally.Named.Count, tally.Earlier, tally.ObservedAt, Source(message), tally.Actors.Count == 0 ? null : string.Join(", ", tally.Actors));
+        var (written, created) = await summaries.WriteAsync(run.RunKey, groupId, tally, triedBefore: saved is not null, fields, cancellationToken);
+        if (created && written.Actors.Count == 0 && actorFollowUp.Wanted(actorLookup))
         {
-            var named = transitions.Take(SummaryNames).ToList();
-            var facts = await MemberFactsAsync(named, index, cancellationToken);
-            var lines = named.Select(t => $"{(t.Next.IsMember ? "added" : "removed")}: {facts[t.MemberId].Name ?? t.MemberId} ({t.MemberId})");
-            var added = transitions.Count(t => t.Next.IsMember);
-            var fields = Fields(message, groupId, groupName, null, added > 0, correlationId, assignment, policy, actor: null);
-            fields["short_description"] = ChangeRequestText.SummaryShortDescription(groupName, added, transitions.Count - added);
-            // The actors of the named members (a bulk change is mostly one person's or one sync engine's work).
-            var actorsNamed = named.Select(t => actorLookup.WhoOf(t.MemberId, t.Next.IsMember)).OfType<string>()
-                .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-            fields["description"] = ChangeRequestText.SummaryDescription(groupId, groupName, added, transitions.Count - added, lines, transitions.Count - named.Count,
-                earlier, clock.GetUtcNow(), Source(message), actorsNamed.Count == 0 ? null : string.Join(", ", actorsNamed));
-            var record = await serviceNow.CreateAsync(Table, fields, cancellationToken);
-            created = 1;
-            logger.LogInformation("Change {Number} records {Count} membership changes of group {GroupId} at once (correlation {CorrelationId})",
-                record["number"], transitions.Count, groupId, message.CorrelationId);
+            // Entra ID publishes audit entries late: the follow-up asks again about the members the summary names.
+            await actorFollowUp.ScheduleAsync(message, groupId, [.. transitions.Take(BulkChangeSummaries.Names).Select(t => new ActorFollowUp.Record(t.MemberId, t.Next))],
+                written.ObservedAt, round: 1, summary: BulkChangeSummaries.CorrelationId(groupId, run.RunKey), cancellationToken);
         }
 
         foreach (var transition in transitions)
@@ -300,15 +188,39 @@ internal sealed class MembershipChangeRecorder(
             await SetAsync(groupId, transition, cancellationToken);
         }
 
-        return created;
+        return created ? 1 : 0;
     }
+
+    /// <summary>The summary's tally with the page's changes counted in, saved before the record is written.</summary>
+    private async Task<SummaryTally> TallyAsync(SummaryTally? saved, string groupId, List<MembershipTransition> transitions, int earlier, RecordingRun run, SysUserIndex index,
+        MembershipActorLookup actorLookup, CancellationToken cancellationToken)
+    {
+        var named = transitions.Take(BulkChangeSummaries.Names - (saved?.Named.Count ?? 0)).ToList();
+        var facts = await MemberFactsAsync(named, index, cancellationToken);
+        var added = transitions.Count(t => t.Next.IsMember);
+        var before = saved ?? new SummaryTally(run.PageKey, earlier, 0, 0, [], [], clock.GetUtcNow());
+        var tally = before with
+        {
+            PageKey = run.PageKey,
+            Added = before.Added + added,
+            Removed = before.Removed + transitions.Count - added,
+            Named = [.. before.Named, .. named.Select(t => $"{(t.Next.IsMember ? "added" : "removed")}: {facts[t.MemberId].Name ?? t.MemberId} ({t.MemberId})")],
+            // The actors of the named members (a bulk change is mostly one person's or one sync engine's work).
+            Actors = [.. before.Actors.Concat(named.Select(t => actorLookup.WhoOf(t.MemberId, t.Next.IsMember)).OfType<string>()).Distinct(StringComparer.OrdinalIgnoreCase)],
+        };
+        await summaries.SaveAsync(run.RunKey, groupId, tally, cancellationToken);
+        return tally;
+    }
+
+    /// <summary>Forgets what the run kept about its summary records, once it is done.</summary>
+    public Task ForgetRunAsync(string runKey, CancellationToken cancellationToken) => summaries.ForgetRunAsync(runKey, cancellationToken);
 
     /// <summary>
     /// Takes the member out at once, noted as EntraSnow's own change for <paramref name="change"/> (so the removal is
     /// not recorded as unexplained). The ledger moves last: a run that dies before it finds the record again and removes
     /// again (a member already gone is success), so nobody keeps access for want of a retry.
     /// </summary>
-    private async Task RemoveUntilApprovedAsync(string groupId, Transition transition, string change, CancellationToken cancellationToken)
+    private async Task RemoveUntilApprovedAsync(string groupId, MembershipTransition transition, string change, CancellationToken cancellationToken)
     {
         if (transition.Noted)
         {
@@ -319,7 +231,7 @@ internal sealed class MembershipChangeRecorder(
         await ledger.SetAsync(groupId, transition.MemberId, transition.Next, cancellationToken);
     }
 
-    private async Task SetAsync(string groupId, Transition transition, CancellationToken cancellationToken)
+    private async Task SetAsync(string groupId, MembershipTransition transition, CancellationToken cancellationToken)
     {
         await ledger.SetAsync(groupId, transition.MemberId, transition.Next, cancellationToken);
         if (transition.Noted)
@@ -379,7 +291,7 @@ internal sealed class MembershipChangeRecorder(
     }
 
     /// <summary>Names for the members: users read from Graph in $batch calls of 20, nested groups one by one, sys_users from the index.</summary>
-    private async Task<Dictionary<string, MemberFacts>> MemberFactsAsync(IReadOnlyList<Transition> transitions, SysUserIndex index, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, MemberFacts>> MemberFactsAsync(IReadOnlyList<MembershipTransition> transitions, SysUserIndex index, CancellationToken cancellationToken)
     {
         var userIds = transitions.Where(t => !t.IsGroup).Select(t => t.MemberId).ToList();
         var users = userIds.Count == 0

@@ -134,9 +134,9 @@ internal sealed class ProvisioningWorld
         var ledger = new MembershipLedger(Checkpoints);
         Actors ??= new AuditLogMembershipActors(Directory, changeOptions, Clock, NullLogger<AuditLogMembershipActors>.Instance);
         var actorFollowUp = new ActorFollowUp(Queue, ServiceNow, Actors, changeOptions, Clock, NullLogger<ActorFollowUp>.Instance);
-        var recorder = new MembershipChangeRecorder(Directory, ServiceNow, ledger,
+        var recorder = new MembershipChangeRecorder(Directory, ServiceNow, ledger, new MembershipTransitions(ServiceNow, ledger, Clock),
             new MembershipFulfilment(Directory, ledger, Clock, NullLogger<MembershipFulfilment>.Instance), new ChangeAssignmentGroup(ServiceNow, changeOptions),
-            Actors, actorFollowUp,
+            Actors, actorFollowUp, new BulkChangeSummaries(ServiceNow, Checkpoints, NullLogger<BulkChangeSummaries>.Instance),
             SensitiveGroups ??= new SensitiveGroupPolicy(Directory, changeOptions), changeOptions, Clock,
             NullLogger<MembershipChangeRecorder>.Instance);
         return new(Directory, ServiceNow, ServiceNow, Queue, Checkpoints, Log, FullSync(), new GroupMembershipMirror(ServiceNow, options),

@@ -1,0 +1,131 @@
+using EntraSnow.Connectors.ServiceNow;
+
+namespace EntraSnow.Flows.Groups;
+
+/// <summary>One change of a (group, member) pair to record: the state it moves to.</summary>
+/// <param name="OwnTicket">The ticket EntraSnow made this change for (<see cref="MembershipFulfilment"/>); null for anyone else's change.</param>
+/// <param name="Noted">Whether the ledger held a note of an own change to this state, to forget once recorded.</param>
+/// <param name="WasPending">Whether the ledger had this transition pending already: its record may exist, and is looked up before a create.</param>
+internal sealed record MembershipTransition(string MemberId, bool IsGroup, MembershipState Next, string? OwnTicket = null, bool Noted = false, bool WasPending = false);
+
+/// <summary>
+/// Which of a group's observed memberships are changes to record: each is compared with the state the
+/// <see cref="MembershipLedger"/> recorded, and a transition the ledger still has pending (a run died between its
+/// ServiceNow write and the ledger's) is looked up by correlation id, the only lookup there is: it is recorded again
+/// only if its record was never written.
+/// </summary>
+internal sealed class MembershipTransitions(IServiceNowTable serviceNow, MembershipLedger ledger, TimeProvider clock)
+{
+    // Correlation ids a lookup asks for at once (about 100 characters each: the query stays a short URL).
+    private const int LookupBatch = 40;
+
+    /// <summary>
+    /// How long a note of EntraSnow's own change explains a transition. Long enough for a delta delayed by an outage;
+    /// short enough that a note whose change was never reported on its own (a removal and re-add seen as one reading)
+    /// cannot explain, and so exempt from a sensitive group's policy, a change made much later by someone else.
+    /// </summary>
+    internal static readonly TimeSpan OwnChangeWindow = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// The group's transitions, and the records already written of those that were pending (by correlation id). With
+    /// <paramref name="baseline"/> the ledger takes every observed state and there is nothing to record (the first
+    /// reading of a tenant is where things stand, not what changed).
+    /// </summary>
+    public async Task<(List<MembershipTransition> Transitions, Dictionary<string, ServiceNowRecord> Written)> ReadAsync(GroupChange change, bool baseline,
+        CancellationToken cancellationToken)
+    {
+        var groupId = change.Group.Id;
+        var transitions = new List<MembershipTransition>();
+        var unsettled = new List<(string MemberId, bool IsGroup, MembershipEntry Entry)>();
+        var observed = change.Added.Select(id => (Id: id, IsGroup: false, IsMember: true))
+            .Concat(change.GroupsAdded.Select(id => (Id: id, IsGroup: true, IsMember: true)))
+            .Concat(change.Removed.Select(id => (Id: id, IsGroup: false, IsMember: false)))
+            .Concat(change.GroupsRemoved.Select(id => (Id: id, IsGroup: true, IsMember: false)));
+        foreach (var (memberId, isGroup, isMember) in observed)
+        {
+            if (baseline)
+            {
+                // Where things stand, nothing to compare with: one write per membership, no read.
+                await ledger.SetAsync(groupId, memberId, new MembershipState(isMember, 1, isGroup), cancellationToken);
+                continue;
+            }
+
+            var entry = await ledger.GetAsync(groupId, memberId, cancellationToken);
+            if (entry.Pending is { } pending)
+            {
+                if (pending.IsMember == isMember)
+                {
+                    // The transition a run died recording: its record may exist.
+                    transitions.Add(await TransitionAsync(groupId, memberId, isGroup, pending, wasPending: true, cancellationToken));
+                }
+                else
+                {
+                    // Back where it was recorded: whether the change in between was recorded decides if this is one more.
+                    unsettled.Add((memberId, isGroup, entry));
+                }
+
+                continue;
+            }
+
+            var state = entry.Recorded;
+            if (state?.IsMember == isMember)
+            {
+                continue; // Already recorded: a replayed delta, a redelivered message, a full re-read.
+            }
+
+            transitions.Add(await TransitionAsync(groupId, memberId, isGroup, new MembershipState(isMember, (state?.Transitions ?? 0) + 1, isGroup),
+                wasPending: false, cancellationToken));
+        }
+
+        var written = await WrittenAlreadyAsync(groupId, transitions, unsettled, cancellationToken);
+        foreach (var (memberId, isGroup, entry) in unsettled)
+        {
+            var pending = entry.Pending!.Value;
+            if (written.ContainsKey(MembershipChangeRecorder.CorrelationId(groupId, memberId, pending)))
+            {
+                // The pending change was recorded, and undone since: that is a change of its own.
+                transitions.Add(await TransitionAsync(groupId, memberId, isGroup, pending.After, wasPending: false, cancellationToken));
+            }
+            else
+            {
+                // Never recorded, and undone since: nothing changed as far as the records go.
+                await ledger.ForgetPendingAsync(groupId, memberId, entry, cancellationToken);
+            }
+        }
+
+        return (transitions, written);
+    }
+
+    private async Task<MembershipTransition> TransitionAsync(string groupId, string memberId, bool isGroup, MembershipState next, bool wasPending,
+        CancellationToken cancellationToken)
+    {
+        var own = await ledger.GetOwnChangeAsync(groupId, memberId, next.IsMember, cancellationToken);
+        return new MembershipTransition(memberId, isGroup, next with { IsGroup = isGroup }, own is not null && clock.GetUtcNow() - own.At <= OwnChangeWindow ? own.Ticket : null,
+            own is not null, wasPending);
+    }
+
+    /// <summary>
+    /// The records already in ServiceNow of the transitions the ledger had pending (written by a run that died before its
+    /// ledger moved), found by correlation id <see cref="LookupBatch"/> at a time; no call at all when nothing was pending.
+    /// </summary>
+    private async Task<Dictionary<string, ServiceNowRecord>> WrittenAlreadyAsync(string groupId, List<MembershipTransition> transitions,
+        List<(string MemberId, bool IsGroup, MembershipEntry Entry)> unsettled, CancellationToken cancellationToken)
+    {
+        var written = new Dictionary<string, ServiceNowRecord>(StringComparer.OrdinalIgnoreCase);
+        var pending = transitions.Where(t => t.WasPending).Select(t => MembershipChangeRecorder.CorrelationId(groupId, t.MemberId, t.Next))
+            .Concat(unsettled.Select(u => MembershipChangeRecorder.CorrelationId(groupId, u.MemberId, u.Entry.Pending!.Value)));
+        foreach (var chunk in pending.Chunk(LookupBatch))
+        {
+            var query = EncodedQuery.Where("correlation_id", "IN", string.Join(",", chunk));
+            await foreach (var record in serviceNow.QueryAsync(MembershipChangeRecorder.Table, query, ["sys_id", "number", "description", "correlation_id"], cancellationToken))
+            {
+                if (record["correlation_id"] is { } id)
+                {
+                    written[id] = record;
+                }
+            }
+        }
+
+        return written;
+    }
+}
