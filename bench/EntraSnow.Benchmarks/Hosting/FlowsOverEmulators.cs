@@ -53,17 +53,29 @@ internal sealed class FlowsOverEmulators : IAsyncDisposable
         var graph = await GraphEmulatorServer.StartAsync(cancellationToken: cancellationToken);
         var serviceNow = await ServiceNowEmulatorServer.StartAsync(seed: true, cancellationToken: cancellationToken);
         var dataPath = BenchFolder.New("flows");
-        Directory.CreateDirectory(dataPath);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>(graph.ConnectorSettings)
+        var settings = new Dictionary<string, string?>(graph.ConnectorSettings)
         {
             ["ServiceNow:InstanceUrl"] = serviceNow.BaseUrl,
             ["ServiceNow:ClientId"] = serviceNow.Options.ClientId,
             ["ServiceNow:ClientSecret"] = serviceNow.Options.ClientSecret,
+        };
+        var queue = new ConcurrentSessionQueue();
+        return new FlowsOverEmulators(graph, serviceNow, queue, Compose(settings, workers, queue, dataPath), dataPath, workers, cancellationToken);
+    }
+
+    /// <summary>
+    /// The flows and connectors over the emulators <paramref name="connectorSettings"/> point at (<c>Graph:*</c>,
+    /// <c>ServiceNow:*</c>), the queue given, and SQLite stores in <paramref name="dataPath"/> (created here).
+    /// </summary>
+    public static ServiceProvider Compose(IReadOnlyDictionary<string, string?> connectorSettings, int workers, ConcurrentSessionQueue queue, string dataPath)
+    {
+        Directory.CreateDirectory(dataPath);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>(connectorSettings)
+        {
             ["ServiceNow:MaxConcurrency"] = workers.ToString(CultureInfo.InvariantCulture),
             ["Provisioning:FollowUpDelay"] = "00:00:00.500",
             ["Provisioning:FullSyncPollInterval"] = "00:00:00.100",
         }).Build();
-        var queue = new ConcurrentSessionQueue();
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton<IConfiguration>(configuration);
@@ -74,7 +86,7 @@ internal sealed class FlowsOverEmulators : IAsyncDisposable
         services.AddSingleton<IMessageQueue>(queue);
         services.AddSingleton<ICheckpointStore>(new SqliteCheckpointStore(Path.Combine(dataPath, "checkpoints.db")));
         services.AddSingleton<IProvisioningLog>(new SqliteProvisioningLog(Path.Combine(dataPath, "provisioning-log.db")));
-        return new FlowsOverEmulators(graph, serviceNow, queue, services.BuildServiceProvider(), dataPath, workers, cancellationToken);
+        return services.BuildServiceProvider();
     }
 
     public async ValueTask DisposeAsync()
