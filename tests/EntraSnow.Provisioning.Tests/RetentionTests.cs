@@ -121,6 +121,25 @@ public sealed class RetentionTests
     }
 
     [Fact]
+    public async Task The_walk_notes_of_a_run_that_never_completed_go_with_its_record_and_the_run_in_progress_keeps_its_own()
+    {
+        // An abandoned run stopped half-way through its users walk; the current one is at its second page.
+        await _world.Checkpoints.SetAsync("fullsync:run:abandoned", "{}");
+        await _world.Checkpoints.SetAsync("fullsync:walk:abandoned:000000:0000:00", "[]");
+        await _world.Checkpoints.SetAsync("fullsync:walk:abandoned:000001:0000:00", "[]");
+        await _world.Checkpoints.SetAsync("fullsync:walk:long:000000:0000:00", "[]");
+        await _world.Checkpoints.SetAsync(FullSyncRunner.CurrentRunKey, "long");
+        _world.Clock.Advance(TimeSpan.FromDays(31));
+        await _world.Checkpoints.SetAsync("fullsync:walk:long:000001:0000:00", "[]");
+
+        var report = await Job().RunAsync(CancellationToken.None);
+
+        Assert.Equal(3, report.SyncRuns);
+        Assert.Equal(["fullsync:walk:long:000000:0000:00", "fullsync:walk:long:000001:0000:00"],
+            _world.Checkpoints.Values.Keys.Where(k => k.StartsWith("fullsync:", StringComparison.Ordinal) && k != FullSyncRunner.CurrentRunKey).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Spent_webhook_ids_and_the_hosts_old_dead_letters_are_purged_with_the_configured_ages()
     {
         _options.DeadLetters = TimeSpan.FromDays(7);

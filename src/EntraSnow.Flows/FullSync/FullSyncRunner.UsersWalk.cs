@@ -118,7 +118,7 @@ public sealed partial class FullSyncRunner
         },
     };
 
-    private static string WalkKey(string runId) => $"{WalkKeyPrefix}{runId}:";
+    internal static string WalkKey(string runId) => $"{WalkKeyPrefix}{runId}:";
 
     /// <summary>Compares one chunk, logs what it decided, and notes every user seen and each one its handler must see.</summary>
     private async Task CompareChunkAsync(string runId, int page, int chunkIndex, DirectoryUser[] chunk, bool compare, CancellationToken cancellationToken)

@@ -97,16 +97,23 @@ public sealed class DeletedObjects(ICheckpointStore checkpoints, IDirectory dire
         return deleted;
     }
 
-    /// <summary>Deletes the state of sync runs last written before <paramref name="cutoff"/>, except the run in progress.</summary>
+    /// <summary>
+    /// Deletes the state of sync runs last written before <paramref name="cutoff"/>, except the run in progress: their
+    /// records, and the notes of users walks that never completed (a run abandoned half-way leaves them behind).
+    /// </summary>
     public async Task<int> PurgeFinishedSyncRunsAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
         var current = await checkpoints.GetAsync(FullSyncRunner.CurrentRunKey, cancellationToken);
         var old = new List<string>();
-        await foreach (var run in checkpoints.ListAsync(FullSyncRunner.RunKeyPrefix, cancellationToken))
+        foreach (var (prefix, ofCurrent) in new[] { (FullSyncRunner.RunKeyPrefix, current is null ? null : FullSyncRunner.RunKey(current)),
+                     (FullSyncRunner.WalkKeyPrefix, current is null ? null : FullSyncRunner.WalkKey(current)) })
         {
-            if (run.UpdatedAt < cutoff && (current is null || !run.Key.StartsWith(FullSyncRunner.RunKey(current), StringComparison.Ordinal)))
+            await foreach (var run in checkpoints.ListAsync(prefix, cancellationToken))
             {
-                old.Add(run.Key);
+                if (run.UpdatedAt < cutoff && (ofCurrent is null || !run.Key.StartsWith(ofCurrent, StringComparison.Ordinal)))
+                {
+                    old.Add(run.Key);
+                }
             }
         }
 
