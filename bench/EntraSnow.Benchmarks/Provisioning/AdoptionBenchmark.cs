@@ -18,7 +18,7 @@ internal sealed class AdoptionBenchmark : IBenchmark
 {
     public string Name => "adoption";
 
-    public string Description => "sync --dry-run, then a full sync, over 10,000 existing sys_user records (no object ids): dry-run time and writes, adopted, created, ServiceNow calls per adopted user, second sync's writes [--users N] [--workers N] [--dry-run-only]";
+    public string Description => "sync --dry-run, then a full sync, over 10,000 existing sys_user records (no object ids): dry-run time and writes, adopted, created, ServiceNow calls per adopted user, second sync's writes [--users N] [--workers N] [--dry-run-only] [--latency-ms N (the dry run's)]";
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
@@ -41,14 +41,18 @@ internal sealed class AdoptionBenchmark : IBenchmark
         Console.WriteLine($"seeded {seeded.UserIds.Count} Graph users and as many sys_user records matching by user_name, none with an object id");
         var sync = provider.GetRequiredService<FullSyncRunner>();
 
-        // What `sync --dry-run` does, before anything is adopted: the same code over ports that hold writes back.
+        // What `sync --dry-run` does, before anything is adopted: the same code over ports that hold writes back. With
+        // --latency-ms every ServiceNow answer of the dry run waits that long, as a real instance's would.
+        var latency = Intake.IntakeBenchmark.IntOption(args, "--latency-ms", 0);
+        serviceNow.Faults.Latency = TimeSpan.FromMilliseconds(latency);
         serviceNow.Counters.Reset();
         var dryWatch = Stopwatch.StartNew();
         var dryRun = await provider.GetRequiredService<SyncDryRun>().RunAsync(cancellationToken: cancellationToken);
         dryWatch.Stop();
         var dryWrites = serviceNow.Counters.Writes();
         var dryCalls = serviceNow.Counters.Reads() + dryWrites;
-        Console.WriteLine($"dry run: {dryWatch.Elapsed.TotalSeconds:F1} s; would adopt {dryRun.Summary.Users.Adopted}, create {dryRun.Summary.Users.Created}; " +
+        serviceNow.Faults.Latency = TimeSpan.Zero;
+        Console.WriteLine($"dry run: {dryWatch.Elapsed.TotalSeconds:F1} s ({latency} ms a ServiceNow answer); would adopt {dryRun.Summary.Users.Adopted}, create {dryRun.Summary.Users.Created}; " +
             $"{dryRun.WritesHeldBack} writes held back, {dryWrites} written; {dryCalls} ServiceNow calls");
         if (args.Contains("--dry-run-only"))
         {

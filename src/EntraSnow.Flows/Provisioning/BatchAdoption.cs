@@ -13,6 +13,8 @@ internal sealed class BatchAdoption(IServiceNowTable serviceNow, UserAdoption ad
     // Fifty UPNs and fifty addresses keep the query URL well under the length instances accept.
     private const int Chunk = 50;
 
+    private const int QueriesInFlight = 8;
+
     /// <param name="users">Users no sys_user carries the object id of: object id to match values.</param>
     /// <returns>A decision for each user that could be decided here; the others are looked up by their handler.</returns>
     public async Task<Dictionary<string, AdoptionDecision>> DecideAsync(
@@ -24,19 +26,18 @@ internal sealed class BatchAdoption(IServiceNowTable serviceNow, UserAdoption ad
             decisions[id] = AdoptionDecision.None;
         }
 
-        foreach (var chunk in users.Where(u => u.Value.Count > 0 && AdoptionRules.CanBatch(u.Value)).Chunk(Chunk))
+        // A few chunks in flight: against an instance answering in tens of milliseconds the queries' round trips, not
+        // the instance, set the time. The connector's own budget still caps what is in flight for every flow together.
+        var chunks = users.Where(u => u.Value.Count > 0 && AdoptionRules.CanBatch(u.Value)).Chunk(Chunk).ToList();
+        var decided = new AdoptionDecision[chunks.Count][];
+        await Parallel.ForEachAsync(Enumerable.Range(0, chunks.Count), new ParallelOptions { MaxDegreeOfParallelism = QueriesInFlight, CancellationToken = cancellationToken },
+            async (i, token) => decided[i] = await DecideChunkAsync(chunks[i], token));
+        for (var i = 0; i < chunks.Count; i++)
         {
-            var query = AdoptionRules.BatchQuery(chunk.Select(u => u.Value))!;
-            var candidates = new List<ServiceNowRecord>();
-            await foreach (var record in serviceNow.QueryAsync(ProvisionUserHandler.UserTable, query, adoption.CandidateFields, cancellationToken))
-            {
-                candidates.Add(record);
-            }
-
-            foreach (var (id, values) in chunk)
+            foreach (var ((id, _), decision) in chunks[i].Zip(decided[i]))
             {
                 // A name reused from a deleted object needs Entra asked about that object: the user's handler does it.
-                if (adoption.Decide(id, values, candidates) is { Verdict: not AdoptionVerdict.Reuse } decision)
+                if (decision.Verdict != AdoptionVerdict.Reuse)
                 {
                     decisions[id] = decision;
                 }
@@ -58,5 +59,18 @@ internal sealed class BatchAdoption(IServiceNowTable serviceNow, UserAdoption ad
         }
 
         return decisions;
+    }
+
+    /// <summary>One query for the chunk's candidates; a decision per user, in the chunk's order.</summary>
+    private async Task<AdoptionDecision[]> DecideChunkAsync(KeyValuePair<string, IReadOnlyList<(string Field, string Value)>>[] chunk, CancellationToken cancellationToken)
+    {
+        var query = AdoptionRules.BatchQuery(chunk.Select(u => u.Value))!;
+        var candidates = new List<ServiceNowRecord>();
+        await foreach (var record in serviceNow.QueryAsync(ProvisionUserHandler.UserTable, query, adoption.CandidateFields, cancellationToken))
+        {
+            candidates.Add(record);
+        }
+
+        return [.. chunk.Select(u => adoption.Decide(u.Key, u.Value, candidates))];
     }
 }

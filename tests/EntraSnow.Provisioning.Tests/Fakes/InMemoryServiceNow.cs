@@ -13,7 +13,9 @@ internal sealed class InMemoryServiceNow : IServiceNowTable, IServiceNowReferenc
     private readonly Dictionary<string, List<Dictionary<string, string?>>> _tables = new(StringComparer.Ordinal);
     private int _nextId;
 
-    public int Calls { get; private set; }
+    private int _calls;
+
+    public int Calls => _calls;
 
     public int Writes { get; private set; }
 
@@ -125,7 +127,7 @@ internal sealed class InMemoryServiceNow : IServiceNowTable, IServiceNowReferenc
         var row = Rows(table).FirstOrDefault(r => r.TryGetValue(keyField, out var v) && v == keyValue);
         if (row is null)
         {
-            Calls++;
+            Interlocked.Increment(ref _calls);
             Writes++;
             var created = Insert(table, fields);
             return Task.FromResult(new UpsertResult(UpsertOutcome.Created, created["sys_id"]!, [.. fields.Keys]));
@@ -138,7 +140,7 @@ internal sealed class InMemoryServiceNow : IServiceNowTable, IServiceNowReferenc
             return Task.FromResult(new UpsertResult(UpsertOutcome.Unchanged, row["sys_id"]!, []));
         }
 
-        Calls++;
+        Interlocked.Increment(ref _calls);
         Writes++;
         foreach (var k in changed)
         {
@@ -189,7 +191,8 @@ internal sealed class InMemoryServiceNow : IServiceNowTable, IServiceNowReferenc
             throw FailWith;
         }
 
-        Calls++;
+        // Flows may ask a few queries at once (batch adoption, the dry run's report).
+        Interlocked.Increment(ref _calls);
     }
 
     private Dictionary<string, string?> Insert(string table, IReadOnlyDictionary<string, string?> fields)
@@ -203,12 +206,15 @@ internal sealed class InMemoryServiceNow : IServiceNowTable, IServiceNowReferenc
 
     private List<Dictionary<string, string?>> Rows(string table)
     {
-        if (!_tables.TryGetValue(table, out var rows))
+        lock (_tables)
         {
-            _tables[table] = rows = [];
-        }
+            if (!_tables.TryGetValue(table, out var rows))
+            {
+                _tables[table] = rows = [];
+            }
 
-        return rows;
+            return rows;
+        }
     }
 
     /// <summary>Conditions joined by ^ must all hold; a ^OR condition is an alternative to the one before. Equality is case-insensitive, as ServiceNow's.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using EntraSnow.Connectors.ServiceNow;
 using EntraSnow.Flows.ProvisioningLog;
 
@@ -24,6 +25,8 @@ public sealed record DryRunReport(string RunId, IReadOnlyList<PlannedChange> Obj
     IReadOnlyList<HeldBackWrites> OtherWrites, int WritesHeldBack, IReadOnlyList<string> StoppedWaiting)
 {
     private const int ReadChunk = 100;
+
+    private const int ReadsInFlight = 8;
 
     /// <param name="instance">The instance itself, to read the current values a write would replace that the run did not read.</param>
     public static async Task<DryRunReport> BuildAsync(string runId, IReadOnlyList<ProvisioningLogEntry> entries, IReadOnlyList<PlannedWrite> writes,
@@ -90,25 +93,25 @@ public sealed record DryRunReport(string RunId, IReadOnlyList<PlannedChange> Obj
 
     /// <summary>
     /// The current values of the fields updates would replace and the run never read (an adoption writes without reading
-    /// the record first), in one sys_id IN-query per hundred records.
+    /// the record first), in one sys_id IN-query per hundred records, a few queries in flight.
     /// </summary>
     private static async Task<Dictionary<(string, string), ServiceNowRecord>> ReadCurrentAsync(IEnumerable<PlannedWrite> writes, IServiceNowTable instance, CancellationToken cancellationToken)
     {
-        var current = new Dictionary<(string, string), ServiceNowRecord>();
-        var unread = writes.Where(w => w.Operation == PlannedOperation.Update && w.Fields.Keys.Any(f => !w.Before.ContainsKey(f)))
-            .GroupBy(w => w.Target);
-        foreach (var table in unread)
-        {
-            var fields = table.SelectMany(w => w.Fields.Keys).Append("sys_id").Distinct(StringComparer.Ordinal).ToList();
-            foreach (var chunk in table.Select(w => w.SysId).Distinct(StringComparer.Ordinal).Chunk(ReadChunk))
+        var current = new ConcurrentDictionary<(string, string), ServiceNowRecord>();
+        var reads = writes.Where(w => w.Operation == PlannedOperation.Update && w.Fields.Keys.Any(f => !w.Before.ContainsKey(f)))
+            .GroupBy(w => w.Target)
+            .SelectMany(table =>
             {
-                await foreach (var record in instance.QueryAsync(table.Key, EncodedQuery.Where("sys_id", "IN", string.Join(",", chunk)), fields, cancellationToken))
-                {
-                    current[(table.Key, record.SysId)] = record;
-                }
+                var fields = table.SelectMany(w => w.Fields.Keys).Append("sys_id").Distinct(StringComparer.Ordinal).ToList();
+                return table.Select(w => w.SysId).Distinct(StringComparer.Ordinal).Chunk(ReadChunk).Select(chunk => (Table: table.Key, Fields: fields, SysIds: chunk));
+            });
+        await Parallel.ForEachAsync(reads, new ParallelOptions { MaxDegreeOfParallelism = ReadsInFlight, CancellationToken = cancellationToken }, async (read, token) =>
+        {
+            await foreach (var record in instance.QueryAsync(read.Table, EncodedQuery.Where("sys_id", "IN", string.Join(",", read.SysIds)), read.Fields, token))
+            {
+                current[(read.Table, record.SysId)] = record;
             }
-        }
-
-        return current;
+        });
+        return new Dictionary<(string, string), ServiceNowRecord>(current);
     }
 }
