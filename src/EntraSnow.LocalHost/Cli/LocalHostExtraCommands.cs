@@ -48,13 +48,14 @@ internal static class LocalHostExtraCommands
         await using var scope = await CommandScope.OpenAsync(args);
         var url = scope.App.Services.GetRequiredService<IOptions<LocalHostOptions>>().Value.Url;
         var running = await RunningLocalHost.IsServingAsync(url);
+        await using var waker = running ? new ServingHostWaker(scope.App.Services.GetRequiredService<Queueing.SqliteQueueStore>(), url) : null;
         if (!running)
         {
             await scope.App.StartAsync();
         }
         else
         {
-            await output.WriteLineAsync($"A local host is serving at {url}: its consumers will do the work.");
+            await output.WriteLineAsync($"A local host is serving at {url}: its consumers will do the work, told of each batch as it is queued.");
         }
 
         using var cancel = new CancellationTokenSource();

@@ -31,6 +31,10 @@ internal static class RunningLocalHost
     public static Task<bool> NotifyDeadLettersReplayedAsync(string url) =>
         AnswersAsync(client => client.PostAsync(new Uri(new Uri(url), ReplayedDeadLetters.Route), content: null));
 
+    /// <summary>Tells a serving local host that this process queued work for it (see <see cref="WorkQueuedElsewhere"/>); false when none answered.</summary>
+    public static Task<bool> NotifyWorkQueuedAsync(string url) =>
+        AnswersAsync(client => client.PostAsync(new Uri(new Uri(url), WorkQueuedElsewhere.Route), content: null));
+
     private static async Task<bool> AnswersAsync(Func<HttpClient, Task<HttpResponseMessage>> call)
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };

@@ -21,7 +21,7 @@ public sealed class ReplayedDeadLetters(SqliteQueueStore queues, IEnumerable<IFo
         }
 
         ForgetFailures();
-        WakeConsumers();
+        queues.WakeAll();
         logger.LogInformation("Dead letters were replayed: remembered failures forgotten, consumers woken");
         return Results.NoContent();
     }
@@ -39,7 +39,7 @@ public sealed class ReplayedDeadLetters(SqliteQueueStore queues, IEnumerable<IFo
             return false;
         }
 
-        WakeConsumers();
+        queues.WakeAll();
         logger.LogInformation("Dead letter {Sequence} replayed from the status page", sequence);
         return true;
     }
@@ -49,14 +49,6 @@ public sealed class ReplayedDeadLetters(SqliteQueueStore queues, IEnumerable<IFo
         foreach (var memory in memories)
         {
             memory.ForgetFailures();
-        }
-    }
-
-    private void WakeConsumers()
-    {
-        foreach (var queue in QueueNames.All)
-        {
-            queues.Wake(queue);
         }
     }
 }

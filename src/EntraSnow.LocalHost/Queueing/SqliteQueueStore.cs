@@ -99,7 +99,14 @@ public sealed partial class SqliteQueueStore : IMessageQueue, IAsyncDisposable
             return stored;
         }, cancellationToken);
         Signal(queue).Set();
+        Queued?.Invoke(queue);
     }
+
+    /// <summary>
+    /// Raised after this process stored messages on a queue. A command that queues work beside a serving host (a
+    /// <c>sync</c> in another terminal) passes it on, since this process's signal does not reach that host's consumers.
+    /// </summary>
+    public event Action<string>? Queued;
 
     // ---- Receiving and settling ------------------------------------------------------------------------------
 
@@ -309,6 +316,15 @@ public sealed partial class SqliteQueueStore : IMessageQueue, IAsyncDisposable
 
     /// <summary>Wakes this process's consumers of <paramref name="queue"/> (e.g. a session they skipped as busy is free again).</summary>
     public void Wake(string queue) => Signal(queue).Set();
+
+    /// <summary>Wakes this process's consumers of every queue (another process changed the queue file).</summary>
+    public void WakeAll()
+    {
+        foreach (var queue in QueueNames.All)
+        {
+            Signal(queue).Set();
+        }
+    }
 
     private WorkSignal Signal(string queue) => _signals.GetOrAdd(queue, _ => new WorkSignal());
 
