@@ -64,8 +64,9 @@ var queueNames = [
 ]
 
 // The tables of src/EntraSnow.Stores.AzureTables, named prefix + suffix (a test checks they agree with the code):
-// checkpoints (watermarks and delta links), the provisioning log's three indexes and the ServiceNow webhook request
-// ids remembered against replays. The store would create them
+// checkpoints (watermarks and delta links), the provisioning log's three indexes, the ServiceNow webhook request
+// ids remembered against replays, the connector pauses every instance honours and the held copies a lifted pause
+// releases at once. The store would create them
 // on first use; provisioning them makes the deployment complete before the first message.
 var tablePrefix = 'EntraSnow'
 var tableSuffixes = [
@@ -74,6 +75,8 @@ var tableSuffixes = [
   'LogBySubject'
   'LogByDay'
   'WebhookRequests'
+  'ConnectorPauses'
+  'HeldMessages'
 ]
 
 var names = {
