@@ -96,8 +96,8 @@ public static class LocalHostApp
         app.MapPost("/api/servicenow/password-reset", (HttpRequest request, ServiceNowWebhookEndpoint endpoint, CancellationToken ct) => endpoint.PasswordResetAsync(request, ct));
         app.MapPost("/api/servicenow/access-request", (HttpRequest request, ServiceNowWebhookEndpoint endpoint, CancellationToken ct) => endpoint.AccessRequestAsync(request, ct));
         app.MapPost("/api/servicenow/change-decision", (HttpRequest request, ServiceNowWebhookEndpoint endpoint, CancellationToken ct) => endpoint.ChangeDecisionAsync(request, ct));
-        app.MapPost(ReplayedDeadLetters.Route, (HttpContext context, ReplayedDeadLetters replayed) => replayed.Accept(context.Connection.RemoteIpAddress));
-        app.MapPost(WorkQueuedElsewhere.Route, (HttpContext context, SqliteQueueStore queues) => WorkQueuedElsewhere.Accept(context.Connection.RemoteIpAddress, queues));
+        app.MapPost(ReplayedDeadLetters.Route, (ReplayedDeadLetters replayed) => replayed.Accept()).AddEndpointFilter<LoopbackCallersOnly>();
+        app.MapPost(WorkQueuedElsewhere.Route, (SqliteQueueStore queues) => WorkQueuedElsewhere.Accept(queues)).AddEndpointFilter<LoopbackCallersOnly>();
         // The command line reads this host's queues and log where the host keeps them (a caller on this machine only).
         app.MapGet(Cli.RunningLocalHost.DataFolderRoute, (HttpContext context, IOptions<LocalHostOptions> options) =>
             context.Connection.RemoteIpAddress is { } ip && System.Net.IPAddress.IsLoopback(ip)

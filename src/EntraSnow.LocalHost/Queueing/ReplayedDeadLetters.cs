@@ -1,4 +1,3 @@
-using System.Net;
 using EntraSnow.Flows.Messaging;
 
 namespace EntraSnow.LocalHost.Queueing;
@@ -7,19 +6,14 @@ namespace EntraSnow.LocalHost.Queueing;
 /// What the serving local host does once <c>deadletters replay</c>, another process, has put messages back in the queue
 /// file: the flows forget the failures they remember (a department ServiceNow lacked, which the operator has just
 /// created), and the consumers look at once instead of at their next idle poll (30 s). The call carries nothing and
-/// changes no data, so it needs no secret; it is still taken from this machine only.
+/// changes no data, so it needs no secret; its route is taken from this machine only (<see cref="Hosting.LoopbackCallersOnly"/>).
 /// </summary>
 public sealed class ReplayedDeadLetters(SqliteQueueStore queues, IEnumerable<IForgetFailuresOnReplay> memories, ILogger<ReplayedDeadLetters> logger)
 {
     public const string Route = "/api/local/deadletters-replayed";
 
-    public IResult Accept(IPAddress? caller)
+    public IResult Accept()
     {
-        if (caller is null || !IPAddress.IsLoopback(caller))
-        {
-            return Results.StatusCode(StatusCodes.Status403Forbidden);
-        }
-
         ForgetFailures();
         queues.WakeAll();
         logger.LogInformation("Dead letters were replayed: remembered failures forgotten, consumers woken");

@@ -1,11 +1,9 @@
-using System.Net;
 using EntraSnow.Flows.Messaging;
 using EntraSnow.LocalHost.Cli;
 using EntraSnow.LocalHost.Queueing;
 using EntraSnow.LocalHost.Tests.Support;
 using EntraSnow.Sandbox.Graph;
 using EntraSnow.Sandbox.ServiceNow;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -43,27 +41,6 @@ public sealed class WorkQueuedElsewhereTests
 
             await Eventually.AssertAsync(() => users.All(id => serviceNow.Query("sys_user", $"u_entra_object_id={id}").Count == 1),
                 "every user the command queued in ServiceNow, provisioned by the serving host");
-        }
-    }
-
-    [Fact]
-    public async Task The_wake_is_refused_to_a_caller_from_another_machine()
-    {
-        var data = LocalHostHarness.NewDataPath();
-        try
-        {
-            await using var queues = new SqliteQueueStore(Path.Combine(data, "queues.db"), Options.Create(new SqliteQueueOptions()),
-                TimeProvider.System, NullLogger<SqliteQueueStore>.Instance);
-
-            var refused = Assert.IsAssignableFrom<IStatusCodeHttpResult>(WorkQueuedElsewhere.Accept(IPAddress.Parse("192.0.2.10"), queues));
-            var accepted = Assert.IsAssignableFrom<IStatusCodeHttpResult>(WorkQueuedElsewhere.Accept(IPAddress.Loopback, queues));
-
-            Assert.Equal(StatusCodes.Status403Forbidden, refused.StatusCode);
-            Assert.Equal(StatusCodes.Status204NoContent, accepted.StatusCode);
-        }
-        finally
-        {
-            LocalHostHarness.TryDelete(data);
         }
     }
 
