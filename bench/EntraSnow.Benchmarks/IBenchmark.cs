@@ -7,5 +7,8 @@ internal interface IBenchmark
 
     string Description { get; }
 
-    Task<int> RunAsync(string[] args, CancellationToken cancellationToken);
+    /// <summary>The options it takes; the command line is read against them before the run starts.</summary>
+    IReadOnlyList<BenchmarkOption> Options { get; }
+
+    Task<int> RunAsync(BenchmarkArguments arguments, CancellationToken cancellationToken);
 }

@@ -12,13 +12,26 @@ var benchmarks = Assembly.GetExecutingAssembly().GetTypes()
 var chosen = args.Length > 0 ? benchmarks.FirstOrDefault(b => b.Name == args[0]) : null;
 if (chosen is null)
 {
+    if (args.Length > 0)
+    {
+        Console.Error.WriteLine($"unknown benchmark '{args[0]}'");
+    }
+
     Console.Error.WriteLine("usage: dotnet run -c Release --project bench/EntraSnow.Benchmarks -- <benchmark> [options]");
     foreach (var b in benchmarks)
     {
         Console.Error.WriteLine($"  {b.Name,-24} {b.Description}");
+        Console.Error.WriteLine($"  {"",-24} {string.Join(' ', b.Options)}");
     }
 
     return args.Length == 0 ? 0 : 2;
+}
+
+if (!BenchmarkArguments.TryParse(args[1..], chosen.Options, out var arguments, out var error))
+{
+    Console.Error.WriteLine($"{chosen.Name}: {error}");
+    Console.Error.WriteLine($"usage: dotnet run -c Release --project bench/EntraSnow.Benchmarks -- {chosen.Name} {string.Join(' ', chosen.Options)}");
+    return 2;
 }
 
 // Redirected output (CI logs, BENCHMARKS.md) gets wide tables instead of an 80-column fallback.
@@ -29,4 +42,4 @@ if (Console.IsOutputRedirected)
 
 using var cts = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
-return await chosen.RunAsync(args[1..], cts.Token);
+return await chosen.RunAsync(arguments, cts.Token);

@@ -18,10 +18,13 @@ internal sealed class GraphDeltaBenchmark : IBenchmark
 
     public string Description => "Graph calls per user for a full users delta of N seeded users (default 10,000) against the emulator";
 
-    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    public IReadOnlyList<BenchmarkOption> Options { get; } =
+        [BenchmarkOption.Number("--users", 10_000), BenchmarkOption.Number("--changes", 25, minimum: 0)];
+
+    public async Task<int> RunAsync(BenchmarkArguments arguments, CancellationToken cancellationToken)
     {
-        var users = Option(args, "--users", 10_000);
-        var changes = Option(args, "--changes", 25);
+        var users = arguments.Number("--users");
+        var changes = arguments.Number("--changes");
 
         await using var server = await GraphEmulatorServer.StartAsync(cancellationToken: cancellationToken);
         var seedTimer = Stopwatch.StartNew();
@@ -74,13 +77,5 @@ internal sealed class GraphDeltaBenchmark : IBenchmark
         var ok = seen == users && fullCalls == pages;
         Console.WriteLine(ok ? "  result                  calls == pages: target met" : "  result                  target missed");
         return ok ? 0 : 1;
-    }
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length && int.TryParse(args[index + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
-            ? value
-            : fallback;
     }
 }

@@ -14,13 +14,16 @@ internal sealed class GroupChangesBenchmark : IBenchmark
 {
     public string Name => "group-changes";
 
-    public string Description => "group membership changes -> change records through the local host: a group created with 5,000 members, then 1,000 single changes [--members 5000] [--changes 1000] [--groups 20]";
+    public string Description => "group membership changes -> change records through the local host: a group created with 5,000 members, then 1,000 single changes";
 
-    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    public IReadOnlyList<BenchmarkOption> Options { get; } =
+        [BenchmarkOption.Number("--members", 5_000), BenchmarkOption.Number("--changes", 1_000), BenchmarkOption.Number("--groups", 20)];
+
+    public async Task<int> RunAsync(BenchmarkArguments arguments, CancellationToken cancellationToken)
     {
-        var members = Intake.IntakeBenchmark.IntOption(args, "--members", 5_000);
-        var changes = Intake.IntakeBenchmark.IntOption(args, "--changes", 1_000);
-        var groups = Intake.IntakeBenchmark.IntOption(args, "--groups", 20);
+        var members = arguments.Number("--members");
+        var changes = arguments.Number("--changes");
+        var groups = arguments.Number("--groups");
         var load = await LoadAverage.NowAsync(cancellationToken);
         await using var bench = await GroupBench.StartAsync([], cancellationToken);
         var users = bench.Graph.Seed(new GraphSeedSpec { Users = members + changes, Groups = 0, RiskDetections = 0 }).UserIds;

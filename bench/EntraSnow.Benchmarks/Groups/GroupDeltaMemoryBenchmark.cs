@@ -15,12 +15,15 @@ internal sealed class GroupDeltaMemoryBenchmark : IBenchmark
 {
     public string Name => "group-delta-memory";
 
-    public string Description => "peak RSS of a from-scratch groups delta of N groups x 5,000 members through the local host [--groups 500] [--members 5000]";
+    public string Description => "peak RSS of a from-scratch groups delta of N groups x 5,000 members through the local host";
 
-    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    public IReadOnlyList<BenchmarkOption> Options { get; } =
+        [BenchmarkOption.Number("--groups", 500), BenchmarkOption.Number("--members", 5_000)];
+
+    public async Task<int> RunAsync(BenchmarkArguments arguments, CancellationToken cancellationToken)
     {
-        var groups = Intake.IntakeBenchmark.IntOption(args, "--groups", 500);
-        var members = Intake.IntakeBenchmark.IntOption(args, "--members", 5_000);
+        var groups = arguments.Number("--groups");
+        var members = arguments.Number("--members");
         var load = await LoadAverage.NowAsync(cancellationToken);
         await using var bench = await GroupBench.StartAsync([], cancellationToken);
         var seeded = bench.Graph.Seed(new GraphSeedSpec { Users = members, Groups = groups, GroupsPerUser = groups, RiskDetections = 0 });

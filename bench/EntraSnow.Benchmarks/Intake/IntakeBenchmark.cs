@@ -20,15 +20,18 @@ internal sealed class IntakeBenchmark : IBenchmark
 {
     public string Name => "intake";
 
-    public string Description => "requests/s and p50/p99 acknowledgement latency, local host (Graph notifications, signed ServiceNow webhooks) vs a bare 202 endpoint [--seconds 30] [--concurrency 32]";
+    public string Description => "requests/s and p50/p99 acknowledgement latency, local host (Graph notifications, signed ServiceNow webhooks) vs a bare 202 endpoint";
 
     private const string ClientState = "benchmark-client-state-value";
     private const string SigningSecret = "benchmark-webhook-signing-secret-of-enough-length";
 
-    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    public IReadOnlyList<BenchmarkOption> Options { get; } =
+        [BenchmarkOption.Number("--seconds", 30), BenchmarkOption.Number("--concurrency", 32)];
+
+    public async Task<int> RunAsync(BenchmarkArguments arguments, CancellationToken cancellationToken)
     {
-        var seconds = IntOption(args, "--seconds", 30);
-        var concurrency = IntOption(args, "--concurrency", 32);
+        var seconds = arguments.Number("--seconds");
+        var concurrency = arguments.Number("--concurrency");
         var dataPath = Path.Combine(Path.GetTempPath(), "entrasnow-bench", Guid.NewGuid().ToString("N"));
         var hostUrl = $"http://127.0.0.1:{FreePort()}";
         var bareUrl = $"http://127.0.0.1:{FreePort()}";
@@ -190,12 +193,6 @@ internal sealed class IntakeBenchmark : IBenchmark
         """;
 
     private static string F(double value) => value.ToString(value >= 100 ? "0" : "0.0", CultureInfo.InvariantCulture);
-
-    internal static int IntOption(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var value) ? value : fallback;
-    }
 
     internal static int FreePort()
     {

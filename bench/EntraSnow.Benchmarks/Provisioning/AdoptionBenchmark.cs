@@ -18,12 +18,15 @@ internal sealed class AdoptionBenchmark : IBenchmark
 {
     public string Name => "adoption";
 
-    public string Description => "sync --dry-run, then a full sync, over 10,000 existing sys_user records (no object ids): dry-run time and writes, adopted, created, ServiceNow calls per adopted user, second sync's writes [--users N] [--workers N] [--dry-run-only] [--latency-ms N (the dry run's)]";
+    public string Description => "sync --dry-run, then a full sync, over 10,000 existing sys_user records (no object ids): dry-run time and writes, adopted, created, ServiceNow calls per adopted user, second sync's writes (--latency-ms is the dry run's)";
 
-    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    public IReadOnlyList<BenchmarkOption> Options { get; } =
+        [BenchmarkOption.Number("--users", 10_000), BenchmarkOption.Number("--workers", 16), BenchmarkOption.Switch("--dry-run-only"), BenchmarkOption.Number("--latency-ms", 0, minimum: 0)];
+
+    public async Task<int> RunAsync(BenchmarkArguments arguments, CancellationToken cancellationToken)
     {
-        var users = Intake.IntakeBenchmark.IntOption(args, "--users", 10_000);
-        var workers = Intake.IntakeBenchmark.IntOption(args, "--workers", 16);
+        var users = arguments.Number("--users");
+        var workers = arguments.Number("--workers");
         await using var flows = await FlowsOverEmulators.StartAsync(workers, cancellationToken);
         var (graph, serviceNow, provider) = (flows.Graph, flows.ServiceNow, flows.Services);
         var seeded = graph.Seed(new GraphSeedSpec { Users = users, Groups = 0, RiskDetections = 0 });
@@ -43,7 +46,7 @@ internal sealed class AdoptionBenchmark : IBenchmark
 
         // What `sync --dry-run` does, before anything is adopted: the same code over ports that hold writes back. With
         // --latency-ms every ServiceNow answer of the dry run waits that long, as a real instance's would.
-        var latency = Intake.IntakeBenchmark.IntOption(args, "--latency-ms", 0);
+        var latency = arguments.Number("--latency-ms");
         serviceNow.Faults.Latency = TimeSpan.FromMilliseconds(latency);
         serviceNow.Counters.Reset();
         var dryWatch = Stopwatch.StartNew();
@@ -54,7 +57,7 @@ internal sealed class AdoptionBenchmark : IBenchmark
         serviceNow.Faults.Latency = TimeSpan.Zero;
         Console.WriteLine($"dry run: {dryWatch.Elapsed.TotalSeconds:F1} s ({latency} ms a ServiceNow answer); would adopt {dryRun.Summary.Users.Adopted}, create {dryRun.Summary.Users.Created}; " +
             $"{dryRun.WritesHeldBack} writes held back, {dryWrites} written; {dryCalls} ServiceNow calls");
-        if (args.Contains("--dry-run-only"))
+        if (arguments.Switch("--dry-run-only"))
         {
             return dryWrites == 0 && dryWatch.Elapsed < TimeSpan.FromSeconds(10) ? 0 : 1;
         }

@@ -18,16 +18,19 @@ internal sealed class FullSyncBenchmark : IBenchmark
 {
     public string Name => "fullsync";
 
-    public string Description => "full sync and resync against emulators in a child process: wall time against the concurrency bound, calls per object, peak RSS [--users N] [--groups N] [--latency-ms N] [--workers N]";
+    public string Description => "full sync and resync against emulators in a child process: wall time against the concurrency bound, calls per object, peak RSS";
 
-    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    public IReadOnlyList<BenchmarkOption> Options { get; } =
+        [BenchmarkOption.Number("--users", 10_000), BenchmarkOption.Number("--groups", 500, minimum: 0), BenchmarkOption.Number("--latency-ms", 0, minimum: 0), BenchmarkOption.Number("--workers", 16)];
+
+    public async Task<int> RunAsync(BenchmarkArguments arguments, CancellationToken cancellationToken)
     {
-        var latencyMs = BenchOptions.Int(args, "--latency-ms", 0);
-        var workers = BenchOptions.Int(args, "--workers", 16);
+        var latencyMs = arguments.Number("--latency-ms");
+        var workers = arguments.Number("--workers");
         var data = BenchFolder.New("fullsync");
 
         var seedWatch = Stopwatch.StartNew();
-        await using var emulators = await SeparateEmulators.StartAsync(BenchOptions.Int(args, "--users", 10_000), BenchOptions.Int(args, "--groups", 500), latencyMs, cancellationToken);
+        await using var emulators = await SeparateEmulators.StartAsync(arguments.Number("--users"), arguments.Number("--groups"), latencyMs, cancellationToken);
         var objects = emulators.Users + emulators.Groups + emulators.Memberships;
         Console.WriteLine($"emulators (child process, ServiceNow latency {latencyMs} ms): {emulators.Users} users, {emulators.Groups} groups, " +
             $"{emulators.Memberships} memberships seeded in {seedWatch.Elapsed.TotalSeconds:F1} s; load average {LoadAverage.OverTheLastMinutes()}");

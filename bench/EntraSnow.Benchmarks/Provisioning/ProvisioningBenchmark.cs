@@ -18,13 +18,16 @@ internal sealed class ProvisioningBenchmark : IBenchmark
 {
     public string Name => "provisioning";
 
-    public string Description => "full sync of 10,000 users and 500 groups into the ServiceNow emulator, then change-to-write latency through the local host [--users N] [--groups N] [--workers N] [--changes N]";
+    public string Description => "full sync of 10,000 users and 500 groups into the ServiceNow emulator, then change-to-write latency through the local host";
 
-    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    public IReadOnlyList<BenchmarkOption> Options { get; } =
+        [BenchmarkOption.Number("--users", 10_000), BenchmarkOption.Number("--groups", 500, minimum: 0), BenchmarkOption.Number("--workers", 16), BenchmarkOption.Number("--changes", 200)];
+
+    public async Task<int> RunAsync(BenchmarkArguments arguments, CancellationToken cancellationToken)
     {
-        var users = Intake.IntakeBenchmark.IntOption(args, "--users", 10_000);
-        var groups = Intake.IntakeBenchmark.IntOption(args, "--groups", 500);
-        var workers = Intake.IntakeBenchmark.IntOption(args, "--workers", 16);
+        var users = arguments.Number("--users");
+        var groups = arguments.Number("--groups");
+        var workers = arguments.Number("--workers");
         await using var flows = await FlowsOverEmulators.StartAsync(workers, cancellationToken);
         var (graph, serviceNow, queue, provider) = (flows.Graph, flows.ServiceNow, flows.Queue, flows.Services);
         var seedWatch = Stopwatch.StartNew();
@@ -37,7 +40,7 @@ internal sealed class ProvisioningBenchmark : IBenchmark
 
         var first = await MeasureAsync("initial full sync", sync, snCounter, graphCounter, serviceNow, cancellationToken);
         var second = await MeasureAsync("resync, nothing changed", sync, snCounter, graphCounter, serviceNow, cancellationToken);
-        var latency = await MeasureLatencyAsync(graph, queue, seeded.UserIds, Intake.IntakeBenchmark.IntOption(args, "--changes", 200), cancellationToken);
+        var latency = await MeasureLatencyAsync(graph, queue, seeded.UserIds, arguments.Number("--changes"), cancellationToken);
 
         Console.WriteLine();
         Console.WriteLine($"| run | wall time | users created | ServiceNow calls / created user (user phase) | ServiceNow calls / user (all) | Graph calls / user | ServiceNow writes |");
@@ -50,7 +53,7 @@ internal sealed class ProvisioningBenchmark : IBenchmark
         Console.WriteLine();
         Console.WriteLine($"change in the Graph emulator -> user.updated handled -> sys_user written (flow only, in-process queue, no intake): " +
             $"p50 {latency.P50:F1} ms, p95 {latency.P95:F1} ms, p99 {latency.P99:F1} ms over {latency.Count} changes");
-        var endToEnd = await MeasureLocalHostLatencyAsync(Intake.IntakeBenchmark.IntOption(args, "--changes", 200), cancellationToken);
+        var endToEnd = await MeasureLocalHostLatencyAsync(arguments.Number("--changes"), cancellationToken);
         Console.WriteLine($"change in the Graph emulator -> notification -> local host intake -> SQLite queue -> consumer -> sys_user written: " +
             $"p50 {endToEnd.P50:F1} ms, p95 {endToEnd.P95:F1} ms, p99 {endToEnd.P99:F1} ms over {endToEnd.Count} changes");
         Console.WriteLine($"targets: <= 1.2 ServiceNow calls per created user -> {(first.UserPhaseCallsPerCreated <= 1.2 ? "met" : "MISSED")}; zero writes on resync -> {(second.Writes == 0 ? "met" : "MISSED")}; " +

@@ -101,17 +101,20 @@ internal sealed class SeparateEmulators : IAsyncDisposable
 
         public string Name => CommandName;
 
-        public string Description => "(for the fullsync benchmark) seeded Graph and ServiceNow emulators until standard input closes [--users N] [--groups N] [--latency-ms N]";
+        public string Description => "(for the fullsync benchmark) seeded Graph and ServiceNow emulators until standard input closes";
 
-        public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+        public IReadOnlyList<BenchmarkOption> Options { get; } =
+            [BenchmarkOption.Number("--users", 10_000), BenchmarkOption.Number("--groups", 500, minimum: 0), BenchmarkOption.Number("--latency-ms", 0, minimum: 0)];
+
+        public async Task<int> RunAsync(BenchmarkArguments arguments, CancellationToken cancellationToken)
         {
             await using var graph = await GraphEmulatorServer.StartAsync(cancellationToken: cancellationToken);
-            await using var serviceNow = await ServiceNowEmulatorServer.StartAsync(o => o.LatencyMs = BenchOptions.Int(args, "--latency-ms", 0),
+            await using var serviceNow = await ServiceNowEmulatorServer.StartAsync(o => o.LatencyMs = arguments.Number("--latency-ms"),
                 seed: true, cancellationToken: cancellationToken);
             var seeded = graph.Seed(new GraphSeedSpec
             {
-                Users = BenchOptions.Int(args, "--users", 10_000),
-                Groups = BenchOptions.Int(args, "--groups", 500),
+                Users = arguments.Number("--users"),
+                Groups = arguments.Number("--groups"),
                 GroupsPerUser = 2,
                 RiskDetections = 0,
             });
@@ -125,15 +128,5 @@ internal sealed class SeparateEmulators : IAsyncDisposable
             await Console.In.ReadToEndAsync(cancellationToken);
             return 0;
         }
-    }
-}
-
-/// <summary>The benchmarks' <c>--name value</c> options.</summary>
-internal static class BenchOptions
-{
-    public static int Int(string[] args, string name, int fallback)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length && int.TryParse(args[at + 1], CultureInfo.InvariantCulture, out var value) ? value : fallback;
     }
 }

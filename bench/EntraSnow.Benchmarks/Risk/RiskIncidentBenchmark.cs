@@ -16,12 +16,15 @@ internal sealed class RiskIncidentBenchmark : IBenchmark
 {
     public string Name => "risk";
 
-    public string Description => "risk detections -> ServiceNow incidents through the local host: detections/s, ServiceNow calls per incident, Graph requests/s under the 1 request/s limit, detection-to-incident p50/p99 [--detections 1000] [--users 200]";
+    public string Description => "risk detections -> ServiceNow incidents through the local host: detections/s, ServiceNow calls per incident, Graph requests/s under the 1 request/s limit, detection-to-incident p50/p99";
 
-    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    public IReadOnlyList<BenchmarkOption> Options { get; } =
+        [BenchmarkOption.Number("--detections", 1000), BenchmarkOption.Number("--users", 200)];
+
+    public async Task<int> RunAsync(BenchmarkArguments arguments, CancellationToken cancellationToken)
     {
-        var detections = IntakeOptionsOf(args, "--detections", 1000);
-        var userCount = IntakeOptionsOf(args, "--users", 200);
+        var detections = arguments.Number("--detections");
+        var userCount = arguments.Number("--users");
         var dataPath = Path.Combine(Path.GetTempPath(), "entrasnow-bench", Guid.NewGuid().ToString("N"));
         var watch = new IncidentWriteWatch();
         await using var host = LocalHostApp.Build(
@@ -98,8 +101,6 @@ internal sealed class RiskIncidentBenchmark : IBenchmark
             }
         }
     }
-
-    private static int IntakeOptionsOf(string[] args, string name, int fallback) => Intake.IntakeBenchmark.IntOption(args, name, fallback);
 
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 

@@ -16,12 +16,15 @@ internal sealed class ServiceNowUpsertBenchmark : IBenchmark
 {
     public string Name => "servicenow-upsert";
 
-    public string Description => "calls per upsert, upserts/s and p50/p99 against the ServiceNow emulator [--users N] [--concurrency N]";
+    public string Description => "calls per upsert, upserts/s and p50/p99 against the ServiceNow emulator";
 
-    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    public IReadOnlyList<BenchmarkOption> Options { get; } =
+        [BenchmarkOption.Number("--users", 2000), BenchmarkOption.Number("--concurrency", 16)];
+
+    public async Task<int> RunAsync(BenchmarkArguments arguments, CancellationToken cancellationToken)
     {
-        var users = Option(args, "--users", 2000);
-        var concurrency = Option(args, "--concurrency", 16);
+        var users = arguments.Number("--users");
+        var concurrency = arguments.Number("--concurrency");
 
         await using var emulator = await ServiceNowEmulatorServer.StartAsync(seed: true, cancellationToken: cancellationToken);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
@@ -87,10 +90,4 @@ internal sealed class ServiceNowUpsertBenchmark : IBenchmark
     }
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length && int.TryParse(args[at + 1], CultureInfo.InvariantCulture, out var value) && value > 0 ? value : fallback;
-    }
 }

@@ -22,11 +22,14 @@ internal sealed class InactiveSweepBenchmark : IBenchmark
 {
     public string Name => "inactive-sweep";
 
-    public string Description => "full inactive-account sweep of 100,000 seeded users into the ServiceNow emulator, then a second run [--users N]";
+    public string Description => "full inactive-account sweep of 100,000 seeded users into the ServiceNow emulator, then a second run";
 
-    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    public IReadOnlyList<BenchmarkOption> Options { get; } =
+        [BenchmarkOption.Number("--users", 100_000)];
+
+    public async Task<int> RunAsync(BenchmarkArguments arguments, CancellationToken cancellationToken)
     {
-        var users = Option(args, "--users", 100_000);
+        var users = arguments.Number("--users");
         var data = Path.Combine(Path.GetTempPath(), "entrasnow-bench-sweep-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(data);
         await using var graph = await GraphEmulatorServer.StartAsync(cancellationToken: cancellationToken);
@@ -142,13 +145,5 @@ internal sealed class InactiveSweepBenchmark : IBenchmark
             $"{Percentile(0.50):F0} / {Percentile(0.95):F0} / {Percentile(0.99):F0} | {PeakRss / 1048576.0:N0} MiB ({BaselineRss / 1048576.0:N0} MiB) |");
 
         private double Percentile(double p) => PageTimes.Count == 0 ? 0 : PageTimes[Math.Min(PageTimes.Count - 1, (int)Math.Ceiling(p * PageTimes.Count) - 1)];
-    }
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length && int.TryParse(args[index + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
-            ? value
-            : fallback;
     }
 }
