@@ -12,9 +12,10 @@ namespace EntraSnow.LocalHost.Tests.StatusPage;
 
 /// <summary>
 /// The status page in a real headless Chromium, as an operator sees it: a change in the Graph emulator reaches the
-/// host as a notification, its user is dead-lettered for a department ServiceNow lacks, the page shows it without a
-/// reload, the operator creates the department and presses Replay, and the page shows the user created. The page never
-/// holds a configured secret. A screenshot is kept in the test output folder (artifacts/status-page*.png).
+/// host as a notification while ServiceNow is down, and the page shows the user's change waiting for its retry without
+/// a reload; ServiceNow comes back, the user is dead-lettered for a department ServiceNow lacks and the page shows it;
+/// the operator creates the department and presses Replay, and the page shows the user created. The page never holds a
+/// configured secret. Screenshots are kept in the test output folder (artifacts/status-page*.png).
 /// </summary>
 public sealed class StatusPageBrowserTests(ITestOutputHelper output)
 {
@@ -39,25 +40,43 @@ public sealed class StatusPageBrowserTests(ITestOutputHelper output)
             ["Sandbox:Seed:Users"] = "0",
             ["Sandbox:Seed:InitialSync"] = "false",
             ["Provisioning:Mappings:department:OnMissingReference"] = "Fail",
+            // While ServiceNow is down a delivery fails at once and waits 3 s for its next try (never running out of
+            // tries), so the page shows it scheduled for as long as the outage lasts.
+            ["Messaging:InlineRetries"] = "0",
+            ["ServiceNow:MaxRetryAttempts"] = "0",
+            ["Messaging:FirstRescheduleDelay"] = "00:00:03",
+            ["Messaging:MaxRescheduleDelay"] = "00:00:03",
+            ["Messaging:MaxAttempts"] = "100",
         });
         var graph = host.Services.GetRequiredService<GraphEmulator>();
         var serviceNow = host.Services.GetRequiredService<ServiceNowEmulatorStore>();
+        var serviceNowFaults = host.Services.GetRequiredService<ServiceNowFaults>();
         // The user exists before EntraSnow subscribes, so the one notification is the change below.
         var userId = await graph.CreateUserAsync("Ada Lovelace", "ada@contoso.example");
         await graph.ChangeUserAsync(userId, new JsonObject { ["department"] = Department });
         await host.Services.GetServices<IScheduledJob>().Single(j => j.Name == JobNames.SubscriptionUpkeep).RunAsync(CancellationToken.None);
 
-        using var browser = await HeadlessChromium.StartAsync();
+        using var chromium = await HeadlessChromium.StartAsync(output.WriteLine);
+        var browser = chromium.Driver;
         browser.Navigate().GoToUrl(host.BaseUrl + "/");
-        HeadlessChromium.WaitUntil(browser, b => Cell(b, QueueNames.UserChanges, "deadLettered") == "0", "user-changes with nothing dead-lettered");
+        HeadlessChromium.WaitUntil(browser, b => Counts(b, QueueNames.UserChanges) == "depth 0, in flight 0, scheduled 0, dead-lettered 0", "user-changes with nothing in it");
+        HeadlessChromium.WaitUntil(browser, b => Connector(b, "graph") == "ok" && Connector(b, "serviceNow") == "ok", "both connectors ok");
         HeadlessChromium.WaitUntil(browser, b => b.FindElements(By.CssSelector("#subscriptions tbody tr")).Any(r => r.Text.Contains("/users", StringComparison.Ordinal)),
             "the /users subscription with its expiry");
         Assert.Contains("sandbox: Graph and ServiceNow emulated", browser.FindElement(By.Id("mode")).Text, StringComparison.Ordinal);
 
-        // A change in Entra ID: Graph notifies the host, provisioning refuses the user for the missing department.
+        // ServiceNow goes down, then a change in Entra ID: Graph notifies the host, and the user's change waits for its retry.
+        serviceNowFaults.Outage = true;
         var deliveries = await graph.ChangeUserAsync(userId, new JsonObject { ["jobTitle"] = "Principal Archaeologist" });
         Assert.Contains(deliveries, d => d.StatusCode == 202);
-        HeadlessChromium.WaitUntil(browser, b => Cell(b, QueueNames.UserChanges, "deadLettered") == "1", "user-changes with one dead letter, without a reload");
+        HeadlessChromium.WaitUntil(browser, b => Cell(b, QueueNames.UserChanges, "scheduled") == "1", "user-changes with the change scheduled for its retry, without a reload");
+        Assert.Equal("0", Cell(browser, QueueNames.UserChanges, "deadLettered"));
+        Screenshot(browser, "status-page-retry-scheduled.png");
+
+        // ServiceNow is back: the retry finds no such department, and the user is dead-lettered.
+        serviceNowFaults.Outage = false;
+        HeadlessChromium.WaitUntil(browser, b => Counts(b, QueueNames.UserChanges) == "depth 0, in flight 0, scheduled 0, dead-lettered 1",
+            "user-changes with one dead letter and nothing else, without a reload", seconds: 60);
         HeadlessChromium.WaitUntil(browser, b => b.FindElement(By.CssSelector("#deadletters tbody tr[data-deadletter]")).Text is var letter
             && letter.Contains(userId, StringComparison.Ordinal) && letter.Contains(Department, StringComparison.Ordinal), "the dead letter with the missing department");
         HeadlessChromium.WaitUntil(browser, b => Decision(b, userId, "failed") is not null, "the failed decision in the provisioning log");
@@ -98,6 +117,12 @@ public sealed class StatusPageBrowserTests(ITestOutputHelper output)
 
     private static string? Cell(IWebDriver browser, string queue, string column) =>
         browser.FindElements(By.CssSelector($"#queues tr[data-queue='{queue}'] td[data-col='{column}']")).SingleOrDefault()?.Text;
+
+    private static string Counts(IWebDriver browser, string queue) =>
+        $"depth {Cell(browser, queue, "depth")}, in flight {Cell(browser, queue, "inFlight")}, scheduled {Cell(browser, queue, "scheduled")}, dead-lettered {Cell(browser, queue, "deadLettered")}";
+
+    private static string? Connector(IWebDriver browser, string name) =>
+        browser.FindElements(By.CssSelector($"#connectors tr[data-connector='{name}'] td:nth-child(2)")).SingleOrDefault()?.Text;
 
     private static System.Collections.ObjectModel.ReadOnlyCollection<IWebElement> Rows(IWebDriver browser) => browser.FindElements(By.CssSelector("#decisions tbody tr[data-action]"));
 

@@ -5,29 +5,127 @@ using OpenQA.Selenium.Chrome;
 namespace EntraSnow.LocalHost.Tests.Support;
 
 /// <summary>
-/// Debian's Chromium, headless, driven through Debian's chromedriver. A machine without them gets them from apt the first
-/// time (as root, which CI and the developers' machines are; under a machine-wide file lock, so parallel runs install
-/// once), as the Azurite tests get Azurite from npm: the browser test never skips. Selenium is always given both paths,
-/// so it never looks for (or downloads) a driver of its own.
+/// One session of Debian's Chromium, headless, driven through Debian's chromedriver. A machine without them gets them
+/// from apt the first time (as root, which CI and the developers' machines are; under a machine-wide file lock, so
+/// parallel runs install once), as the Azurite tests get Azurite from npm: the browser test never skips. Selenium is
+/// always given both paths, so it never looks for (or downloads) a driver of its own.
+/// <para>
+/// Start-up is made to survive a loaded machine and other test runs beside this one: each session has its own folder
+/// (profile, chromedriver's log) deleted when it ends; chromedriver talks to Chromium over a pipe
+/// (<c>--remote-debugging-pipe</c>), so there is no DevTools port to choose or collide on and no
+/// <c>DevToolsActivePort</c> file to wait for (CI once failed on "DevToolsActivePort file doesn't exist"). A session
+/// that still cannot be created is tried once more in a fresh folder, after logging why with the end of chromedriver's
+/// and Chromium's own logs; a second failure fails the test with both reasons.
+/// </para>
 /// </summary>
-public static class HeadlessChromium
+public sealed class HeadlessChromium : IDisposable
 {
     public const string BrowserPath = "/usr/bin/chromium";
     public const string DriverPath = "/usr/bin/chromedriver";
 
-    public static async Task<ChromeDriver> StartAsync()
+    private static readonly string SessionsFolder = Path.Combine(Path.GetTempPath(), "entrasnow-chromium");
+
+    private readonly string _folder;
+
+    private HeadlessChromium(ChromeDriver driver, string folder)
+    {
+        Driver = driver;
+        _folder = folder;
+    }
+
+    public ChromeDriver Driver { get; }
+
+    /// <param name="log">Where to say why a first start failed (the test's output).</param>
+    public static async Task<HeadlessChromium> StartAsync(Action<string> log)
     {
         await EnsureInstalledAsync();
-        var profile = Path.Combine(Path.GetTempPath(), "entrasnow-chromium", Guid.NewGuid().ToString("N"));
+        try
+        {
+            return Start();
+        }
+        catch (ChromiumDidNotStartException first)
+        {
+            log($"Chromium did not start; trying once more in a fresh profile. Why: {first.Message}");
+            try
+            {
+                return Start();
+            }
+            catch (ChromiumDidNotStartException second)
+            {
+                throw new ChromiumDidNotStartException($"Chromium did not start twice.\nFirst: {first.Message}\nSecond: {second.Message}", second);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Driver.Dispose(); // quits Chromium and stops chromedriver
+        }
+        finally
+        {
+            TryDelete(_folder);
+        }
+    }
+
+    private static HeadlessChromium Start()
+    {
+        var folder = Path.Combine(SessionsFolder, Guid.NewGuid().ToString("N"));
+        var profile = Path.Combine(folder, "profile");
         Directory.CreateDirectory(profile);
+        var driverLog = Path.Combine(folder, "chromedriver.log");
+
         var options = new ChromeOptions { BinaryLocation = BrowserPath };
         options.AddArguments(
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1400,1600", $"--user-data-dir={profile}");
+            "--headless=new", "--no-sandbox", "--remote-debugging-pipe", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+            "--disable-crash-reporter", "--window-size=1400,1600", $"--user-data-dir={profile}");
         var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(DriverPath)!, Path.GetFileName(DriverPath));
         service.HideCommandPromptWindow = true;
         service.SuppressInitialDiagnosticInformation = true;
-        return new ChromeDriver(service, options, TimeSpan.FromSeconds(120));
+        service.LogPath = driverLog; // at INFO, chromedriver's default: the launch line and why a start failed
+        try
+        {
+            return new HeadlessChromium(new ChromeDriver(service, options, TimeSpan.FromSeconds(120)), folder);
+        }
+        catch (Exception ex) when (ex is WebDriverException or InvalidOperationException)
+        {
+            // Selenium reports "session not created" as an InvalidOperationException, a driver that never answered as a
+            // WebDriverException. The logs say why (the launch line, Chromium's exit, a crash).
+            var reason = $"{ex.GetType().Name}: {ex.Message}\nchromedriver's log ends:\n{Tail(driverLog)}\nChromium's log ends:\n{Tail(Path.Combine(profile, "chrome_debug.log"))}";
+            service.Dispose();
+            TryDelete(folder);
+            throw new ChromiumDidNotStartException(reason, ex);
+        }
+    }
+
+    private static string Tail(string path)
+    {
+        try
+        {
+            var text = File.ReadAllText(path);
+            return text.Length > 3000 ? text[^3000..] : text;
+        }
+        catch (IOException)
+        {
+            return "(none)";
+        }
+    }
+
+    private static void TryDelete(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A Chromium helper still closing a file: the folder is in the temp folder, the system cleans it.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
     }
 
     private static async Task EnsureInstalledAsync()
@@ -128,3 +226,6 @@ public static class HeadlessChromium
         }
     }
 }
+
+/// <summary>Chromium or its driver did not come up; the message carries their logs.</summary>
+public sealed class ChromiumDidNotStartException(string message, Exception inner) : Exception(message, inner);
