@@ -33,6 +33,12 @@ internal static class SandboxBanner
             text.AppendLine($"  ServiceNow emulator  {self}{SandboxMode.ServiceNowPrefix}/api/now/table/sys_user   basic auth: {user} / {password}");
         }
 
+        if (configuration[SandboxHttps.Setting] is { Length: > 0 } https)
+        {
+            // Real clients (the Graph JavaScript client, pysnc) want HTTPS: say where it is and how to trust it.
+            text.AppendLine($"  Over HTTPS           {https.TrimEnd('/')}/… the same routes; trust its certificate: dotnet run --project src/EntraSnow.LocalHost -- sandbox cert");
+        }
+
         text.AppendLine("  Try:")
             .AppendLine($"    1. open {self}/ and watch the first full sync provision the seeded users into ServiceNow");
         if (sandbox.Graph)

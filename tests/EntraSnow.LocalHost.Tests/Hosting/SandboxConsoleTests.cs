@@ -24,13 +24,17 @@ public sealed partial class SandboxConsoleTests
         var data = LocalHostHarness.NewDataPath();
         try
         {
-            await using var host = await LocalHostProcess.StartAsync(data, FirstRun(users: 6));
+            var settings = FirstRun(users: 6);
+            var https = $"https://127.0.0.1:{LocalHostHarness.FreePort()}";
+            settings["LocalHost:SandboxHttpsUrl"] = https;
+            await using var host = await LocalHostProcess.StartAsync(data, settings);
 
             await Eventually.AssertAsync(() => SummedUsersCreated(host.Output) == 6, "summary lines adding up to the 6 seeded users created", TimeSpan.FromSeconds(90));
             var output = string.Join('\n', host.Output);
             Assert.Contains($"Status page          {host.BaseUrl}/", output, StringComparison.Ordinal);
             Assert.Contains($"Graph emulator       {host.BaseUrl}/sandbox/graph/v1.0", output, StringComparison.Ordinal);
             Assert.Contains($"ServiceNow emulator  {host.BaseUrl}/sandbox/servicenow/api/now/table/sys_user   basic auth: admin / sandbox", output, StringComparison.Ordinal);
+            Assert.Contains($"Over HTTPS           {https}/… the same routes; trust its certificate: dotnet run --project src/EntraSnow.LocalHost -- sandbox cert", output, StringComparison.Ordinal);
             Assert.Contains("    1. open", output, StringComparison.Ordinal);
             Assert.Contains("    2. disable a user", output, StringComparison.Ordinal);
             Assert.Contains("    3. every decision with its reason", output, StringComparison.Ordinal);

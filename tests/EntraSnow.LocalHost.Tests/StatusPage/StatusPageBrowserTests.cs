@@ -104,10 +104,14 @@ public sealed class StatusPageBrowserTests(ITestOutputHelper output)
         browser.FindElement(By.Id("filter-clear")).Click();
         HeadlessChromium.WaitUntil(browser, b => Decision(b, userId, "created") is not null, "every decision again");
 
+        // No configured secret in the page, nor in anything it reads.
         var page = browser.PageSource;
-        foreach (var secret in new[] { ClientState, WebhookSecret, ServiceNowPassword, "sandbox-secret" })
+        string[] secrets = [ClientState, WebhookSecret, ServiceNowPassword, "sandbox-secret"];
+        Assert.All(secrets, secret => Assert.DoesNotContain(secret, page, StringComparison.Ordinal));
+        foreach (var route in new[] { "/status-page/status.js", "/api/local/status", "/api/health", "/api/local/deadletters", "/api/local/decisions?limit=500", "/api/local/subscriptions" })
         {
-            Assert.DoesNotContain(secret, page, StringComparison.Ordinal);
+            var answer = await host.Client.GetStringAsync(route);
+            Assert.All(secrets, secret => Assert.DoesNotContain(secret, answer, StringComparison.Ordinal));
         }
 
         Assert.Contains("/sandbox/servicenow/api/now/table/sys_user", page, StringComparison.Ordinal);

@@ -34,16 +34,7 @@ public sealed class StatusPageRoutesTests : IAsyncLifetime
     private async Task<JsonElement> QueueAsync(string queue) =>
         (await GetJsonAsync("/api/local/status")).GetProperty("queues").EnumerateArray().Single(q => q.GetProperty("queue").GetString() == queue);
 
-    private async Task<long> DeadLetterOneAsync(string subject)
-    {
-        await _host.Queues.SendAsync(QueueNames.UserChanges, [new ChangeMessage
-        {
-            MessageId = "poison-" + subject, SessionKey = subject, Kind = MessageKinds.UserUpdated, TenantId = "t", SubjectId = subject,
-            ChangedAt = DateTimeOffset.UtcNow, CorrelationId = "c-" + subject,
-        }]);
-        await _host.Queues.DeadLetterAsync((await _host.Queues.ReceiveAsync(QueueNames.UserChanges))!, "PermanentFailure", "department 'Nowhere' not found");
-        return (await _host.Queues.ListDeadLettersAsync(QueueNames.UserChanges)).Single(d => d.SubjectId == subject).Sequence;
-    }
+    private Task<long> DeadLetterOneAsync(string subject) => PoisonMessage.DeadLetterAsync(_host.Queues, subject);
 
     [Fact]
     public async Task The_root_serves_the_status_page_that_may_not_be_framed_nor_load_anything_from_elsewhere()
@@ -145,8 +136,8 @@ public sealed class StatusPageRoutesTests : IAsyncLifetime
         var id = await DeadLetterOneAsync("u-poison");
         var letter = (await GetJsonAsync("/api/local/deadletters")).EnumerateArray().Single();
         Assert.Equal(id, letter.GetProperty("sequence").GetInt64());
-        Assert.Equal("PermanentFailure", letter.GetProperty("reason").GetString());
-        Assert.Equal("department 'Nowhere' not found", letter.GetProperty("description").GetString());
+        Assert.Equal(PoisonMessage.Reason, letter.GetProperty("reason").GetString());
+        Assert.Equal(PoisonMessage.Description, letter.GetProperty("description").GetString());
 
         // What another site open in the operator's browser could send: a plain form post (no custom header), a fetch
         // from its origin, and a fetch through a DNS name rebound to 127.0.0.1.
