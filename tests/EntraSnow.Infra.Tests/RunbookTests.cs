@@ -4,9 +4,9 @@ using System.Text.RegularExpressions;
 namespace EntraSnow.Infra.Tests;
 
 /// <summary>
-/// docs/runbook.md names only what exists: settings documented in the README, Key Vault secrets the deployment reads,
-/// azd environment values the deployment or its hooks read, functions the app has (consuming the queues it says),
-/// alert rules the template deploys and local host commands the CLI has.
+/// docs/runbook.md names only what exists: settings documented in the README and declared by the options class of their
+/// section, Key Vault secrets the deployment reads, azd environment values the deployment or its hooks read, functions
+/// the app has (consuming the queues it says), alert rules the template deploys and local host commands the CLI has.
 /// </summary>
 public sealed partial class RunbookTests(CompiledTemplate template) : IClassFixture<CompiledTemplate>
 {
@@ -29,6 +29,29 @@ public sealed partial class RunbookTests(CompiledTemplate template) : IClassFixt
         Assert.Contains("ServiceNowWebhook:PreviousSigningSecret", settings);
         Assert.All(settings, s => Assert.True(readme.Contains($"`{s}`", StringComparison.Ordinal) || readme.Contains($"`{s.Split(':')[0]}:{s.Split(':')[1]}*`", StringComparison.Ordinal),
             $"docs/runbook.md names {s}, which README's Configuration does not document"));
+    }
+
+    [Fact]
+    public void Every_setting_the_runbook_names_is_an_option_the_code_binds()
+    {
+        // The options classes' own source: `const string Section = "Messaging"` beside `public TimeSpan PausedRetryDelay { get; set; }`.
+        var optionsSources = Directory.EnumerateFiles(Repository.PathOf("src"), "*.cs", SearchOption.AllDirectories)
+            .Select(File.ReadAllText)
+            .Where(source => source.Contains(" Section = \"", StringComparison.Ordinal) || source.Contains(" SectionName = \"", StringComparison.Ordinal))
+            .ToList();
+        var named = Setting().Matches(Runbook).DistinctBy(m => m.Value).ToList();
+        Assert.Contains(named, m => m.Groups["name"].Value == "Risk:Enabled");
+
+        foreach (var match in named)
+        {
+            var name = match.Groups["name"].Value;
+            var section = name[..name.LastIndexOf(':')];
+            var property = name[(name.LastIndexOf(':') + 1)..];
+            // `ServiceNow:CircuitBreaker*` names every property that starts so.
+            var declaration = new Regex($@"\b{property}{(match.Value.EndsWith("*`", StringComparison.Ordinal) ? @"\w*" : "")} \{{ get;");
+            Assert.True(optionsSources.Any(source => (source.Contains($" Section = \"{section}\";", StringComparison.Ordinal) || source.Contains($" SectionName = \"{section}\";", StringComparison.Ordinal))
+                && declaration.IsMatch(source)), $"docs/runbook.md names {name}, which no options class bound to the {section} section declares");
+        }
     }
 
     [Fact]
