@@ -49,8 +49,24 @@ public sealed class TableProvisioningLog(TableServiceClient service, TimeProvide
     public async Task<IReadOnlyList<ProvisioningLogEntry>> GetByCorrelationAsync(string correlationId, CancellationToken cancellationToken = default) =>
         await ReadAsync(await _byCorrelation.GetAsync(cancellationToken), TableKeys.Escape(correlationId), int.MaxValue, cancellationToken);
 
-    public async Task<ProvisioningSummary> GetSummaryAsync(string correlationId, CancellationToken cancellationToken = default) =>
-        ProvisioningSummary.FromEntries(await GetByCorrelationAsync(correlationId, cancellationToken));
+    /// <summary>
+    /// Streamed through a <see cref="ProvisioningTally"/> with only the columns it needs: a run's entries are never
+    /// listed in memory (a sync's progress is asked for several times a second).
+    /// </summary>
+    public async Task<ProvisioningSummary> GetSummaryAsync(string correlationId, CancellationToken cancellationToken = default)
+    {
+        var table = await _byCorrelation.GetAsync(cancellationToken);
+        var tally = new ProvisioningTally();
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.Escape(correlationId)}");
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["At", "SubjectId", "ObjectKind", "Action", "Reason"], cancellationToken: cancellationToken))
+        {
+            tally.Add(entity.GetString("ObjectKind") ?? string.Empty, entity.GetString("SubjectId") ?? string.Empty,
+                ProvisioningLogEntry.ParseAction(entity.GetString("Action") ?? "skipped"), entity.GetDateTimeOffset("At") ?? DateTimeOffset.MinValue,
+                entity.GetString("Reason"));
+        }
+
+        return tally.ToSummary();
+    }
 
     /// <summary>Deletes the entries written before <paramref name="cutoff"/> from the three tables; returns how many entries went.</summary>
     public async Task<int> PurgeOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default)

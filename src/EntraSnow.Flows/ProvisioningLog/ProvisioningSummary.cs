@@ -23,18 +23,29 @@ public sealed record ProvisioningSummary(ActionCounts Users, ActionCounts Groups
     /// </summary>
     public static ProvisioningSummary FromEntries(IEnumerable<ProvisioningLogEntry> entries)
     {
-        var decisive = Decisive(entries);
+        var tally = new ProvisioningTally();
+        foreach (var entry in entries)
+        {
+            tally.Add(entry.ObjectKind, entry.SubjectId, entry.Action, entry.Timestamp, entry.Reason);
+        }
+
+        return tally.ToSummary();
+    }
+
+    /// <summary>
+    /// The summary from how many objects of each kind ended in each action, and the objects whose decisive entry is a
+    /// failure or a conflict (oldest first): what a store that counts where the entries are hands back.
+    /// </summary>
+    public static ProvisioningSummary FromCounts(IEnumerable<(string ObjectKind, ProvisioningAction Action, int Count)> counts,
+        IEnumerable<(string SubjectId, string ObjectKind, ProvisioningAction Action, string? Reason)> failedOrConflicting)
+    {
+        var list = counts.ToList();
+        var unwritten = failedOrConflicting.ToList();
         return new ProvisioningSummary(
-            Count(decisive.Where(e => e.ObjectKind == ProvisioningObjectKinds.User)),
-            Count(decisive.Where(e => e.ObjectKind == ProvisioningObjectKinds.Group)),
-            decisive.Where(e => e.Action == ProvisioningAction.Failed)
-                .OrderBy(e => e.Timestamp)
-                .Select(e => new ProvisioningFailure(e.SubjectId, e.ObjectKind, e.Reason ?? "no reason recorded"))
-                .ToList(),
-            decisive.Where(e => e.Action == ProvisioningAction.Conflict)
-                .OrderBy(e => e.Timestamp)
-                .Select(e => new ProvisioningFailure(e.SubjectId, e.ObjectKind, e.Reason ?? "no reason recorded"))
-                .ToList());
+            Count(list, ProvisioningObjectKinds.User),
+            Count(list, ProvisioningObjectKinds.Group),
+            Unwritten(unwritten, ProvisioningAction.Failed),
+            Unwritten(unwritten, ProvisioningAction.Conflict));
     }
 
     /// <summary>The entry that counts for each object, by the rule <see cref="FromEntries"/> describes.</summary>
@@ -44,8 +55,7 @@ public sealed record ProvisioningSummary(ActionCounts Users, ActionCounts Groups
         foreach (var entry in entries)
         {
             var key = (entry.ObjectKind, entry.SubjectId);
-            if (!decisive.TryGetValue(key, out var current) || Rank(entry) > Rank(current) ||
-                (Rank(entry) == Rank(current) && entry.Timestamp >= current.Timestamp))
+            if (!decisive.TryGetValue(key, out var current) || Supersedes(entry.Action, entry.Timestamp, current.Action, current.Timestamp))
             {
                 decisive[key] = entry;
             }
@@ -54,8 +64,11 @@ public sealed record ProvisioningSummary(ActionCounts Users, ActionCounts Groups
         return [.. decisive.Values];
     }
 
-    // A write outranks a no-op; a later success outranks an earlier failure only if it wrote something.
-    private static int Rank(ProvisioningLogEntry entry) => entry.Action switch
+    /// <summary>
+    /// How significant an action is for the object's summary, each action its own rank: a write outranks a no-op; a
+    /// later success outranks an earlier failure only if it wrote something.
+    /// </summary>
+    public static int Rank(ProvisioningAction action) => action switch
     {
         ProvisioningAction.Created => 8,
         ProvisioningAction.Adopted => 7,
@@ -67,24 +80,18 @@ public sealed record ProvisioningSummary(ActionCounts Users, ActionCounts Groups
         _ => 1,
     };
 
-    private static ActionCounts Count(IEnumerable<ProvisioningLogEntry> entries)
-    {
-        int created = 0, updated = 0, unchanged = 0, skipped = 0, deactivated = 0, failed = 0, adopted = 0, conflicts = 0;
-        foreach (var entry in entries)
-        {
-            switch (entry.Action)
-            {
-                case ProvisioningAction.Created: created++; break;
-                case ProvisioningAction.Updated: updated++; break;
-                case ProvisioningAction.Unchanged: unchanged++; break;
-                case ProvisioningAction.Skipped: skipped++; break;
-                case ProvisioningAction.Deactivated: deactivated++; break;
-                case ProvisioningAction.Failed: failed++; break;
-                case ProvisioningAction.Adopted: adopted++; break;
-                case ProvisioningAction.Conflict: conflicts++; break;
-            }
-        }
+    /// <summary>Whether an entry replaces the object's decisive one so far: more significant, or as significant and not older.</summary>
+    internal static bool Supersedes(ProvisioningAction action, DateTimeOffset at, ProvisioningAction current, DateTimeOffset currentAt) =>
+        Rank(action) > Rank(current) || (Rank(action) == Rank(current) && at >= currentAt);
 
-        return new ActionCounts(created, updated, unchanged, skipped, deactivated, failed, adopted, conflicts);
+    private static List<ProvisioningFailure> Unwritten(List<(string SubjectId, string ObjectKind, ProvisioningAction Action, string? Reason)> objects, ProvisioningAction action) =>
+        [.. objects.Where(o => o.Action == action).Select(o => new ProvisioningFailure(o.SubjectId, o.ObjectKind, o.Reason ?? "no reason recorded"))];
+
+    private static ActionCounts Count(List<(string ObjectKind, ProvisioningAction Action, int Count)> counts, string kind)
+    {
+        int Of(ProvisioningAction action) => counts.Where(c => c.ObjectKind == kind && c.Action == action).Sum(c => c.Count);
+        return new ActionCounts(Of(ProvisioningAction.Created), Of(ProvisioningAction.Updated), Of(ProvisioningAction.Unchanged),
+            Of(ProvisioningAction.Skipped), Of(ProvisioningAction.Deactivated), Of(ProvisioningAction.Failed),
+            Of(ProvisioningAction.Adopted), Of(ProvisioningAction.Conflict));
     }
 }
