@@ -67,6 +67,41 @@ public sealed class FullSyncTests
     }
 
     [Fact]
+    public async Task A_full_sync_keeps_at_most_a_slice_and_a_half_of_its_users_waiting_in_the_queue_whatever_the_tenant_s_size()
+    {
+        Seed(250);
+        // Slices of 60 users (a walk step's worth): 250 users are queued five slices apart, never all at once.
+        _world.Options.FullSyncChunkSize = 10;
+        var runId = await _world.FullSync().StartAsync();
+
+        var deepest = 0;
+        var handled = 0;
+        while (handled++ < 10_000)
+        {
+            deepest = Math.Max(deepest, _world.Queue.Ready.Count(r => r.Message.Kind == MessageKinds.UserSync));
+            if (_world.Queue.Take() is not { } next)
+            {
+                if (_world.Queue.ReleaseScheduled() > 0)
+                {
+                    continue;
+                }
+
+                break;
+            }
+
+            IMessageHandler handler = next.Queue == QueueNames.UserChanges ? _world.UserHandler() : _world.GroupHandler();
+            await handler.HandleAsync(next.Message, CancellationToken.None);
+        }
+
+        Assert.InRange(deepest, 30, 90);
+        Assert.Equal(250, _world.SysUsers.Count);
+        Assert.Equal(250, _world.Queue.Sent.Count(s => s.Message.Kind == MessageKinds.UserSync));
+        var progress = await _world.FullSync().GetProgressAsync(runId);
+        Assert.Equal(SyncPhase.Completed, progress!.Phase);
+        Assert.Equal(250, progress.Summary.Users.Created);
+    }
+
+    [Fact]
     public async Task A_full_sync_started_by_the_timer_completes_through_the_queues_with_nobody_watching()
     {
         Seed(20);

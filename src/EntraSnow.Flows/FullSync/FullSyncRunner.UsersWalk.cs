@@ -14,7 +14,7 @@ namespace EntraSnow.Flows.FullSync;
 /// The users walk of a run: one <c>user.sync-page</c> message per step, a few users delta pages (about
 /// <see cref="ChunksPerStep"/> chunks of users). Each step reads its pages, compares them in chunks, logs the unchanged
 /// users, notes the others (ids, managers, match values: never whole users) under <see cref="WalkKeyPrefix"/>, and queues
-/// the next step; the last step queues the noted users managers first, then the groups run.
+/// the next step; the last step plans the noted users managers first (FullSyncRunner.FanOut.cs) and queues the groups run.
 /// </summary>
 public sealed partial class FullSyncRunner
 {
@@ -34,7 +34,8 @@ public sealed partial class FullSyncRunner
 
     /// <summary>
     /// Handles a <c>user.sync-page</c>: reads the step the run's walk is at, compares it, and queues the next step, or
-    /// after the last one the users that differ. A step the walk is already past is a duplicate and is dropped.
+    /// after the last one plans the users that differ; past the walk, the pages are the fan-out's steps, each queueing a
+    /// slice of the plan. A step the run is already past is a duplicate and is dropped.
     /// </summary>
     internal async Task HandlePageAsync(ChangeMessage message, CancellationToken cancellationToken)
     {
@@ -46,6 +47,12 @@ public sealed partial class FullSyncRunner
         if (state is not { Phase: SyncPhase.QueuingUsers } || page != state.NextPage)
         {
             logger.LogDebug("Full sync {RunId}: page {Page} already read", runId, page);
+            return;
+        }
+
+        if (state.WalkPages is { } walked)
+        {
+            await QueuePlanSliceAsync(state, page - walked, cancellationToken);
             return;
         }
 
@@ -88,17 +95,31 @@ public sealed partial class FullSyncRunner
             return;
         }
 
-        var queued = await QueueNotedUsersAsync(next, cancellationToken);
-        await QueueGroupsAsync(next, cancellationToken);
+        // The users that differ are planned, not queued: the fan-out's steps queue them a slice at a time.
+        var (seen, slices) = await PlanNotedUsersAsync(next, cancellationToken);
+        if (slices == 0)
+        {
+            await QueueGroupsAsync(next, cancellationToken);
+        }
+
         if (deltaLink is not null)
         {
             await checkpoints.SetAsync(UsersDeltaLinkKey, deltaLink, cancellationToken);
         }
 
-        await SaveAsync(next with { Phase = SyncPhase.ProvisioningUsers, UsersQueued = queued }, cancellationToken);
+        var planned = next with { WalkPages = next.NextPage, PlanSlices = slices, UsersQueued = seen };
+        if (slices > 0)
+        {
+            await queue.SendAsync(QueueNames.UserChanges, [PageMessage(planned)], cancellationToken);
+        }
+
+        await SaveAsync(slices > 0 ? planned : planned with { Phase = SyncPhase.ProvisioningUsers }, cancellationToken);
         await foreach (var note in checkpoints.ListAsync(WalkKey(runId), cancellationToken))
         {
-            await checkpoints.DeleteAsync(note.Key, cancellationToken);
+            if (!note.Key.StartsWith(PlanKey(runId), StringComparison.Ordinal))
+            {
+                await checkpoints.DeleteAsync(note.Key, cancellationToken);
+            }
         }
     }
 
@@ -108,7 +129,7 @@ public sealed partial class FullSyncRunner
         SessionKey = $"fullsync:{state.RunId}",
         Kind = MessageKinds.UserSyncPage,
         TenantId = options.Value.TenantId,
-        SubjectId = $"users delta page {state.NextPage}",
+        SubjectId = state.WalkPages is { } walked ? $"users to provision, slice {state.NextPage - walked + 1} of {state.PlanSlices}" : $"users delta page {state.NextPage}",
         ChangedAt = clock.GetUtcNow(),
         CorrelationId = state.RunId,
         Properties = new Dictionary<string, string>
@@ -147,98 +168,42 @@ public sealed partial class FullSyncRunner
             });
         }
 
-        // Parts small enough for any checkpoint store; rewritten whole when a page is read again.
+        await WriteNoteAsync($"{WalkKey(runId)}{page:D6}:{chunkIndex:D4}:", seen, cancellationToken);
+    }
+
+    /// <summary>
+    /// Notes <paramref name="items"/> under <paramref name="key"/> in parts small enough for any checkpoint store
+    /// (<c>key</c> + a two-digit part number); rewritten whole when a step is done again.
+    /// </summary>
+    private async Task WriteNoteAsync<T>(string key, IEnumerable<T> items, CancellationToken cancellationToken)
+    {
         var part = 0;
         var json = new StringBuilder();
-        foreach (var noted in seen)
+        foreach (var item in items)
         {
-            var one = JsonSerializer.Serialize(noted, NoteJson);
+            var one = JsonSerializer.Serialize(item, NoteJson);
             if (json.Length > 0 && json.Length + one.Length + 2 > MaxNoteChars)
             {
-                await checkpoints.SetAsync($"{WalkKey(runId)}{page:D6}:{chunkIndex:D4}:{part++:D2}", $"[{json}]", cancellationToken);
+                await checkpoints.SetAsync($"{key}{part++:D2}", $"[{json}]", cancellationToken);
                 json.Clear();
             }
 
             json.Append(json.Length > 0 ? "," : string.Empty).Append(one);
         }
 
-        await checkpoints.SetAsync($"{WalkKey(runId)}{page:D6}:{chunkIndex:D4}:{part:D2}", $"[{json}]", cancellationToken);
+        await checkpoints.SetAsync($"{key}{part:D2}", $"[{json}]", cancellationToken);
     }
 
-    /// <summary>After the last page: the noted users that differ go to their handlers, managers first; orphans are deactivated.</summary>
-    private async Task<int> QueueNotedUsersAsync(SyncRunState state, CancellationToken cancellationToken)
+    /// <summary>What was noted under <paramref name="prefix"/>, one item at a time, in key order: never every note at once.</summary>
+    private async IAsyncEnumerable<T> ReadNotesAsync<T>(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var settings = options.Value;
-        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        // Object id to sys_id of the users a sys_user carries the object id of: their reports' messages name them.
-        var present = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        var managers = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        var absent = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        var matchValues = new Dictionary<string, IReadOnlyList<(string Field, string Value)>>(StringComparer.OrdinalIgnoreCase);
-        await foreach (var note in checkpoints.ListAsync(WalkKey(state.RunId), cancellationToken))
+        await foreach (var note in checkpoints.ListAsync(prefix, cancellationToken))
         {
-            foreach (var noted in JsonSerializer.Deserialize<List<NotedUser>>(note.Value, NoteJson) ?? [])
+            foreach (var item in JsonSerializer.Deserialize<List<T>>(note.Value, NoteJson) ?? [])
             {
-                seen.Add(noted.Id);
-                if (noted.SysId is { Length: > 0 } sysId)
-                {
-                    present[noted.Id] = sysId;
-                }
-
-                if (!noted.Pending)
-                {
-                    continue;
-                }
-
-                managers[noted.Id] = noted.ManagerId;
-                if (noted.Absent)
-                {
-                    absent.Add(noted.Id);
-                    matchValues[noted.Id] = noted.Match?.Select(m => (m[0], m[1])).ToList() ?? [];
-                }
+                yield return item;
             }
         }
-
-        // Managers first: a report is then created once with its manager instead of created and patched later.
-        var ordered = ManagersFirst(managers);
-        // Users without a record: the existing records they would adopt, decided for the whole run at once.
-        var adoptions = _adoption.Enabled
-            ? await new BatchAdoption(serviceNow, _adoption).DecideAsync(
-                ordered.Where(absent.Contains).ToDictionary(id => id, id => matchValues[id], StringComparer.OrdinalIgnoreCase), cancellationToken)
-            : null;
-        foreach (var ids in ordered.Chunk(LookupChunk))
-        {
-            var messages = ids.Select(id => UserSyncMessage(state.RunId, id, absent.Contains(id) ? AdoptionOf(adoptions, id) : null,
-                managers.GetValueOrDefault(id), ManagerSysIdOf(managers.GetValueOrDefault(id), present, adoptions))).ToList();
-            await queue.SendAsync(QueueNames.UserChanges, messages, cancellationToken);
-        }
-
-        if (state.FullRead)
-        {
-            // Drift: a sys_user still active for an Entra user that no longer exists. Its user.sync deactivates it.
-            var orphans = new List<ChangeMessage>();
-            var query = EncodedQuery.Where(settings.ObjectIdField, "ISNOTEMPTY", string.Empty).And("active", "true");
-            await foreach (var record in serviceNow.QueryAsync(ProvisionUserHandler.UserTable, query, [settings.ObjectIdField, "active"], cancellationToken))
-            {
-                if (record[settings.ObjectIdField] is { Length: > 0 } objectId &&
-                    string.Equals(record["active"], "true", StringComparison.OrdinalIgnoreCase) && seen.Add(objectId))
-                {
-                    orphans.Add(UserSyncMessage(state.RunId, objectId, null, null, null));
-                }
-            }
-
-            foreach (var batch in orphans.Chunk(LookupChunk))
-            {
-                await queue.SendAsync(QueueNames.UserChanges, batch, cancellationToken);
-            }
-
-            if (orphans.Count > 0)
-            {
-                logger.LogInformation("Full sync {RunId}: {Count} active sys_users have no Entra user any more", state.RunId, orphans.Count);
-            }
-        }
-
-        return seen.Count;
     }
 
     /// <summary>A user the comparison decided: logged as its handler would have, under the message id it would have had.</summary>

@@ -16,8 +16,9 @@ namespace EntraSnow.Flows.FullSync;
 /// delta a few pages per queued message (<c>user.sync-page</c>, so no function invocation carries the whole walk) and
 /// compares them, <see cref="ProvisioningOptions.FullSyncChunkSize"/> users at a time, with their sys_user records
 /// (<see cref="UserChunkComparison"/>): unchanged users are logged, the others are noted, and after the last step they
-/// fan out as one <c>user.sync</c> each, managers first, so every consumer (every Functions instance) shares the work,
-/// followed by one groups delta run. Message ids are stable per run, step and user, and a step already done is never
+/// fan out as one <c>user.sync</c> each, managers first, a slice per queued step kept a slice ahead of the consumers, so
+/// every consumer (every Functions instance) shares the work and the queue never holds the whole tenant; then one groups
+/// delta run. Message ids are stable per run, step and user, and a step already done is never
 /// done again, so a restart re-queues nothing twice and creates no duplicate.
 /// Use: <c>var runId = await sync.StartAsync(); … await sync.GetProgressAsync(runId)</c>, or <see cref="RunAsync"/>.
 /// </summary>
@@ -34,10 +35,6 @@ public sealed partial class FullSyncRunner(
 {
     public const string CurrentRunKey = "fullsync:current";
     public const string UsersDeltaLinkKey = "delta:users";
-
-
-    // Messages go to the queue a hundred at a time.
-    private const int LookupChunk = 100;
 
     private readonly UserAdoption _adoption = new(options.Value);
 
@@ -107,7 +104,10 @@ public sealed partial class FullSyncRunner(
         var groupsDone = await checkpoints.GetAsync(GroupsDoneKey(runId), cancellationToken) is not null;
         var phase = state.Phase switch
         {
-            SyncPhase.Completed or SyncPhase.QueuingUsers => state.Phase,
+            SyncPhase.Completed => state.Phase,
+            SyncPhase.QueuingUsers when state.WalkPages is null => state.Phase,
+            // While the fan-out queues its slices, the consumers are provisioning the users already queued.
+            SyncPhase.QueuingUsers => SyncPhase.ProvisioningUsers,
             _ when summary.Users.Total >= state.UsersQueued => SyncPhase.ProvisioningGroups,
             _ => SyncPhase.ProvisioningUsers,
         };
@@ -277,25 +277,6 @@ public sealed partial class FullSyncRunner(
             .OrderBy(x => x.depth).ThenBy(x => x.index).Select(x => x.id).ToList();
     }
 
-    /// <summary>
-    /// The manager's sys_user as this run knows it: the record carrying its object id, or the one it is about to adopt.
-    /// Reports handled beside their manager then reference it at once rather than needing a follow-up.
-    /// </summary>
-    private static string? ManagerSysIdOf(string? managerId, Dictionary<string, string> present, Dictionary<string, AdoptionDecision>? adoptions)
-    {
-        if (managerId is null)
-        {
-            return null;
-        }
-
-        if (present.TryGetValue(managerId, out var sysId))
-        {
-            return sysId;
-        }
-
-        return adoptions?.GetValueOrDefault(managerId) is { Verdict: AdoptionVerdict.Adopt, SysId: { Length: > 0 } adopted } ? adopted : null;
-    }
-
     private Task QueueGroupsAsync(SyncRunState state, CancellationToken cancellationToken) =>
         queue.SendAsync(QueueNames.GroupChanges,
         [
@@ -316,15 +297,12 @@ public sealed partial class FullSyncRunner(
             },
         ], cancellationToken);
 
-    /// <summary>What was found for a user no sys_user carries the object id of: nothing (adoption off), or a decision.</summary>
-    private static AdoptionDecision? AdoptionOf(Dictionary<string, AdoptionDecision>? adoptions, string id) =>
-        adoptions is null ? AdoptionDecision.None : adoptions.GetValueOrDefault(id);
-
+    /// <summary>What a user's <c>user.sync</c> carries besides the run (kept in the run's plan until the message is sent).</summary>
     /// <param name="absent">For a user with no sys_user carrying the object id, what adoption decided (null: undecided, the handler looks).</param>
     /// <param name="managerSysId">The manager's sys_user when the run knows it (see <see cref="ProvisioningMessageProperties.ManagerSysId"/>).</param>
-    private ChangeMessage UserSyncMessage(string runId, string userId, AdoptionDecision? absent, string? managerId, string? managerSysId)
+    private static Dictionary<string, string>? UserSyncProperties(AdoptionDecision? absent, string? managerId, string? managerSysId)
     {
-        var properties = new Dictionary<string, string> { [ProvisioningMessageProperties.SyncRun] = runId };
+        var properties = new Dictionary<string, string>();
         if (managerId is not null && managerSysId is not null)
         {
             properties[ProvisioningMessageProperties.ManagerObjectId] = managerId;
@@ -351,18 +329,20 @@ public sealed partial class FullSyncRunner(
                 break;
         }
 
-        return new ChangeMessage
-        {
-            MessageId = UserSyncMessageId(runId, userId),
-            SessionKey = userId,
-            Kind = MessageKinds.UserSync,
-            TenantId = options.Value.TenantId,
-            SubjectId = userId,
-            ChangedAt = clock.GetUtcNow(),
-            CorrelationId = runId,
-            Properties = properties,
-        };
+        return properties.Count == 0 ? null : properties;
     }
+
+    private ChangeMessage UserSyncMessage(string runId, string userId, IReadOnlyDictionary<string, string>? properties) => new()
+    {
+        MessageId = UserSyncMessageId(runId, userId),
+        SessionKey = userId,
+        Kind = MessageKinds.UserSync,
+        TenantId = options.Value.TenantId,
+        SubjectId = userId,
+        ChangedAt = clock.GetUtcNow(),
+        CorrelationId = runId,
+        Properties = new Dictionary<string, string>(properties ?? new Dictionary<string, string>()) { [ProvisioningMessageProperties.SyncRun] = runId },
+    };
 
     private static string UserSyncMessageId(string runId, string userId) => $"user.sync:{runId}:{userId}";
 

@@ -4,7 +4,7 @@ namespace EntraSnow.Flows.FullSync;
 
 public enum SyncPhase
 {
-    /// <summary>Reading users delta a page per message, comparing it with sys_user, then queueing one user.sync per user that differs.</summary>
+    /// <summary>Reading users delta a page per message, comparing it with sys_user, then queueing one user.sync per user that differs, a slice per message.</summary>
     QueuingUsers,
 
     /// <summary>Consumers are provisioning the queued users.</summary>
@@ -52,6 +52,14 @@ internal sealed record SyncRunState
 
     /// <summary>The nextLink of the last page read: where <see cref="NextPage"/> is.</summary>
     public string? NextLink { get; init; }
+
+    /// <summary>
+    /// Set once the walk has read its last page: how many pages it read. The pages after them are the fan-out's steps,
+    /// each queueing one slice of the run's plan (<see cref="PlanSlices"/> in all).
+    /// </summary>
+    public int? WalkPages { get; init; }
+
+    public int PlanSlices { get; init; }
 
     /// <summary>The walk read every user (from scratch, or Graph restarted an expired delta): active records it did not see are orphans.</summary>
     public bool FullRead { get; init; }

@@ -92,19 +92,27 @@ public sealed class StatusPageRoutesTests : IAsyncLifetime
         Assert.Equal("reading Entra ID", sync.GetProperty("phase").GetString());
         Assert.Equal(1, (await QueueAsync(QueueNames.UserChanges)).GetProperty("depth").GetInt64());
 
-        // The step read (as a consumer would): both users are new, so both are queued for their handler.
-        await runner.HandlePageAsync(new ChangeMessage
-        {
-            MessageId = "step", SessionKey = "step", Kind = MessageKinds.UserSyncPage, TenantId = "t", SubjectId = "users delta page 0",
-            ChangedAt = DateTimeOffset.UtcNow, CorrelationId = runId,
-            Properties = new Dictionary<string, string> { [ProvisioningMessageProperties.SyncRun] = runId, [ProvisioningMessageProperties.SyncPage] = "0" },
-        }, CancellationToken.None);
+        // The step read (as a consumer would): both users are new, so both are planned for their handler, and the
+        // fan-out's step that queues them waits behind the first.
+        await runner.HandlePageAsync(Step(runId, 0), CancellationToken.None);
         sync = (await GetJsonAsync("/api/local/status")).GetProperty("sync");
         Assert.Equal("provisioning users", sync.GetProperty("phase").GetString());
         Assert.Equal(2, sync.GetProperty("usersQueued").GetInt32());
         Assert.Equal(0, sync.GetProperty("usersDone").GetInt32());
-        Assert.Equal(3, (await QueueAsync(QueueNames.UserChanges)).GetProperty("depth").GetInt64());
+        Assert.Equal(2, (await QueueAsync(QueueNames.UserChanges)).GetProperty("depth").GetInt64());
+
+        // The fan-out's step read: the two users join the two steps (read here, not taken) in the queue.
+        await runner.HandlePageAsync(Step(runId, 1), CancellationToken.None);
+        Assert.Equal("provisioning users", (await GetJsonAsync("/api/local/status")).GetProperty("sync").GetProperty("phase").GetString());
+        Assert.Equal(4, (await QueueAsync(QueueNames.UserChanges)).GetProperty("depth").GetInt64());
     }
+
+    private static ChangeMessage Step(string runId, int page) => new()
+    {
+        MessageId = $"step-{page}", SessionKey = "step", Kind = MessageKinds.UserSyncPage, TenantId = "t", SubjectId = $"full sync step {page}",
+        ChangedAt = DateTimeOffset.UtcNow, CorrelationId = runId,
+        Properties = new Dictionary<string, string> { [ProvisioningMessageProperties.SyncRun] = runId, [ProvisioningMessageProperties.SyncPage] = $"{page}" },
+    };
 
     [Fact]
     public async Task Decisions_are_filtered_by_user_action_and_run()
