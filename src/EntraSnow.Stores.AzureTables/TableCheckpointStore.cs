@@ -27,6 +27,19 @@ public sealed class TableCheckpointStore(TableServiceClient service, string tabl
         await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
     }
 
+    /// <summary>In transactions of up to 100 rows (every checkpoint is in one partition), each key once per transaction, the last value winning.</summary>
+    public async Task SetManyAsync(IReadOnlyCollection<KeyValuePair<string, string>> values, CancellationToken cancellationToken = default)
+    {
+        var table = await _table.GetAsync(cancellationToken);
+        var now = _clock.GetUtcNow();
+        var rows = values.GroupBy(v => v.Key, StringComparer.Ordinal).Select(same => same.Last());
+        foreach (var chunk in rows.Chunk(TableDeletes.MaxPerTransaction))
+        {
+            await table.SubmitTransactionAsync(chunk.Select(v => new TableTransactionAction(TableTransactionActionType.UpsertReplace,
+                new TableEntity(Partition, TableKeys.Escape(v.Key)) { ["Value"] = v.Value, ["UpdatedAt"] = now })), cancellationToken);
+        }
+    }
+
     public async IAsyncEnumerable<StoredCheckpoint> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var table = await _table.GetAsync(cancellationToken);

@@ -6,7 +6,7 @@ namespace EntraSnow.Stores.AzureTables;
 /// <summary>Deletes the rows a filter selects, in transactions of up to 100 rows of one partition (Table storage's limit).</summary>
 internal static class TableDeletes
 {
-    private const int MaxPerTransaction = 100;
+    internal const int MaxPerTransaction = 100;
 
     public static async Task<int> DeleteWhereAsync(TableClient table, string filter, CancellationToken cancellationToken)
     {

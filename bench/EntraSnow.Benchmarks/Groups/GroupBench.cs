@@ -53,17 +53,7 @@ internal sealed class GroupBench(SandboxLocalHost host) : IAsyncDisposable
         new(await SandboxLocalHost.StartEmptyAsync(settings, cancellationToken));
 
     /// <summary>Users already provisioned: each gets its sys_user in the ServiceNow emulator directly, so only group work is measured.</summary>
-    public void ProvisionUsers(IEnumerable<string> userIds)
-    {
-        foreach (var userId in userIds)
-        {
-            ServiceNow.Insert("sys_user", new Dictionary<string, string>
-            {
-                ["user_name"] = Graph.GetUser(userId)!["userPrincipalName"]!.GetValue<string>(),
-                ["u_entra_object_id"] = userId,
-            });
-        }
-    }
+    public void ProvisionUsers(IEnumerable<string> userIds) => MirroredTenant.ProvisionUsers(Graph, ServiceNow, userIds);
 
     /// <summary>The groups read from scratch, as a full sync's group step or a first start does; the first such reading is the change records' baseline.</summary>
     public Task ReadFromScratchAsync(CancellationToken cancellationToken) => SendAsync(new ChangeMessage
@@ -116,7 +106,8 @@ internal sealed class GroupBench(SandboxLocalHost host) : IAsyncDisposable
 
     private Task SendAsync(ChangeMessage message, CancellationToken cancellationToken) => Queues.SendAsync(QueueNames.GroupChanges, [message], cancellationToken);
 
-    private async Task DrainAsync(CancellationToken cancellationToken)
+    /// <summary>Waits until the group-changes and user-changes queues hold nothing (a dead letter ends the benchmark).</summary>
+    public async Task DrainAsync(CancellationToken cancellationToken)
     {
         while (true)
         {

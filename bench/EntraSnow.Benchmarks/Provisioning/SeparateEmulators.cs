@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
+using EntraSnow.Benchmarks.Groups;
 using EntraSnow.Sandbox.Graph;
 using EntraSnow.Sandbox.ServiceNow;
 
@@ -36,7 +37,10 @@ internal sealed class SeparateEmulators : IAsyncDisposable
     /// <summary>The child's peak resident memory so far (VmHWM), or null off Linux.</summary>
     public long? PeakRss => ReadPeakRss(_child.Id);
 
-    public static async Task<SeparateEmulators> StartAsync(int users, int groups, int latencyMs, CancellationToken cancellationToken)
+    /// <param name="groupsPerUser">Groups each user joins (the seed's spread).</param>
+    /// <param name="mirrored">ServiceNow already holds what EntraSnow would write for the directory (<see cref="MirroredTenant"/>).</param>
+    public static async Task<SeparateEmulators> StartAsync(int users, int groups, int latencyMs, CancellationToken cancellationToken, int groupsPerUser = 2,
+        bool mirrored = false)
     {
         var program = Environment.ProcessPath!;
         var start = new ProcessStartInfo(program) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
@@ -45,7 +49,9 @@ internal sealed class SeparateEmulators : IAsyncDisposable
             start.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
         }
 
-        foreach (var arg in new[] { EmulatorsCommand.CommandName, "--users", $"{users}", "--groups", $"{groups}", "--latency-ms", $"{latencyMs}" })
+        string[] args = [EmulatorsCommand.CommandName, "--users", $"{users}", "--groups", $"{groups}", "--latency-ms", $"{latencyMs}", "--groups-per-user", $"{groupsPerUser}",
+            .. mirrored ? [EmulatorsCommand.Mirrored] : Array.Empty<string>()];
+        foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }
@@ -99,12 +105,17 @@ internal sealed class SeparateEmulators : IAsyncDisposable
     {
         public const string CommandName = "emulators";
 
+        public const string Mirrored = "--mirrored";
+
         public string Name => CommandName;
 
-        public string Description => "(for the fullsync benchmark) seeded Graph and ServiceNow emulators until standard input closes";
+        public string Description => "(for the fullsync and group-delta-memory benchmarks) seeded Graph and ServiceNow emulators until standard input closes";
 
         public IReadOnlyList<BenchmarkOption> Options { get; } =
-            [BenchmarkOption.Number("--users", 10_000), BenchmarkOption.Number("--groups", 500, minimum: 0), BenchmarkOption.Number("--latency-ms", 0, minimum: 0)];
+            [
+                BenchmarkOption.Number("--users", 10_000), BenchmarkOption.Number("--groups", 500, minimum: 0), BenchmarkOption.Number("--groups-per-user", 2, minimum: 0),
+                BenchmarkOption.Number("--latency-ms", 0, minimum: 0), BenchmarkOption.Switch(Mirrored),
+            ];
 
         public async Task<int> RunAsync(BenchmarkArguments arguments, CancellationToken cancellationToken)
         {
@@ -115,9 +126,14 @@ internal sealed class SeparateEmulators : IAsyncDisposable
             {
                 Users = arguments.Number("--users"),
                 Groups = arguments.Number("--groups"),
-                GroupsPerUser = 2,
+                GroupsPerUser = arguments.Number("--groups-per-user"),
                 RiskDetections = 0,
             });
+            if (arguments.Switch(Mirrored))
+            {
+                MirroredTenant.Write(graph.Emulator, serviceNow.Store, seeded);
+            }
+
             var settings = new Dictionary<string, string?>(graph.ConnectorSettings);
             foreach (var (key, value) in serviceNow.ConnectorSettings)
             {

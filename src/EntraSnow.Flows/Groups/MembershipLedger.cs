@@ -50,6 +50,9 @@ internal sealed class MembershipLedger(ICheckpointStore checkpoints)
     /// <summary>Set once the first full reading of the groups has been recorded: later readings record changes.</summary>
     public const string BaselineKey = "groupchanges:baseline";
 
+    // States written together by SetManyAsync: one SQLite transaction, ten Table storage transactions.
+    private const int BatchSize = 1_000;
+
     /// <summary>The pair's entry; both states null for a pair never recorded.</summary>
     public async Task<MembershipEntry> GetAsync(string groupId, string memberId, CancellationToken cancellationToken) =>
         await checkpoints.GetAsync(Key(groupId, memberId), cancellationToken) is { } value ? Parse(value) : default;
@@ -57,6 +60,15 @@ internal sealed class MembershipLedger(ICheckpointStore checkpoints)
     /// <summary>Records <paramref name="state"/> as where the pair stands (a pending transition is done with).</summary>
     public Task SetAsync(string groupId, string memberId, MembershipState state, CancellationToken cancellationToken) =>
         checkpoints.SetAsync(Key(groupId, memberId), Format(state), cancellationToken);
+
+    /// <summary>Records where many members of the group stand at once (a baseline), in batches the store writes together.</summary>
+    public async Task SetManyAsync(string groupId, IEnumerable<(string MemberId, MembershipState State)> members, CancellationToken cancellationToken)
+    {
+        foreach (var chunk in members.Chunk(BatchSize))
+        {
+            await checkpoints.SetManyAsync([.. chunk.Select(m => KeyValuePair.Create(Key(groupId, m.MemberId), Format(m.State)))], cancellationToken);
+        }
+    }
 
     /// <summary>
     /// Notes, before its record is created, that the pair is moving to <paramref name="next"/> (one transition after the

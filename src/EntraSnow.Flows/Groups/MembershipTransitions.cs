@@ -41,15 +41,15 @@ internal sealed class MembershipTransitions(IServiceNowTable serviceNow, Members
             .Concat(change.GroupsAdded.Select(id => (Id: id, IsGroup: true, IsMember: true)))
             .Concat(change.Removed.Select(id => (Id: id, IsGroup: false, IsMember: false)))
             .Concat(change.GroupsRemoved.Select(id => (Id: id, IsGroup: true, IsMember: false)));
+        if (baseline)
+        {
+            // Where things stand, nothing to compare with: the ledger takes every membership, in batches, and nothing is read.
+            await ledger.SetManyAsync(groupId, observed.Select(o => (o.Id, new MembershipState(o.IsMember, 1, o.IsGroup))), cancellationToken);
+            return (transitions, []);
+        }
+
         foreach (var (memberId, isGroup, isMember) in observed)
         {
-            if (baseline)
-            {
-                // Where things stand, nothing to compare with: one write per membership, no read.
-                await ledger.SetAsync(groupId, memberId, new MembershipState(isMember, 1, isGroup), cancellationToken);
-                continue;
-            }
-
             var entry = await ledger.GetAsync(groupId, memberId, cancellationToken);
             if (entry.Pending is { } pending)
             {

@@ -10,6 +10,18 @@ public interface ICheckpointStore
 
     Task SetAsync(string key, string value, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Several values at once (the change-record ledger's baseline writes thousands): a store that can writes them in one
+    /// transaction or batch, the others one by one.
+    /// </summary>
+    async Task SetManyAsync(IReadOnlyCollection<KeyValuePair<string, string>> values, CancellationToken cancellationToken = default)
+    {
+        foreach (var (key, value) in values)
+        {
+            await SetAsync(key, value, cancellationToken);
+        }
+    }
+
     Task DeleteAsync(string key, CancellationToken cancellationToken = default);
 
     /// <summary>Every checkpoint whose key starts with <paramref name="prefix"/>, in key order (retention reads them).</summary>

@@ -33,18 +33,33 @@ public sealed class SqliteCheckpointStore : ICheckpointStore
         return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
-    public async Task SetAsync(string key, string value, CancellationToken cancellationToken = default)
+    public Task SetAsync(string key, string value, CancellationToken cancellationToken = default) =>
+        SetManyAsync([new KeyValuePair<string, string>(key, value)], cancellationToken);
+
+    /// <summary>All in one transaction: one commit (and one sync to disk) for the lot, not one each.</summary>
+    public async Task SetManyAsync(IReadOnlyCollection<KeyValuePair<string, string>> values, CancellationToken cancellationToken = default)
     {
         await using var connection = Open();
+        await using var transaction = values.Count > 1 ? connection.BeginTransaction() : null;
         await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = """
             INSERT INTO checkpoints(key, value, updated_at) VALUES ($key, $value, $now)
             ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
             """;
-        command.Parameters.AddWithValue("$key", key);
-        command.Parameters.AddWithValue("$value", value);
+        var key = command.Parameters.Add("$key", SqliteType.Text);
+        var value = command.Parameters.Add("$value", SqliteType.Text);
         command.Parameters.AddWithValue("$now", _clock.GetUtcNow().ToString("O", CultureInfo.InvariantCulture));
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        foreach (var pair in values)
+        {
+            (key.Value, value.Value) = (pair.Key, pair.Value);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
     }
 
     public async Task DeleteAsync(string key, CancellationToken cancellationToken = default)

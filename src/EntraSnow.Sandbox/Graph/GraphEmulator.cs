@@ -70,6 +70,9 @@ public sealed partial class GraphEmulator : IDisposable
 
     public int UserCount => Store.Read(s => s.CountUsers());
 
+    /// <summary>The stored group as Graph would return it with every property (members not included), or null (also when deleted).</summary>
+    public JsonObject? GetGroup(string groupId) => Store.Read(s => s.GetGroup(groupId) is { Removed: null } row ? (JsonObject)row.Doc.DeepClone() : null);
+
     /// <summary>Creates a user and notifies subscribers (Graph reports creations as <c>updated</c>).</summary>
     public async Task<string> CreateUserAsync(string displayName, string? userPrincipalName = null, CancellationToken cancellationToken = default)
     {

@@ -29,6 +29,22 @@ public sealed class AzureTableStoresTests(AzuriteFixture azurite) : IClassFixtur
     }
 
     [Fact]
+    public async Task Checkpoints_written_at_once_are_all_kept_past_a_transaction_of_a_hundred_and_the_last_value_of_a_key_wins()
+    {
+        var store = new TableCheckpointStore(Service, _prefix);
+        await store.SetAsync("groupmember:g:m000", "out:2");
+        var values = Enumerable.Range(0, 250).Select(i => KeyValuePair.Create($"groupmember:g:m{i:D3}", "in:1"))
+            .Append(KeyValuePair.Create("groupmember:g:m007", "in:3")).ToList();
+
+        await store.SetManyAsync(values);
+
+        var listed = await new TableCheckpointStore(Service, _prefix).ListAsync("groupmember:g:").ToListAsync();
+        Assert.Equal(250, listed.Count);
+        Assert.Equal("in:1", listed[0].Value);
+        Assert.Equal("in:3", listed.Single(c => c.Key == "groupmember:g:m007").Value);
+    }
+
+    [Fact]
     public async Task The_provisioning_log_answers_by_correlation_by_subject_and_recent_with_a_summary()
     {
         var log = new TableProvisioningLog(Service, TimeProvider.System, _prefix);
