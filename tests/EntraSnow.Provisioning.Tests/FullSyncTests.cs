@@ -149,13 +149,15 @@ public sealed class FullSyncTests
 
         await _world.FullSync().RunToEndAsync(_world);
         Assert.All(_world.SysUsers.Skip(1), u => Assert.NotEqual(string.Empty, u.GetValueOrDefault("manager") ?? string.Empty));
-        var (calls, writes, graphReads) = (_world.ServiceNow.Calls, _world.ServiceNow.Writes, _world.GraphUserReads);
+        var (calls, writes, graphReads, logWrites) = (_world.ServiceNow.Calls, _world.ServiceNow.Writes, _world.GraphUserReads, _world.Log.Writes);
 
         var runId = await _world.StartSyncAsync();
 
         // Only the groups run is queued: nobody's handler runs.
         Assert.Equal([MessageKinds.GroupDeltaResync], _world.Queue.Ready.Select(r => r.Message.Kind));
         Assert.Equal(graphReads, _world.GraphUserReads);
+        // The 400 unchanged users are logged a chunk at a time: three writes to the log, not 400.
+        Assert.Equal(3, _world.Log.Writes - logWrites);
         // 400 users in chunks of 150: three sys_user reads, the orphan sweep, and the object id field check.
         Assert.True(_world.ServiceNow.Calls - calls <= 6, $"{_world.ServiceNow.Calls - calls} ServiceNow calls to learn that 400 users did not change");
         await _world.DrainAsync();

@@ -88,6 +88,24 @@ public sealed class ProvisioningLogTests : IDisposable
     }
 
     [Fact]
+    public async Task Entries_written_together_to_the_SQLite_log_are_each_kept_in_order_and_counted()
+    {
+        var log = new SqliteProvisioningLog(Path.Combine(_folder, "provisioning-log.db"));
+        var chunk = Enumerable.Range(0, 150)
+            .Select(i => Entry("run-1", $"u{i:D3}", ProvisioningAction.Unchanged, _now.AddMilliseconds(i), reason: i == 7 ? "out of scope: no department" : null))
+            .ToList();
+
+        await log.AppendManyAsync(chunk);
+        await log.AppendManyAsync([]);
+
+        var run = await log.GetByCorrelationAsync("run-1");
+        Assert.Equal(chunk.Select(e => e.SubjectId), run.Select(e => e.SubjectId));
+        Assert.Equal("out of scope: no department", run[7].Reason);
+        Assert.Equal("sys-u149", run[149].TargetSysId);
+        Assert.Equal(150, (await log.GetSummaryAsync("run-1")).Users.Unchanged);
+    }
+
+    [Fact]
     public async Task The_SQLite_summary_counts_what_the_in_memory_rule_counts_with_the_failures_and_conflicts_reasons()
     {
         var log = new SqliteProvisioningLog(Path.Combine(_folder, "provisioning-log.db"));

@@ -9,6 +9,18 @@ public interface IProvisioningLog
 {
     Task AppendAsync(ProvisioningLogEntry entry, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Several entries (a full sync's chunk of users it decided itself): a store that can writes them together, one
+    /// transaction instead of one flushed write each.
+    /// </summary>
+    async Task AppendManyAsync(IReadOnlyList<ProvisioningLogEntry> entries, CancellationToken cancellationToken = default)
+    {
+        foreach (var entry in entries)
+        {
+            await AppendAsync(entry, cancellationToken);
+        }
+    }
+
     /// <summary>The latest entries, newest first.</summary>
     Task<IReadOnlyList<ProvisioningLogEntry>> GetRecentAsync(int limit, CancellationToken cancellationToken = default);
 

@@ -41,24 +41,43 @@ public sealed class SqliteProvisioningLog : IProvisioningLog
 
     public string DatabasePath { get; }
 
-    public async Task AppendAsync(ProvisioningLogEntry entry, CancellationToken cancellationToken = default)
+    public Task AppendAsync(ProvisioningLogEntry entry, CancellationToken cancellationToken = default) =>
+        AppendManyAsync([entry], cancellationToken);
+
+    /// <summary>One transaction (one flush of the log to disk) for all the entries.</summary>
+    public async Task AppendManyAsync(IReadOnlyList<ProvisioningLogEntry> entries, CancellationToken cancellationToken = default)
     {
+        if (entries.Count == 0)
+        {
+            return;
+        }
+
         await using var connection = Open();
+        await using var transaction = entries.Count > 1 ? connection.BeginTransaction() : null;
         await using var command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO provisioning_log(timestamp, correlation_id, message_id, subject_id, object_kind, action, changed_fields, reason, target_sys_id)
             VALUES ($timestamp, $correlation, $message, $subject, $kind, $action, $fields, $reason, $sysId)
             """;
-        command.Parameters.AddWithValue("$timestamp", entry.Timestamp.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
-        command.Parameters.AddWithValue("$correlation", entry.CorrelationId);
-        command.Parameters.AddWithValue("$message", entry.MessageId);
-        command.Parameters.AddWithValue("$subject", entry.SubjectId);
-        command.Parameters.AddWithValue("$kind", entry.ObjectKind);
-        command.Parameters.AddWithValue("$action", ProvisioningLogEntry.ActionName(entry.Action));
-        command.Parameters.AddWithValue("$fields", string.Join(',', entry.ChangedFields));
-        command.Parameters.AddWithValue("$reason", (object?)entry.Reason ?? DBNull.Value);
-        command.Parameters.AddWithValue("$sysId", (object?)entry.TargetSysId ?? DBNull.Value);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        foreach (var entry in entries)
+        {
+            command.Parameters.Clear();
+            command.Parameters.AddWithValue("$timestamp", entry.Timestamp.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+            command.Parameters.AddWithValue("$correlation", entry.CorrelationId);
+            command.Parameters.AddWithValue("$message", entry.MessageId);
+            command.Parameters.AddWithValue("$subject", entry.SubjectId);
+            command.Parameters.AddWithValue("$kind", entry.ObjectKind);
+            command.Parameters.AddWithValue("$action", ProvisioningLogEntry.ActionName(entry.Action));
+            command.Parameters.AddWithValue("$fields", string.Join(',', entry.ChangedFields));
+            command.Parameters.AddWithValue("$reason", (object?)entry.Reason ?? DBNull.Value);
+            command.Parameters.AddWithValue("$sysId", (object?)entry.TargetSysId ?? DBNull.Value);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
     }
 
     public Task<IReadOnlyList<ProvisioningLogEntry>> GetRecentAsync(int limit, CancellationToken cancellationToken = default) =>

@@ -15,9 +15,19 @@ internal sealed class InMemoryProvisioningLog : IProvisioningLog
         get { lock (_gate) { return [.. _entries]; } }
     }
 
-    public Task AppendAsync(ProvisioningLogEntry entry, CancellationToken cancellationToken = default)
+    /// <summary>How many writes reached the log (a write of several entries together counts once).</summary>
+    public int Writes { get; private set; }
+
+    public Task AppendAsync(ProvisioningLogEntry entry, CancellationToken cancellationToken = default) => AppendManyAsync([entry], cancellationToken);
+
+    public Task AppendManyAsync(IReadOnlyList<ProvisioningLogEntry> entries, CancellationToken cancellationToken = default)
     {
-        lock (_gate) { _entries.Add(entry); }
+        lock (_gate)
+        {
+            _entries.AddRange(entries);
+            Writes++;
+        }
+
         return Task.CompletedTask;
     }
 
