@@ -95,7 +95,8 @@ public sealed class InactiveSweepRunner(
             }
         }
 
-        await foreach (var page in directory.GetInactiveCandidatesAsync(query, run.Continuation, cancellationToken))
+        // The next page is read while this one's accounts are raised: Graph's paging overlaps the lookups, details and writes.
+        await foreach (var page in directory.GetInactiveCandidatesAsync(query, run.Continuation, cancellationToken).ReadingAhead(cancellationToken))
         {
             var inactive = new List<(DirectoryUser User, SweepVerdict Verdict)>();
             foreach (var user in page.Users)
