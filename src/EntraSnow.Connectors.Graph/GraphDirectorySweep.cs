@@ -3,7 +3,9 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Graph;
 using Microsoft.Graph.Models;
+using Microsoft.Graph.Models.ODataErrors;
 using Microsoft.Kiota.Abstractions;
+using Microsoft.Kiota.Abstractions.Serialization;
 using static EntraSnow.Connectors.Graph.GraphModelMapping;
 
 namespace EntraSnow.Connectors.Graph;
@@ -31,10 +33,10 @@ internal sealed partial class GraphDirectory
         var page = await FirstOrResumedPageAsync(select, options.Value.SignInActivityPageSize, ResumeLink(resumeFrom), cancellationToken);
         while (page is not null)
         {
-            var users = (page.Value ?? []).Select(ToDirectoryUser).Where(u => u.LastSuccessfulSignIn is { } last
+            var users = page.Users.Where(u => u.LastSuccessfulSignIn is { } last
                 ? last <= query.SignedInBefore
                 : u.CreatedDateTime is { } created && created <= query.CreatedBefore).ToList();
-            var next = page.OdataNextLink;
+            var next = page.NextLink;
             yield return new InactiveCandidatePage(users, next is null ? null : AllUsersPass + "|" + next);
             page = next is null ? null : await NextSignInPageAsync(next, cancellationToken);
         }
@@ -45,7 +47,7 @@ internal sealed partial class GraphDirectory
             ? continuation[(AllUsersPass.Length + 1)..]
             : null;
 
-    private async Task<UserCollectionResponse?> FirstOrResumedPageAsync(
+    private async Task<SweepPageJson.Page?> FirstOrResumedPageAsync(
         string[] select, int pageSize, string? resumeLink, CancellationToken cancellationToken)
     {
         if (resumeLink is not null)
@@ -72,16 +74,26 @@ internal sealed partial class GraphDirectory
         }
     }
 
-    private Task<UserCollectionResponse?> FirstSweepPageAsync(string[] select, int top, CancellationToken cancellationToken) =>
-        GraphErrors.RunAsync("GET users by sign-in", () => client.Users.GetAsync(c =>
+    private Task<SweepPageJson.Page> FirstSweepPageAsync(string[] select, int top, CancellationToken cancellationToken) =>
+        SweepPageAsync(client.Users.ToGetRequestInformation(c =>
         {
             c.QueryParameters.Select = select;
             c.QueryParameters.Top = top;
-        }, cancellationToken), cancellationToken);
+        }), cancellationToken);
 
-    private Task<UserCollectionResponse?> NextSignInPageAsync(string link, CancellationToken cancellationToken) =>
-        GraphErrors.RunAsync("GET users by sign-in",
-            () => client.Users.WithUrl(link).GetAsync(cancellationToken: cancellationToken), cancellationToken);
+    private Task<SweepPageJson.Page> NextSignInPageAsync(string link, CancellationToken cancellationToken) =>
+        SweepPageAsync(client.Users.WithUrl(link).ToGetRequestInformation(), cancellationToken);
+
+    /// <summary>Through the SDK's adapter and handlers (auth, throttling, errors), but parsed by <see cref="SweepPageJson"/>.</summary>
+    private Task<SweepPageJson.Page> SweepPageAsync(RequestInformation request, CancellationToken cancellationToken) =>
+        GraphErrors.RunAsync("GET users by sign-in", async () =>
+        {
+            await using var body = await client.RequestAdapter.SendPrimitiveAsync<Stream>(request, ODataErrors, cancellationToken)
+                ?? throw new GraphUnavailableException("GET users by sign-in: Graph answered without a body.");
+            return await SweepPageJson.ReadAsync(body, cancellationToken);
+        }, cancellationToken);
+
+    private static readonly Dictionary<string, ParsableFactory<IParsable>> ODataErrors = new() { ["XXX"] = ODataError.CreateFromDiscriminatorValue };
 
     /// <summary>Graph allows 15 values in an <c>in</c> list outside advanced queries (which refuse <c>$expand</c>).</summary>
     private const int UsersPerIdList = 15;
