@@ -63,8 +63,8 @@ internal sealed class InactiveSweepBenchmark : IBenchmark
 
             var inv = CultureInfo.InvariantCulture;
             Console.WriteLine();
-            Console.WriteLine("| run | wall time | pages | candidates | tasks created | Graph calls (directory pages / the rest: review details, SKUs) | ServiceNow calls per task created | ServiceNow writes | page p50 / p95 / p99 ms | peak RSS (baseline) |");
-            Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+            Console.WriteLine("| run | wall time | CPU time (whole process) | pages | candidates | tasks created | Graph calls (directory pages / the rest: review details, SKUs) | ServiceNow calls per task created | ServiceNow writes | page p50 / p95 / p99 ms | peak RSS (baseline) |");
+            Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
             Console.WriteLine(first.Row("full sweep", inv));
             Console.WriteLine(second.Row("second run, same cycle", inv));
             Console.WriteLine();
@@ -98,6 +98,7 @@ internal sealed class InactiveSweepBenchmark : IBenchmark
         GC.Collect();
         process.Refresh();
         var baseline = process.WorkingSet64;
+        var cpuBefore = process.TotalProcessorTime;
         var peak = baseline;
         using var sampling = new CancellationTokenSource();
         var sampler = Task.Run(async () =>
@@ -131,16 +132,18 @@ internal sealed class InactiveSweepBenchmark : IBenchmark
         watch.Stop();
         await sampling.CancelAsync();
         await sampler;
+        process.Refresh();
+        var cpu = process.TotalProcessorTime - cpuBefore;
         pageTimes.Sort();
-        return new Measurement(report, watch.Elapsed, graphCalls.Requests, serviceNowCalls.Total, serviceNowCalls.Writes, pageTimes, peak, baseline);
+        return new Measurement(report, watch.Elapsed, cpu, graphCalls.Requests, serviceNowCalls.Total, serviceNowCalls.Writes, pageTimes, peak, baseline);
     }
 
-    private sealed record Measurement(SweepReport Report, TimeSpan Elapsed, long GraphCalls, long ServiceNowCalls, long ServiceNowWrites, List<double> PageTimes, long PeakRss, long BaselineRss)
+    private sealed record Measurement(SweepReport Report, TimeSpan Elapsed, TimeSpan Cpu, long GraphCalls, long ServiceNowCalls, long ServiceNowWrites, List<double> PageTimes, long PeakRss, long BaselineRss)
     {
         public double ServiceNowPerTask => Report.Raised == 0 ? 0 : ServiceNowCalls / (double)Report.Raised;
 
         public string Row(string name, IFormatProvider inv) => string.Create(inv,
-            $"| {name} | {Elapsed.TotalSeconds:F1} s | {Report.Pages:N0} | {Report.Candidates:N0} | {Report.Raised:N0} | {GraphCalls:N0} ({Report.Pages:N0} / {GraphCalls - Report.Pages:N0}) | " +
+            $"| {name} | {Elapsed.TotalSeconds:F1} s | {Cpu.TotalSeconds:F1} s | {Report.Pages:N0} | {Report.Candidates:N0} | {Report.Raised:N0} | {GraphCalls:N0} ({Report.Pages:N0} / {GraphCalls - Report.Pages:N0}) | " +
             $"{(Report.Raised == 0 ? $"{ServiceNowCalls:N0} calls, none created" : ServiceNowPerTask.ToString("F3", inv))} | {ServiceNowWrites:N0} | " +
             $"{Percentile(0.50):F0} / {Percentile(0.95):F0} / {Percentile(0.99):F0} | {PeakRss / 1048576.0:N0} MiB ({BaselineRss / 1048576.0:N0} MiB) |");
 
