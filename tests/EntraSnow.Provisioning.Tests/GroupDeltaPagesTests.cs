@@ -218,7 +218,7 @@ public sealed class GroupDeltaPagesTests
 
         var summary = Assert.Single(_world.ChangeRequests);
         Assert.Equal("Entra ID: 12 members added to Finance", summary["short_description"]);
-        Assert.Contains("12 membership changes of the Entra ID group Finance were seen at once: 12 added, 0 removed.", summary["description"]);
+        Assert.Contains("12 membership changes of the Entra ID group Finance were seen in one groups delta run: 12 added, 0 removed.", summary["description"]);
         Assert.All(members, m => Assert.Contains($"added: {m} ({m})", summary["description"]));
         Assert.DoesNotContain(_world.ServiceNow.Queries, q => q.Table == MembershipChangeRecorder.Table);
         Assert.DoesNotContain(_world.Checkpoints.Values.Keys, k => k.StartsWith("groupsummary:", StringComparison.Ordinal));

@@ -1,5 +1,6 @@
 using EntraSnow.Connectors.Graph;
 using EntraSnow.Flows.FullSync;
+using EntraSnow.Flows.Groups;
 using EntraSnow.Flows.Messaging;
 using EntraSnow.Flows.ProvisioningLog;
 using EntraSnow.Flows.Retention;
@@ -137,6 +138,23 @@ public sealed class RetentionTests
         Assert.Equal(3, report.SyncRuns);
         Assert.Equal(["fullsync:walk:long:000000:0000:00", "fullsync:walk:long:000001:0000:00"],
             _world.Checkpoints.Values.Keys.Where(k => k.StartsWith("fullsync:", StringComparison.Ordinal) && k != FullSyncRunner.CurrentRunKey).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_summary_tallies_of_a_groups_run_that_was_dead_lettered_go_and_the_groups_run_in_progress_keeps_its_own()
+    {
+        // A group sync dead-lettered after its summary record was created, and a long delta run still going.
+        await _world.Checkpoints.SetAsync(BulkChangeSummaries.RunPrefix("group.sync:g1:dead-lettered") + "g1", "{}");
+        await new GroupDeltaProgress("page-9", Full: true, Baseline: false, RunKey: "long-run", StartedBy: "long-run").SaveAsync(_world.Checkpoints, CancellationToken.None);
+        await _world.Checkpoints.SetAsync(BulkChangeSummaries.RunPrefix("long-run") + "g2", "{}");
+        _world.Clock.Advance(_options.DeletedObjects + TimeSpan.FromDays(1));
+        await _world.Checkpoints.SetAsync(BulkChangeSummaries.RunPrefix("recent-run") + "g3", "{}");
+
+        var report = await Job().RunAsync(CancellationToken.None);
+
+        Assert.Equal(1, report.SyncRuns);
+        Assert.Equal(new[] { BulkChangeSummaries.RunPrefix("long-run") + "g2", BulkChangeSummaries.RunPrefix("recent-run") + "g3" }.Order(StringComparer.Ordinal),
+            _world.Checkpoints.Values.Keys.Where(k => k.StartsWith(BulkChangeSummaries.KeyPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal));
     }
 
     [Fact]

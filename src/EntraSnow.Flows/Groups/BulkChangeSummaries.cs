@@ -25,14 +25,15 @@ internal sealed record SummaryTally(string PageKey, int Earlier, int Added, int 
 /// <see cref="GroupChangeOptions.MaxRecordsPerGroupPerRun"/>: created on the page that passes the cap and brought up to
 /// date by each later page that changes the group, so a group whose members Graph spreads over many pages still gets one
 /// record and nobody holds its thousands of members. The tally (<see cref="SummaryTally"/>) is a checkpoint per run and
-/// group, saved before the ServiceNow write and forgotten when the run is done.
+/// group, saved before the ServiceNow write and forgotten when the run is done; a run that never gets done (its message
+/// dead-lettered) leaves its tallies to retention (<see cref="Retention.DeletedObjects.PurgeFinishedSyncRunsAsync"/>).
 /// </summary>
 internal sealed class BulkChangeSummaries(IServiceNowTable serviceNow, ICheckpointStore checkpoints, ILogger<BulkChangeSummaries> logger)
 {
     /// <summary>How many members a summary names; the rest are counted (a description holds about 4,000 characters).</summary>
     public const int Names = 40;
 
-    private const string KeyPrefix = "groupsummary:";
+    internal const string KeyPrefix = "groupsummary:";
 
     public static string CorrelationId(string groupId, string runKey) =>
         $"{MembershipChangeRecorder.CorrelationPrefix}{groupId.ToLowerInvariant()}:bulk:{RunHash(runKey)}";
@@ -90,7 +91,7 @@ internal sealed class BulkChangeSummaries(IServiceNowTable serviceNow, ICheckpoi
     public async Task ForgetRunAsync(string runKey, CancellationToken cancellationToken)
     {
         var keys = new List<string>();
-        await foreach (var checkpoint in checkpoints.ListAsync($"{KeyPrefix}{RunHash(runKey)}:", cancellationToken))
+        await foreach (var checkpoint in checkpoints.ListAsync(RunPrefix(runKey), cancellationToken))
         {
             keys.Add(checkpoint.Key);
         }
@@ -101,7 +102,10 @@ internal sealed class BulkChangeSummaries(IServiceNowTable serviceNow, ICheckpoi
         }
     }
 
-    private static string Key(string runKey, string groupId) => $"{KeyPrefix}{RunHash(runKey)}:{groupId.ToLowerInvariant()}";
+    /// <summary>The start of every key of the run's tallies.</summary>
+    internal static string RunPrefix(string runKey) => $"{KeyPrefix}{RunHash(runKey)}:";
+
+    private static string Key(string runKey, string groupId) => RunPrefix(runKey) + groupId.ToLowerInvariant();
 
     private static string RunHash(string runKey) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(runKey)))[..16];
 }

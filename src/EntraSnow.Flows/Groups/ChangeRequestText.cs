@@ -45,12 +45,16 @@ internal static class ChangeRequestText
         return Truncate($"Entra ID: {string.Join(" and ", parts)} {groupName}", 160);
     }
 
+    /// <summary>
+    /// A summary's words: the run's changes so far, which Graph may spread over several pages (the record is brought up
+    /// to date by each), so the text names the run, not a moment.
+    /// </summary>
     /// <param name="earlier">Changes of the group recorded one by one earlier in the same delta run (its other pages).</param>
     public static string SummaryDescription(string groupId, string groupName, int added, int removed, IEnumerable<string> named, int more, int earlier,
         DateTimeOffset observedAt, string source, string? actors)
     {
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{added + removed} membership changes of the Entra ID group {groupName} were seen at once: {added} added, {removed} removed.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{added + removed} membership changes of the Entra ID group {groupName} were seen in one groups delta run: {added} added, {removed} removed.");
         text.AppendLine("One record stands for all of them (one record each above the configured cap would flood the change queue).");
         if (earlier > 0)
         {

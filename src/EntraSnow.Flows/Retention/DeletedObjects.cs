@@ -98,15 +98,18 @@ public sealed class DeletedObjects(ICheckpointStore checkpoints, IDirectory dire
     }
 
     /// <summary>
-    /// Deletes the state of sync runs last written before <paramref name="cutoff"/>, except the run in progress: their
-    /// records, and the notes of users walks that never completed (a run abandoned half-way leaves them behind).
+    /// Deletes the state of sync runs last written before <paramref name="cutoff"/>, except the runs in progress: their
+    /// records, the notes of users walks that never completed (a run abandoned half-way leaves them behind), and the
+    /// summary-record tallies of groups runs that never got done (a delta step or group sync that was dead-lettered).
     /// </summary>
     public async Task<int> PurgeFinishedSyncRunsAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
         var current = await checkpoints.GetAsync(FullSyncRunner.CurrentRunKey, cancellationToken);
+        var groupsRun = await GroupDeltaProgress.LoadAsync(checkpoints, cancellationToken);
         var old = new List<string>();
         foreach (var (prefix, ofCurrent) in new[] { (FullSyncRunner.RunKeyPrefix, current is null ? null : FullSyncRunner.RunKey(current)),
-                     (FullSyncRunner.WalkKeyPrefix, current is null ? null : FullSyncRunner.WalkKey(current)) })
+                     (FullSyncRunner.WalkKeyPrefix, current is null ? null : FullSyncRunner.WalkKey(current)),
+                     (BulkChangeSummaries.KeyPrefix, groupsRun is null ? null : BulkChangeSummaries.RunPrefix(groupsRun.RunKey)) })
         {
             await foreach (var run in checkpoints.ListAsync(prefix, cancellationToken))
             {
