@@ -126,6 +126,25 @@ public sealed class RemoveUntilApprovedTests
     }
 
     [Fact]
+    public async Task A_removal_and_re_add_EntraSnow_made_that_one_delta_sees_as_no_change_are_both_recorded_as_its_own_and_the_member_stays()
+    {
+        var change = await AddedThenDecidedAsync("approved");
+        await Decisions().ApplyAsync(Decision(change, "approved"), CancellationToken.None);
+
+        // Graph reports the member's state when the delta is read: out and back in again reads as in, as before.
+        await DeltaAsync(new DirectoryGroup { Id = FinanceId, MembersAdded = [AdeleId] }, "link-2");
+
+        var ledger = new MembershipLedger(_world.Checkpoints);
+        Assert.Equal(["added:1", "removed:2", "added:3"], _world.ChangeRequests.Select(r => r["correlation_id"]!.Split(':', 4)[3]));
+        Assert.Contains("Changed by: EntraSnow, for entra-group:", _world.ChangeRequests[1]["description"]);
+        Assert.Contains("Changed by: EntraSnow, for CHG0010001", _world.ChangeRequests[2]["description"]);
+        Assert.All(_world.ChangeRequests.Skip(1), r => Assert.Equal("3", r["state"]));
+        Assert.Equal(new MembershipState(true, 3), (await ledger.GetAsync(FinanceId, AdeleId, CancellationToken.None)).Recorded);
+        Assert.Empty(await ledger.OwnChangesAsync(FinanceId, CancellationToken.None).ToListAsync());
+        await _world.Directory.Received(1).RemoveGroupMemberAsync(FinanceId, AdeleId, Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
     public async Task A_rejection_leaves_the_member_out_and_cancels_the_change_with_the_approvers_reason()
     {
         var change = await AddedThenDecidedAsync("rejected");

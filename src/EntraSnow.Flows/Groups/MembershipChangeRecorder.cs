@@ -293,7 +293,8 @@ internal sealed class MembershipChangeRecorder(
     /// <summary>Names for the members: users read from Graph in $batch calls of 20, nested groups one by one, sys_users from the index.</summary>
     private async Task<Dictionary<string, MemberFacts>> MemberFactsAsync(IReadOnlyList<MembershipTransition> transitions, SysUserIndex index, CancellationToken cancellationToken)
     {
-        var userIds = transitions.Where(t => !t.IsGroup).Select(t => t.MemberId).ToList();
+        // A member EntraSnow took out and put back has two transitions: read once.
+        var userIds = transitions.Where(t => !t.IsGroup).Select(t => t.MemberId).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         var users = userIds.Count == 0
             ? []
             : (await directory.GetUsersAsync(userIds, cancellationToken)).ToDictionary(u => u.Id, StringComparer.OrdinalIgnoreCase);

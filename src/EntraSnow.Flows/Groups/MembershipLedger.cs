@@ -114,8 +114,23 @@ internal sealed class MembershipLedger(ICheckpointStore checkpoints)
 
     /// <summary>The change to <paramref name="isMember"/> EntraSnow noted it is making to this pair, if any.</summary>
     public async Task<OwnChange?> GetOwnChangeAsync(string groupId, string memberId, bool isMember, CancellationToken cancellationToken) =>
-        await checkpoints.GetAsync(OwnKey(groupId, memberId, isMember), cancellationToken) is { } value
-        && value.Split(':', 2) is [var at, { Length: > 0 } ticket] && long.TryParse(at, CultureInfo.InvariantCulture, out var seconds)
+        await checkpoints.GetAsync(OwnKey(groupId, memberId, isMember), cancellationToken) is { } value ? ParseOwn(isMember, value) : null;
+
+    /// <summary>Every change EntraSnow noted it is making to the group's members, read as a stream (usually none).</summary>
+    public async IAsyncEnumerable<(string MemberId, OwnChange Change)> OwnChangesAsync(string groupId,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var checkpoint in checkpoints.ListAsync($"{OwnKeyPrefix}{groupId.ToLowerInvariant()}:", cancellationToken))
+        {
+            if (Pair(OwnKeyPrefix, checkpoint.Key) is { } pair && ParseOwn(checkpoint.Key.EndsWith(":in", StringComparison.Ordinal), checkpoint.Value) is { } change)
+            {
+                yield return (pair.MemberId, change);
+            }
+        }
+    }
+
+    private static OwnChange? ParseOwn(bool isMember, string value) =>
+        value.Split(':', 2) is [var at, { Length: > 0 } ticket] && long.TryParse(at, CultureInfo.InvariantCulture, out var seconds)
             ? new OwnChange(isMember, ticket, DateTimeOffset.FromUnixTimeSeconds(seconds))
             : null;
 

@@ -48,6 +48,7 @@ internal sealed class MembershipTransitions(IServiceNowTable serviceNow, Members
             return (transitions, []);
         }
 
+        var roundTrips = await OwnRoundTripsAsync(groupId, cancellationToken);
         foreach (var (memberId, isGroup, isMember) in observed)
         {
             var entry = await ledger.GetAsync(groupId, memberId, cancellationToken);
@@ -70,6 +71,14 @@ internal sealed class MembershipTransitions(IServiceNowTable serviceNow, Members
             var state = entry.Recorded;
             if (state?.IsMember == isMember)
             {
+                if (state is { } recorded && roundTrips.Contains(memberId))
+                {
+                    // EntraSnow took the member out and put them back (or the reverse) between two readings, which see no change:
+                    // both are its own, each recorded for its ticket.
+                    transitions.Add(await TransitionAsync(groupId, memberId, isGroup, recorded.After, wasPending: false, cancellationToken));
+                    transitions.Add(await TransitionAsync(groupId, memberId, isGroup, recorded.After.After, wasPending: false, cancellationToken));
+                }
+
                 continue; // Already recorded: a replayed delta, a redelivered message, a full re-read.
             }
 
@@ -94,6 +103,26 @@ internal sealed class MembershipTransitions(IServiceNowTable serviceNow, Members
         }
 
         return (transitions, written);
+    }
+
+    /// <summary>
+    /// The members of the group EntraSnow noted changes to in both directions, both within <see cref="OwnChangeWindow"/>:
+    /// a removal it made and the re-add that undid it (a sensitive group's member put back once approved) that no reading
+    /// saw apart. One range read of the group's notes, not one per member.
+    /// </summary>
+    private async Task<HashSet<string>> OwnRoundTripsAsync(string groupId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var directions = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        await foreach (var (memberId, change) in ledger.OwnChangesAsync(groupId, cancellationToken))
+        {
+            if (now - change.At <= OwnChangeWindow)
+            {
+                directions[memberId] = directions.GetValueOrDefault(memberId) + 1;
+            }
+        }
+
+        return directions.Where(d => d.Value == 2).Select(d => d.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
     }
 
     private async Task<MembershipTransition> TransitionAsync(string groupId, string memberId, bool isGroup, MembershipState next, bool wasPending,
