@@ -5,7 +5,6 @@ using EntraSnow.Flows.FullSync;
 using EntraSnow.Flows.Messaging;
 using EntraSnow.Flows.Provisioning;
 using EntraSnow.Flows.ProvisioningLog;
-using EntraSnow.Flows.Retention;
 using EntraSnow.Flows.Stores;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -19,7 +18,8 @@ namespace EntraSnow.Flows.Groups;
 /// change record per membership change (<see cref="MembershipChangeRecorder"/>), then where the run stands is saved
 /// (<see cref="GroupDeltaProgress"/>); a full run notes its groups and their members and, once every page is read,
 /// compares them with ServiceNow a chunk at a time (<see cref="GroupsReadInFull"/>), in queued steps. The new delta link
-/// is stored when all of that is done.
+/// is stored when all of that is done. This file has the run itself; the other parts: a full run's steps (FullReading),
+/// one group written (OneGroup), follow-ups for members not provisioned yet (FollowUps), the provisioning log (ProvisioningLog).
 /// </summary>
 internal sealed partial class GroupChangesHandler(
     IDirectory directory,
@@ -259,188 +259,7 @@ internal sealed partial class GroupChangesHandler(
             async (change, token) => await ApplyOrSplitOffAsync(message, change, progress.Full, progress.Baseline, recorded, index, followUp, readMembers: false, token));
     }
 
-    /// <summary>
-    /// One group read in full: a follow-up for members whose users were not provisioned yet, or a group split off a
-    /// delta run (its removals travel with the message: a full read cannot see them).
-    /// </summary>
-    private async Task SyncOneGroupAsync(ChangeMessage message, CancellationToken cancellationToken)
-    {
-        var group = await directory.GetGroupAsync(message.SubjectId, cancellationToken);
-        var change = new GroupChange(group ?? new DirectoryGroup { Id = message.SubjectId, Removed = RemovedReason.Deleted });
-        change.Merge(group is null ? change.Group : group with
-        {
-            MembersRemoved = GroupSplitOff.Ids(message, GroupSplitOff.RemovedMembers),
-            NestedGroupsRemoved = GroupSplitOff.Ids(message, GroupSplitOff.RemovedGroups),
-        });
-        if (group is not null)
-        {
-            await ReadMembersAsync(change, cancellationToken);
-        }
-
-        var followUp = new FollowUps();
-        var index = new SysUserIndex(serviceNow, references, options.Value.ObjectIdField);
-        var baseline = message.Property(GroupSplitOff.Baseline) is { } carried ? carried == "true" : await IsBaselineAsync(cancellationToken);
-        await ApplyAsync(message, change, full: true, baseline, new RecordingRun(message.MessageId, message.MessageId), index, followUp, cancellationToken);
-        await QueueFollowUpsAsync(followUp, message, cancellationToken);
-        await changeRecords.ForgetRunAsync(message.MessageId, cancellationToken);
-    }
-
-    /// <summary>Every member Graph lists for the group now, users and nested groups, as additions to <paramref name="change"/>.</summary>
-    private async Task ReadMembersAsync(GroupChange change, CancellationToken cancellationToken)
-    {
-        var members = await directory.GetGroupMembersAsync(change.Group.Id, cancellationToken);
-        change.Merge(change.Group with { MembersAdded = members.UserIds, NestedGroupsAdded = members.GroupIds, MembersRemoved = [], NestedGroupsRemoved = [] });
-    }
-
-    /// <summary>
-    /// Writes one group of a delta run (with <paramref name="readMembers"/>, its members read in full first); a group
-    /// ServiceNow (or Graph) refuses (403, bad data, gone) is queued as its own message.
-    /// </summary>
-    /// <param name="unchangedSysId">The group's record when a full run's comparison found it and its rows as Entra has them: nothing to write.</param>
-    private async Task ApplyOrSplitOffAsync(ChangeMessage message, GroupChange change, bool full, bool baseline, RecordingRun recorded, SysUserIndex index,
-        FollowUps followUp, bool readMembers, CancellationToken cancellationToken, string? unchangedSysId = null)
-    {
-        try
-        {
-            if (readMembers)
-            {
-                await ReadMembersAsync(change, cancellationToken);
-            }
-
-            await ApplyAsync(message, change, full, baseline, recorded, index, followUp, cancellationToken, unchangedSysId);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException && FailureTranslation.Translate(ex) is PermanentFailureException refused)
-        {
-            logger.LogWarning("Group {GroupId} could not be written ({Reason}); it is retried on its own and the run goes on", change.Group.Id, refused.Message);
-            await queue.SendAsync(QueueNames.GroupChanges, [GroupSplitOff.Message(message, change, baseline, DeltaSessionKey, clock.GetUtcNow())], cancellationToken);
-        }
-    }
-
     /// <summary>Whether a full reading only sets where memberships stand: nothing was recorded before, and initial memberships are not wanted as changes.</summary>
     private async Task<bool> IsBaselineAsync(CancellationToken cancellationToken) =>
         !changeOptions.Value.RecordInitialMemberships && !await ledger.HasBaselineAsync(cancellationToken);
-
-    private async Task ApplyAsync(ChangeMessage message, GroupChange change, bool full, bool baseline, RecordingRun recorded, SysUserIndex index, FollowUps followUp,
-        CancellationToken cancellationToken, string? unchangedSysId = null)
-    {
-        var group = change.Group;
-        var inScope = InScope(group.Id);
-        if (group.Removed is not null || !inScope)
-        {
-            var why = group.Removed is not null ? "deleted in Entra ID" : "out of scope: not a configured group";
-            if (group.Removed is not null)
-            {
-                await DeletedObjects.RecordAsync(checkpoints, DeletedObjects.Group, group.Id, clock.GetUtcNow(), cancellationToken);
-            }
-
-            var gone = await mirror.DeactivateAsync(group.Id, why, cancellationToken);
-            await AppendAsync(message, group.Id, gone.Action, gone.Changed, gone.Reason, gone.SysId, cancellationToken);
-            return;
-        }
-
-        if (full)
-        {
-            // A full reading lists every member: whoever the ledger still has in the group left it unseen.
-            await changeRecords.AddMembersGoneAsync(change, cancellationToken);
-        }
-
-        GroupOutcome outcome;
-        if (unchangedSysId is not null)
-        {
-            // The comparison found the record and its rows as Entra has them: only the change records are looked at.
-            outcome = new GroupOutcome(ProvisioningAction.Unchanged, [], null, unchangedSysId);
-        }
-        else
-        {
-            await index.PrefetchAsync(change.Added.Concat(change.Removed), cancellationToken);
-            outcome = await mirror.MirrorAsync(change, full, index, followUp, cancellationToken);
-        }
-
-        var records = await changeRecords.RecordAsync(message, change, baseline, recorded, index, cancellationToken);
-        var reason = records == 0 ? outcome.Reason : string.Join("; ", new[] { outcome.Reason, $"{records} change records written" }.OfType<string>());
-        await AppendAsync(message, group.Id, outcome.Action, outcome.Changed, reason, outcome.SysId, cancellationToken);
-    }
-
-    private bool InScope(string groupId) =>
-        options.Value.GroupIds.Count == 0 || options.Value.GroupIds.Contains(groupId, StringComparer.OrdinalIgnoreCase);
-
-    private async Task QueueFollowUpsAsync(FollowUps followUps, ChangeMessage message, CancellationToken cancellationToken)
-    {
-        var settings = options.Value;
-        var round = int.TryParse(message.Property(ProvisioningMessageProperties.FollowUp), out var n) ? n : 0;
-        if (followUps.MissingUsers.Count == 0 || round >= settings.FollowUpAttempts)
-        {
-            return;
-        }
-
-        // A full sync has queued every user already, and a follow-up round asked once: asking again would only
-        // dead-letter a user that cannot be provisioned once more.
-        var now = clock.GetUtcNow();
-        if (round == 0 && message.Property(ProvisioningMessageProperties.SyncRun) is null)
-        {
-            var users = followUps.MissingUsers.Select(id => new ChangeMessage
-            {
-                MessageId = $"user.sync:{message.CorrelationId}:{id}",
-                SessionKey = id,
-                Kind = MessageKinds.UserSync,
-                TenantId = message.TenantId,
-                SubjectId = id,
-                ChangedAt = now,
-                CorrelationId = message.CorrelationId,
-            }).ToList();
-            foreach (var chunk in users.Chunk(100))
-            {
-                await queue.SendAsync(QueueNames.UserChanges, chunk, cancellationToken);
-            }
-        }
-
-        var nextRound = (round + 1).ToString(CultureInfo.InvariantCulture);
-        foreach (var groupId in followUps.Groups)
-        {
-            var next = new ChangeMessage
-            {
-                MessageId = $"group.sync:{groupId}:{message.CorrelationId}:{nextRound}",
-                SessionKey = DeltaSessionKey,
-                Kind = MessageKinds.GroupSync,
-                TenantId = message.TenantId,
-                SubjectId = groupId,
-                ChangedAt = now,
-                CorrelationId = message.CorrelationId,
-                Properties = new Dictionary<string, string> { [ProvisioningMessageProperties.FollowUp] = nextRound },
-            };
-            await queue.ScheduleAsync(QueueNames.GroupChanges, next, now + settings.FollowUpDelay * Math.Pow(2, round), cancellationToken);
-        }
-
-        logger.LogInformation("{Users} members not provisioned yet; {Groups} groups will be looked at again", followUps.MissingUsers.Count, followUps.Groups.Count);
-    }
-
-    private async Task TryAppendAsync(ChangeMessage message, string subjectId, ProvisioningAction action, IReadOnlyList<string> changed, string? reason, string? sysId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await AppendAsync(message, subjectId, action, changed, reason, sysId, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            logger.LogWarning(ex, "Could not record the failure of {SubjectId} in the provisioning log", subjectId);
-        }
-    }
-
-    private Task AppendAsync(ChangeMessage message, string subjectId, ProvisioningAction action, IReadOnlyList<string> changed, string? reason, string? sysId, CancellationToken cancellationToken)
-    {
-        logger.LogInformation("Group {SubjectId}: {Action} {ChangedFields} {Reason}", subjectId, action, changed, reason);
-        ProvisioningTelemetry.Decided(action, ProvisioningObjectKinds.Group);
-        return log.AppendAsync(new ProvisioningLogEntry
-        {
-            Timestamp = clock.GetUtcNow(),
-            CorrelationId = message.CorrelationId,
-            MessageId = message.MessageId,
-            SubjectId = subjectId,
-            ObjectKind = ProvisioningObjectKinds.Group,
-            Action = action,
-            ChangedFields = changed,
-            Reason = reason,
-            TargetSysId = sysId,
-        }, cancellationToken);
-    }
 }
