@@ -97,9 +97,12 @@ public sealed class ProvisioningOptions
 
     public bool ProvisionGroups { get; set; } = true;
 
-    /// <summary>How many groups a delta run writes at once (their memberships are independent).</summary>
+    /// <summary>
+    /// How many groups a delta run writes at once (their memberships are independent; each group's are written one
+    /// after another). The ServiceNow budget's default concurrency, so a full sync's memberships keep the instance busy.
+    /// </summary>
     [Range(1, 64)]
-    public int GroupParallelism { get; set; } = 8;
+    public int GroupParallelism { get; set; } = 16;
 
     /// <summary>How long to wait before trying a late reference (a manager not yet provisioned) again.</summary>
     [TimeSpanRange("00:00:00", "1.00:00:00")]
