@@ -26,7 +26,8 @@ internal sealed record SummaryTally(string PageKey, int Earlier, int Added, int 
 /// date by each later page that changes the group, so a group whose members Graph spreads over many pages still gets one
 /// record and nobody holds its thousands of members. The tally (<see cref="SummaryTally"/>) is a checkpoint per run and
 /// group, saved before the ServiceNow write and forgotten when the run is done; a run that never gets done (its message
-/// dead-lettered) leaves its tallies to retention (<see cref="Retention.DeletedObjects.PurgeFinishedSyncRunsAsync"/>).
+/// dead-lettered) leaves its tallies to retention (<see cref="Retention.DeletedObjects.PurgeFinishedSyncRunsAsync"/>); its
+/// dead letter may be replayed after that, and then looks its record up instead (<see cref="TallyMayBePurged"/>).
 /// </summary>
 internal sealed class BulkChangeSummaries(IServiceNowTable serviceNow, ICheckpointStore checkpoints, ILogger<BulkChangeSummaries> logger)
 {
@@ -34,6 +35,20 @@ internal sealed class BulkChangeSummaries(IServiceNowTable serviceNow, ICheckpoi
     public const int Names = 40;
 
     internal const string KeyPrefix = "groupsummary:";
+
+    /// <summary>
+    /// How long a tally is surely kept: retention deletes the tallies of runs that never got done once
+    /// <see cref="Retention.RetentionOptions.DeletedObjects"/> (30 days at least) has passed since their last write, less a
+    /// day for clocks that differ between instances.
+    /// </summary>
+    internal static readonly TimeSpan TalliesKeptAtLeast = Retention.RetentionOptions.ShortestDeletedObjects - TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// Whether the tallies of <paramref name="message"/>'s run may have been deleted by retention: a message made longer
+    /// ago than <see cref="TalliesKeptAtLeast"/> (a dead letter replayed late; a replay keeps the message's time). A tally
+    /// is written while its message is handled, so after the message was made: a younger message's tallies are all there.
+    /// </summary>
+    public static bool TallyMayBePurged(Messaging.ChangeMessage message, DateTimeOffset now) => message.ChangedAt < now - TalliesKeptAtLeast;
 
     public static string CorrelationId(string groupId, string runKey) =>
         $"{MembershipChangeRecorder.CorrelationPrefix}{groupId.ToLowerInvariant()}:bulk:{RunHash(runKey)}";

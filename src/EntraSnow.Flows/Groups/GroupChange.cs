@@ -56,7 +56,7 @@ internal sealed class GroupChange(DirectoryGroup first)
 /// group past it gets one summary record for the run (<see cref="BulkChangeSummaries"/>). The counts are saved with the
 /// run's progress after each page, so a resumed run keeps counting.
 /// </summary>
-/// <param name="runKey">What the run read from (its delta link, or its message id): stable when the run is replayed.</param>
+/// <param name="runKey">What the run read from (its delta link; read from scratch, its message id and start; a group read alone, its message id): stable while the run goes on.</param>
 /// <param name="pageKey">The page in hand, stable when it is read again; a run of one reading passes its run key.</param>
 internal sealed class RecordingRun(string runKey, string pageKey, IReadOnlyDictionary<string, int>? saved = null)
 {

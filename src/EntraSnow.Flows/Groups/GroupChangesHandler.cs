@@ -162,6 +162,8 @@ internal sealed partial class GroupChangesHandler(
             {
                 if (page.IsFullResync && !progress.Full)
                 {
+                    // An expired link read again: a new full read, which settles only what it reads itself.
+                    await ForgetAbandonedReadAsync(cancellationToken);
                     progress = progress with { Full = true, Baseline = await IsBaselineAsync(cancellationToken) };
                 }
 
@@ -223,8 +225,25 @@ internal sealed partial class GroupChangesHandler(
         }
 
         var link = fromScratch ? null : await checkpoints.GetAsync(DeltaLinkKey, cancellationToken);
-        return new GroupDeltaProgress(link, Full: link is null, Baseline: link is null && await IsBaselineAsync(cancellationToken),
-            RunKey: link ?? message.MessageId, StartedBy: message.MessageId);
+        // A run read from scratch is known by its message and when it began: the same message replayed after its run was
+        // finished by another is a new run, whose summary records are its own (never the old run's, found by correlation id).
+        var progress = new GroupDeltaProgress(link, Full: link is null, Baseline: link is null && await IsBaselineAsync(cancellationToken),
+            RunKey: link ?? $"{message.MessageId}@{clock.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}", StartedBy: message.MessageId);
+        if (progress.Full)
+        {
+            await ForgetAbandonedReadAsync(cancellationToken);
+        }
+
+        return progress;
+    }
+
+    /// <summary>A new full read starts: the notes an abandoned one left (<see cref="GroupsReadInFull.ForgetAbandonedAsync"/>) go first.</summary>
+    private async Task ForgetAbandonedReadAsync(CancellationToken cancellationToken)
+    {
+        if (await readInFull.ForgetAbandonedAsync(cancellationToken) is > 0 and var forgotten)
+        {
+            logger.LogInformation("A new full groups read starts: {Count} notes of an abandoned one were forgotten", forgotten);
+        }
     }
 
     /// <summary>

@@ -11,7 +11,7 @@ namespace EntraSnow.Flows.Groups;
 /// <param name="ReadFrom">The link the next page is read from: the stored delta link, a page's nextLink, or null (from scratch).</param>
 /// <param name="Full">Whether the run reads every group in full (from scratch, or an expired link read again).</param>
 /// <param name="Baseline">Whether the run only sets where memberships stand (<see cref="MembershipLedger"/>): no records.</param>
-/// <param name="RunKey">What the run first read from (its delta link, or its message id): stable when the run is replayed.</param>
+/// <param name="RunKey">What the run first read from (its delta link, or, read from scratch, its message id and start): stable while the run goes on.</param>
 /// <param name="StartedBy">The message that started the run: a from-scratch message redelivered resumes its own run.</param>
 /// <param name="Pages">Pages done so far.</param>
 /// <param name="Groups">Group items read so far (a full sync reports it).</param>

@@ -137,8 +137,17 @@ internal sealed class GroupsReadInFull(ICheckpointStore checkpoints, GroupAdopti
         await checkpoints.DeleteAsync(NotePrefix + groupId.ToLowerInvariant(), cancellationToken);
     }
 
+    /// <summary>
+    /// Forgets every note a full read left behind; called when a new full read starts (never when a run goes on). Notes
+    /// are only written by full reads, and only one run is current: notes found then are an abandoned run's (dead-lettered,
+    /// or replaced by a new from-scratch run), read before groups were deleted or members left since. Settled as the new
+    /// run's own, they would write a deleted group again and keep members who left. Returns how many notes went.
+    /// </summary>
+    public async Task<int> ForgetAbandonedAsync(CancellationToken cancellationToken) =>
+        await DeleteAllAsync(NotePrefix, cancellationToken) + await DeleteAllAsync(MembersPrefix, cancellationToken) + await DeleteAllAsync(MatchPrefix, cancellationToken);
+
     /// <summary>Once every group is settled: the match values go too.</summary>
-    public Task ForgetMatchesAsync(CancellationToken cancellationToken) => DeleteAllAsync(MatchPrefix, cancellationToken);
+    public async Task ForgetMatchesAsync(CancellationToken cancellationToken) => await DeleteAllAsync(MatchPrefix, cancellationToken);
 
     private async Task NoteMembersAsync(DirectoryGroup item, int page, CancellationToken cancellationToken)
     {
@@ -169,7 +178,7 @@ internal sealed class GroupsReadInFull(ICheckpointStore checkpoints, GroupAdopti
 
     private static string MembersKey(string groupId) => $"{MembersPrefix}{groupId.ToLowerInvariant()}:";
 
-    private async Task DeleteAllAsync(string prefix, CancellationToken cancellationToken)
+    private async Task<int> DeleteAllAsync(string prefix, CancellationToken cancellationToken)
     {
         var keys = new List<string>();
         await foreach (var note in checkpoints.ListAsync(prefix, cancellationToken))
@@ -181,6 +190,8 @@ internal sealed class GroupsReadInFull(ICheckpointStore checkpoints, GroupAdopti
         {
             await checkpoints.DeleteAsync(key, cancellationToken);
         }
+
+        return keys.Count;
     }
 
     private sealed record NotedMember(string Id, bool IsGroup);

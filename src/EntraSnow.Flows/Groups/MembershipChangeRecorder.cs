@@ -175,7 +175,10 @@ internal sealed class MembershipChangeRecorder(
         fields["short_description"] = ChangeRequestText.SummaryShortDescription(groupName, tally.Added, tally.Removed);
         fields["description"] = ChangeRequestText.SummaryDescription(groupId, groupName, tally.Added, tally.Removed, tally.Named,
             tally.Added + tally.Removed - tally.Named.Count, tally.Earlier, tally.ObservedAt, Source(message), tally.Actors.Count == 0 ? null : string.Join(", ", tally.Actors));
-        var (written, created) = await summaries.WriteAsync(run.RunKey, groupId, tally, triedBefore: saved is not null, fields, cancellationToken);
+        // Without a tally the record is looked up only when retention may have deleted the tally of a run that wrote it
+        // (a dead letter replayed a month on): a run's first summary of a group costs its create alone.
+        var triedBefore = saved is not null || BulkChangeSummaries.TallyMayBePurged(message, clock.GetUtcNow());
+        var (written, created) = await summaries.WriteAsync(run.RunKey, groupId, tally, triedBefore, fields, cancellationToken);
         if (created && written.Actors.Count == 0 && actorFollowUp.Wanted(actorLookup))
         {
             // Entra ID publishes audit entries late: the follow-up asks again about the members the summary names.

@@ -34,4 +34,10 @@ public sealed class RetentionOptions
     /// </summary>
     [TimeSpanRange("30.00:00:00", "3650.00:00:00")]
     public TimeSpan DeletedObjects { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// The least <see cref="DeletedObjects"/> may be (its range's lower end): a groups run replayed later than this may have
+    /// lost its summary tallies, and looks its summary records up before creating them.
+    /// </summary>
+    public static readonly TimeSpan ShortestDeletedObjects = TimeSpan.FromDays(30);
 }

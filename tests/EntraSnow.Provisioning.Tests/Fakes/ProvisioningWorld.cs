@@ -39,7 +39,10 @@ internal sealed class ProvisioningWorld
 
     public InMemoryProvisioningLog Log { get; } = new();
 
-    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 24, 8, 0, 0, TimeSpan.Zero));
+    /// <summary>When the world's clock starts; the time <see cref="Message"/> stamps on its messages.</summary>
+    public static readonly DateTimeOffset Start = new(2026, 11, 24, 8, 0, 0, TimeSpan.Zero);
+
+    public FakeTimeProvider Clock { get; } = new(Start);
 
     // One group at a time: the in-memory ServiceNow is not thread-safe (the emulator tests run the default parallelism).
     public ProvisioningOptions Options { get; } = new() { TenantId = "tenant-1", GroupParallelism = 1 };
@@ -180,7 +183,7 @@ internal sealed class ProvisioningWorld
         Kind = kind,
         TenantId = "tenant-1",
         SubjectId = subjectId,
-        ChangedAt = DateTimeOffset.UnixEpoch,
+        ChangedAt = Start,
         CorrelationId = "corr-" + subjectId,
         Attempt = attempt,
     };
