@@ -30,6 +30,7 @@ public sealed class TableHeldCopies(TableServiceClient service, TimeProvider clo
             ["SequenceNumber"] = copy.SequenceNumber,
             ["Message"] = ChangeMessageJson.Serialize(copy.Message),
             ["State"] = Held,
+            ["RecordedAt"] = clock.GetUtcNow(),
         }, TableUpdateMode.Replace, cancellationToken);
     }
 
@@ -114,6 +115,34 @@ public sealed class TableHeldCopies(TableServiceClient service, TimeProvider clo
 
             // A release or the other copy wrote the row meanwhile: decide again on what it wrote.
         }
+    }
+
+    public async Task<int> ForgetOlderThanAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        var table = await _table.GetAsync(cancellationToken);
+        var forgotten = 0;
+        // Every connector's rows: the table holds only copies waiting out a pause, so it stays small.
+        await foreach (var row in table.QueryAsync<TableEntity>(select: ["PartitionKey", "RowKey", "RecordedAt"], cancellationToken: cancellationToken))
+        {
+            if (row.GetDateTimeOffset("RecordedAt") is not { } recordedAt)
+            {
+                // Recorded before rows carried their time: aged from now, so it goes one retention period later.
+                try
+                {
+                    await table.UpdateEntityAsync(new TableEntity(row.PartitionKey, row.RowKey) { ["RecordedAt"] = clock.GetUtcNow() }, row.ETag, TableUpdateMode.Merge, cancellationToken);
+                }
+                catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+                {
+                    // Taken, released or held again meanwhile: whatever wrote it decides its fate.
+                }
+            }
+            else if (recordedAt < before && await DeleteAsync(table, row, cancellationToken))
+            {
+                forgotten++;
+            }
+        }
+
+        return forgotten;
     }
 
     private static Task<bool> TakeRowAsync(TableClient table, TableEntity row, string delivery, CancellationToken cancellationToken)

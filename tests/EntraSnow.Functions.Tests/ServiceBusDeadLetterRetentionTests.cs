@@ -16,9 +16,11 @@ public sealed class ServiceBusDeadLetterRetentionTests
     private static readonly DateTimeOffset Cutoff = Now - TimeSpan.FromDays(30);
 
     private readonly DeadLetterSubqueues _deadLetters = new();
+    private readonly IHeldCopies _heldCopies = Substitute.For<IHeldCopies>();
 
     private ServiceBusDeadLetterRetention Retention(int perRun = 5000) => new(
         new ServiceBusQueue(_deadLetters.Client, Options.Create(new ServiceBusOptions { FullyQualifiedNamespace = "example.servicebus.windows.net" }), TimeProvider.System),
+        _heldCopies,
         Options.Create(new RetentionOptions { ServiceBusDeadLettersPerRun = perRun }),
         NullLogger<ServiceBusDeadLetterRetention>.Instance);
 
@@ -64,6 +66,16 @@ public sealed class ServiceBusDeadLetterRetentionTests
         Assert.Equal([120, 120, 10], [first, second, third]);
         Assert.Empty(_deadLetters.Left(QueueNames.UserChanges));
         Assert.True(_deadLetters.LargestReceive <= ServiceBusDeadLetterRetention.BatchSize, $"{_deadLetters.LargestReceive} letters in one receive");
+    }
+
+    [Fact]
+    public async Task The_records_of_held_copies_are_forgotten_at_the_dead_letters_cutoff()
+    {
+        _heldCopies.ForgetOlderThanAsync(Cutoff, Arg.Any<CancellationToken>()).Returns(2);
+
+        await Retention().PurgeAsync(Cutoff, CancellationToken.None);
+
+        await _heldCopies.Received(1).ForgetOlderThanAsync(Cutoff, Arg.Any<CancellationToken>());
     }
 
     [Fact]

@@ -39,4 +39,12 @@ public interface IHeldCopies
     /// when it is delivered again, so a redelivery is still processed.
     /// </summary>
     Task<bool> TakeAsync(string connector, string holdId, string delivery, bool replacement, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes the records last written before <paramref name="before"/> and returns how many went: retention's cutoff
+    /// for dead letters, so neither copy of such a record can still be delivered or replayed (a copy held again while
+    /// its connector stays paused rewrites its record and is kept). A record outlives its copies when neither is ever
+    /// delivered (both expired and their dead letters were purged).
+    /// </summary>
+    Task<int> ForgetOlderThanAsync(DateTimeOffset before, CancellationToken cancellationToken = default);
 }

@@ -12,9 +12,15 @@ namespace EntraSnow.Functions.Retention;
 /// dead-letter subqueue is read oldest first and the letters older than <c>Retention:DeadLetters</c> are completed
 /// (deleted), at most <c>Retention:ServiceBusDeadLettersPerRun</c> per queue and run. The first younger letter ends that
 /// queue's run: it and the rest of its batch are abandoned (a dead-letter subqueue has no delivery limit), so an operator
-/// still sees them. A queue whose oldest letter is young is only peeked, never locked.
+/// still sees them. A queue whose oldest letter is young is only peeked, never locked. Then the records of copies held
+/// for a paused connector (<see cref="IHeldCopies"/>) older than the same cutoff go: their copies were delivered, or
+/// expired and their dead letters are gone, so nothing can take the record any more.
 /// </summary>
-internal sealed class ServiceBusDeadLetterRetention(ServiceBusQueue queues, IOptions<RetentionOptions> options, ILogger<ServiceBusDeadLetterRetention> logger)
+internal sealed class ServiceBusDeadLetterRetention(
+    ServiceBusQueue queues,
+    IHeldCopies heldCopies,
+    IOptions<RetentionOptions> options,
+    ILogger<ServiceBusDeadLetterRetention> logger)
     : IHostDataRetention
 {
     /// <summary>Letters received at once; each must be settled within the queue's lock duration (1 minute in infra/).</summary>
@@ -36,6 +42,12 @@ internal sealed class ServiceBusDeadLetterRetention(ServiceBusQueue queues, IOpt
             }
 
             deleted += purged.Deleted;
+        }
+
+        var forgotten = await heldCopies.ForgetOlderThanAsync(deadLettersBefore, cancellationToken);
+        if (forgotten > 0)
+        {
+            logger.LogInformation("Deleted {Count} record(s) of copies held for a paused connector last written before {Cutoff}", forgotten, deadLettersBefore);
         }
 
         return deleted;
