@@ -85,6 +85,37 @@ public sealed class RetentionTests
     }
 
     [Fact]
+    public async Task A_deleted_groups_ledger_rows_as_a_nested_member_of_the_groups_it_was_in_go_with_it()
+    {
+        _world.Directory.GetGroupAsync("g-gone", Arg.Any<CancellationToken>()).Returns((DirectoryGroup?)null);
+        await _world.Checkpoints.SetAsync("groupmember:g-parent:g-gone", "out:2:group");
+        await _world.Checkpoints.SetAsync("groupmember:g-parent:u1", "in:1");
+        await _world.Queue.SendAsync(QueueNames.GroupChanges, [ProvisioningWorld.Message(MessageKinds.GroupSync, "g-gone")]);
+        await _world.DrainAsync();
+
+        _world.Clock.Advance(_options.DeletedObjects + TimeSpan.FromHours(1));
+        var report = await Job().RunAsync(CancellationToken.None);
+
+        Assert.Equal(1, report.DeletedObjectCheckpoints);
+        Assert.Equal(["groupmember:g-parent:u1"], _world.Checkpoints.Values.Keys.Where(k => k.StartsWith("groupmember", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_note_of_EntraSnows_own_membership_change_that_never_showed_goes_after_the_retention_and_a_recent_one_stays()
+    {
+        // An access request's add that Entra never reported (the write failed after the note), and today's removal.
+        await _world.Checkpoints.SetAsync(MembershipLedger.OwnKey("g1", "u1", isMember: true), $"{_world.Clock.GetUtcNow().ToUnixTimeSeconds()}:RITM0010001");
+        _world.Clock.Advance(_options.DeletedObjects + TimeSpan.FromDays(1));
+        await _world.Checkpoints.SetAsync(MembershipLedger.OwnKey("g1", "u2", isMember: false), $"{_world.Clock.GetUtcNow().ToUnixTimeSeconds()}:RITM0010002");
+
+        var report = await Job().RunAsync(CancellationToken.None);
+
+        Assert.Equal(1, report.DeletedObjectCheckpoints);
+        Assert.Equal([MembershipLedger.OwnKey("g1", "u2", isMember: false)],
+            _world.Checkpoints.Values.Keys.Where(k => k.StartsWith(MembershipLedger.OwnKeyPrefix, StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Provisioning_log_entries_older_than_the_setting_are_deleted_and_newer_ones_kept()
     {
         _options.ProvisioningLog = TimeSpan.FromDays(90);

@@ -129,6 +129,9 @@ internal sealed class MembershipLedger(ICheckpointStore checkpoints)
         }
     }
 
+    /// <summary>When an own-change note was written (null for a value that is not one).</summary>
+    internal static DateTimeOffset? OwnChangeNotedAt(string value) => ParseOwn(true, value)?.At;
+
     private static OwnChange? ParseOwn(bool isMember, string value) =>
         value.Split(':', 2) is [var at, { Length: > 0 } ticket] && long.TryParse(at, CultureInfo.InvariantCulture, out var seconds)
             ? new OwnChange(isMember, ticket, DateTimeOffset.FromUnixTimeSeconds(seconds))

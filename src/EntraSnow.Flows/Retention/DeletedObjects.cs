@@ -67,13 +67,15 @@ public sealed class DeletedObjects(ICheckpointStore checkpoints, IDirectory dire
 
         if (users.Count + groups.Count > 0)
         {
-            // Ledger rows are keyed group first: a deleted group's rows share a prefix, a deleted member's are found by scan.
+            // Ledger rows are keyed group first: a deleted group's rows share a prefix, a deleted member's are found by scan
+            // (a deleted group is a member too, nested in the groups it was in).
             var rows = new List<string>();
             foreach (var prefix in MembershipLedger.PairKeyPrefixes)
             {
                 await foreach (var row in checkpoints.ListAsync(prefix, cancellationToken))
                 {
-                    if (MembershipLedger.Pair(prefix, row.Key) is { } pair && (groups.Contains(pair.GroupId) || users.Contains(pair.MemberId)))
+                    if (MembershipLedger.Pair(prefix, row.Key) is { } pair
+                        && (groups.Contains(pair.GroupId) || users.Contains(pair.MemberId) || groups.Contains(pair.MemberId)))
                     {
                         rows.Add(row.Key);
                     }
@@ -95,6 +97,31 @@ public sealed class DeletedObjects(ICheckpointStore checkpoints, IDirectory dire
         }
 
         return deleted;
+    }
+
+    /// <summary>
+    /// Deletes the notes of EntraSnow's own membership changes (<see cref="MembershipLedger.MarkOwnChangeAsync"/>) made
+    /// before <paramref name="cutoff"/>. A note goes once the change it announced is recorded; one whose change never
+    /// showed (an Entra write that did not happen, a member who left again before any reading) explains nothing after
+    /// <see cref="MembershipTransitions.OwnChangeWindow"/> (a day), so it would otherwise stay for ever. Returns how many went.
+    /// </summary>
+    public async Task<int> PurgeStaleOwnChangeNotesAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        var stale = new List<string>();
+        await foreach (var note in checkpoints.ListAsync(MembershipLedger.OwnKeyPrefix, cancellationToken))
+        {
+            if (MembershipLedger.OwnChangeNotedAt(note.Value) is { } at && at < cutoff)
+            {
+                stale.Add(note.Key);
+            }
+        }
+
+        foreach (var key in stale)
+        {
+            await checkpoints.DeleteAsync(key, cancellationToken);
+        }
+
+        return stale.Count;
     }
 
     /// <summary>

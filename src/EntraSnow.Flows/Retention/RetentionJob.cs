@@ -11,7 +11,8 @@ public sealed record RetentionReport(int LogEntries, int DeletedObjectCheckpoint
 
 /// <summary>
 /// The retention rule, on <see cref="RetentionOptions.Schedule"/> in both hosts: provisioning log entries past
-/// <see cref="RetentionOptions.ProvisioningLog"/>, the checkpoints of objects deleted in Entra ID and of sync runs past
+/// <see cref="RetentionOptions.ProvisioningLog"/>, the checkpoints of objects deleted in Entra ID, stale notes of
+/// EntraSnow's own membership changes and the checkpoints of sync runs past
 /// <see cref="RetentionOptions.DeletedObjects"/>, webhook request ids past their replay window, and the host's own
 /// queue data (the local host's dead letters past <see cref="RetentionOptions.DeadLetters"/>, then the freed space).
 /// Each part is idempotent: a run cut off half-way leaves the rest to the next.
@@ -40,7 +41,8 @@ public sealed class RetentionJob(
         var settings = options.Value;
         var now = clock.GetUtcNow();
         var logEntries = await log.PurgeOlderThanAsync(now - settings.ProvisioningLog, cancellationToken);
-        var checkpoints = await deletedObjects.PurgeAsync(now - settings.DeletedObjects, cancellationToken);
+        var checkpoints = await deletedObjects.PurgeAsync(now - settings.DeletedObjects, cancellationToken)
+            + await deletedObjects.PurgeStaleOwnChangeNotesAsync(now - settings.DeletedObjects, cancellationToken);
         var syncRuns = await deletedObjects.PurgeFinishedSyncRunsAsync(now - settings.DeletedObjects, cancellationToken);
         var requestIds = await webhookRequests.PurgeExpiredAsync(now, cancellationToken);
         var deadLetters = 0;
