@@ -22,7 +22,7 @@ public sealed class FullSyncTests
     }
 
     [Fact]
-    public async Task A_full_sync_creates_every_user_with_at_most_1_2_ServiceNow_calls_per_user()
+    public async Task A_full_sync_creates_every_user_with_at_most_1_2_ServiceNow_calls_per_user_and_no_Graph_read_of_its_own()
     {
         Seed(300);
 
@@ -31,7 +31,8 @@ public sealed class FullSyncTests
 
         Assert.Equal(300, _world.SysUsers.Count);
         Assert.True(_world.ServiceNow.Calls <= 1.2 * 300, $"{_world.ServiceNow.Calls} ServiceNow calls for 300 users");
-        Assert.Equal(300, _world.GraphUserReads);
+        // Each user as the walk's page said it (#15): no GET per user.
+        Assert.Equal(0, _world.GraphUserReads);
         var progress = await _world.FullSync().GetProgressAsync(runId);
         Assert.Equal(300, progress!.UsersQueued);
         Assert.Equal(300, progress.Summary.Users.Created);
@@ -168,6 +169,27 @@ public sealed class FullSyncTests
     }
 
     [Fact]
+    public async Task A_resync_from_the_stored_delta_link_reads_its_changed_users_from_Graph_because_such_pages_carry_only_what_changed()
+    {
+        Seed(120);
+        await _world.FullSync().RunToEndAsync(_world);
+        var graphReads = _world.GraphUserReads;
+        _world.Users["u010"] = _world.Users["u010"] with { JobTitle = "Head of Sales" };
+        _world.Clock.Advance(TimeSpan.FromDays(1));
+        var sent = _world.Queue.Sent.Count;
+
+        var runId = await _world.FullSync().StartAsync(fromScratch: false);
+        await _world.WalkUsersAsync();
+        await _world.DrainAsync();
+
+        var queued = Assert.Single(_world.Queue.Sent.Skip(sent), s => s.Message.Kind == MessageKinds.UserSync);
+        Assert.Null(queued.Message.Property(ProvisioningMessageProperties.PageSnapshot));
+        Assert.Equal(graphReads + 1, _world.GraphUserReads);
+        Assert.Equal("Head of Sales", _world.SysUser("u010")["title"]);
+        Assert.Equal(SyncPhase.Completed, (await _world.FullSync().GetProgressAsync(runId))!.Phase);
+    }
+
+    [Fact]
     public async Task A_resync_sends_only_the_changed_disabled_and_new_users_to_their_handler()
     {
         Seed(200);
@@ -176,10 +198,12 @@ public sealed class FullSyncTests
         _world.Users["u010"] = _world.Users["u010"] with { JobTitle = "Head of Sales" };
         _world.Users["u020"] = _world.Users["u020"] with { AccountEnabled = false };
         _world.AddUser("new", "new@contoso.com");
+        _world.Clock.Advance(TimeSpan.FromDays(1)); // the nightly resync
 
         var final = await _world.FullSync().RunToEndAsync(_world);
 
-        Assert.Equal(graphReads + 3, _world.GraphUserReads);
+        // The three handlers take their users from the pages: no Graph read.
+        Assert.Equal(graphReads, _world.GraphUserReads);
         Assert.Equal("Head of Sales", _world.SysUser("u010")["title"]);
         Assert.Equal("false", _world.SysUser("u020")["active"]);
         Assert.Equal(1, final.Summary.Users.Updated);

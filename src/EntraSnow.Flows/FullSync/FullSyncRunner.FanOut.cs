@@ -1,3 +1,4 @@
+using System.Text.Json;
 using EntraSnow.Connectors.ServiceNow;
 using EntraSnow.Flows.Messaging;
 using EntraSnow.Flows.Provisioning;
@@ -58,12 +59,18 @@ public sealed partial class FullSyncRunner
         var managerSysIds = await ManagerSysIdsAsync(runId, managers, adoptions, cancellationToken);
 
         var plan = new PlanWriter(this, runId);
+        var sliceOf = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         foreach (var id in ordered)
         {
             var manager = managers[id];
             var adoption = absentIds.Contains(id) ? (adoptions is null ? AdoptionDecision.None : adoptions.GetValueOrDefault(id)) : null;
+            sliceOf[id] = plan.Slice;
             await plan.AddAsync(new PlannedUser(id, UserSyncProperties(adoption, manager, manager is null ? null : managerSysIds.GetValueOrDefault(manager))), cancellationToken);
         }
+
+        managers.Clear();
+        await PlanSnapshotsAsync(runId, sliceOf, cancellationToken);
+        sliceOf.Clear();
 
         var users = seen.Count;
         var orphans = 0;
@@ -125,6 +132,35 @@ public sealed partial class FullSyncRunner
         return sysIds;
     }
 
+    private static string SnapshotSliceKey(string runId, int slice) => $"{PlanKey(runId)}snap:{slice:D6}:";
+
+    /// <summary>
+    /// Files the users the pages carried (<see cref="PageSnapshot"/>) by the slice that queues them: one more read of the
+    /// notes as a stream, each chunk's snapshots written beside the slices they go to, so a fan-out step reads only its
+    /// slice's and nothing holds them all.
+    /// </summary>
+    private async Task PlanSnapshotsAsync(string runId, Dictionary<string, int> sliceOf, CancellationToken cancellationToken)
+    {
+        var walk = WalkKey(runId);
+        var plan = PlanKey(runId);
+        await foreach (var note in checkpoints.ListAsync(walk, cancellationToken))
+        {
+            if (note.Key.StartsWith(plan, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var bySlice = (JsonSerializer.Deserialize<List<NotedUser>>(note.Value, NoteJson) ?? [])
+                .Where(n => n.Pending && n.User is not null && sliceOf.ContainsKey(n.Id))
+                .GroupBy(n => sliceOf[n.Id]);
+            foreach (var slice in bySlice)
+            {
+                await WriteNoteAsync($"{SnapshotSliceKey(runId, slice.Key)}{note.Key[walk.Length..]}:",
+                    slice.Select(n => new PageSnapshot(n.ReadAt, n.User!)), cancellationToken);
+            }
+        }
+    }
+
     /// <summary>
     /// A fan-out step: queues one slice of the plan, and after the last one the groups run. The next step goes in the middle of the slice's users, so it is
     /// read only once the consumers have taken half of this slice: at most a slice and a half of the run's users wait
@@ -132,10 +168,20 @@ public sealed partial class FullSyncRunner
     /// </summary>
     private async Task QueuePlanSliceAsync(SyncRunState state, int slice, CancellationToken cancellationToken)
     {
+        // The users the pages carried, for this slice only (a user a delta walk met twice: the later read).
+        var snapshots = new Dictionary<string, PageSnapshot>(StringComparer.OrdinalIgnoreCase);
+        await foreach (var snapshot in ReadNotesAsync<PageSnapshot>(SnapshotSliceKey(state.RunId, slice), cancellationToken))
+        {
+            if (!snapshots.TryGetValue(snapshot.User.Id, out var known) || known.ReadAt <= snapshot.ReadAt)
+            {
+                snapshots[snapshot.User.Id] = snapshot;
+            }
+        }
+
         var messages = new List<ChangeMessage>();
         await foreach (var planned in ReadNotesAsync<PlannedUser>(PlanSliceKey(state.RunId, slice), cancellationToken))
         {
-            messages.Add(UserSyncMessage(state.RunId, planned.Id, planned.Properties));
+            messages.Add(UserSyncMessage(state.RunId, planned.Id, planned.Properties, snapshots.GetValueOrDefault(planned.Id)));
         }
 
         var next = state with { NextPage = state.NextPage + 1 };
@@ -152,9 +198,12 @@ public sealed partial class FullSyncRunner
         }
 
         await SaveAsync(last ? next with { Phase = SyncPhase.ProvisioningUsers } : next, cancellationToken);
-        await foreach (var part in checkpoints.ListAsync(PlanSliceKey(state.RunId, slice), cancellationToken))
+        foreach (var prefix in new[] { PlanSliceKey(state.RunId, slice), SnapshotSliceKey(state.RunId, slice) })
         {
-            await checkpoints.DeleteAsync(part.Key, cancellationToken);
+            await foreach (var part in checkpoints.ListAsync(prefix, cancellationToken))
+            {
+                await checkpoints.DeleteAsync(part.Key, cancellationToken);
+            }
         }
     }
 
@@ -174,6 +223,9 @@ public sealed partial class FullSyncRunner
     {
         private readonly List<PlannedUser> _slice = [];
         private int _slices;
+
+        /// <summary>The slice the next user added goes to.</summary>
+        public int Slice => _slices;
 
         public async Task AddAsync(PlannedUser user, CancellationToken cancellationToken)
         {

@@ -13,7 +13,7 @@ namespace EntraSnow.Flows.FullSync;
 /// <summary>
 /// The users walk of a run: one <c>user.sync-page</c> message per step, a few users delta pages (about
 /// <see cref="ChunksPerStep"/> chunks of users). Each step reads its pages, compares them in chunks, logs the unchanged
-/// users, notes the others (ids, managers, match values: never whole users) under <see cref="WalkKeyPrefix"/>, and queues
+/// users, notes the others (ids, managers, match values and, from a full read, the user as the page said it) under <see cref="WalkKeyPrefix"/>, and queues
 /// the next step; the last step plans the noted users managers first (FullSyncRunner.FanOut.cs) and queues the groups run.
 /// </summary>
 public sealed partial class FullSyncRunner
@@ -60,6 +60,7 @@ public sealed partial class FullSyncRunner
         // A step reads delta pages until it holds a few whole chunks: chunks then seldom fall short at a page's end.
         var stepUsers = options.Value.FullSyncChunkSize * ChunksPerStep;
         var users = new List<DirectoryUser>(stepUsers);
+        var readAt = clock.GetUtcNow(); // Before the read: a decision logged after this may be newer than the page.
         string? nextLink = null, deltaLink = null;
         var fullResync = false;
         await foreach (var read in directory.GetUsersDeltaAsync(link, cancellationToken))
@@ -74,10 +75,13 @@ public sealed partial class FullSyncRunner
 
         users = users.DistinctBy(u => u.Id, StringComparer.OrdinalIgnoreCase).ToList();
         var compare = await comparison.CanCompareAsync(cancellationToken);
+        // A full read's pages carry each user whole: its handler can take the user from the page. An incremental page
+        // carries only what changed, and its users are read from Graph.
+        var whole = state.FullRead || link is null || fullResync;
         var chunkIndex = 0;
         foreach (var chunk in users.Chunk(options.Value.FullSyncChunkSize))
         {
-            await CompareChunkAsync(state.RunId, page, chunkIndex++, chunk, compare, cancellationToken);
+            await CompareChunkAsync(state.RunId, page, chunkIndex++, chunk, compare, whole ? readAt : null, cancellationToken);
         }
 
         var next = state with
@@ -141,8 +145,12 @@ public sealed partial class FullSyncRunner
 
     internal static string WalkKey(string runId) => $"{WalkKeyPrefix}{runId}:";
 
-    /// <summary>Compares one chunk, logs what it decided, and notes every user seen and each one its handler must see.</summary>
-    private async Task CompareChunkAsync(string runId, int page, int chunkIndex, DirectoryUser[] chunk, bool compare, CancellationToken cancellationToken)
+    /// <summary>
+    /// Compares one chunk, logs what it decided, and notes every user seen and each one its handler must see; with
+    /// <paramref name="wholeAt"/> (a full read, and when it was read), with the user as the page said it.
+    /// </summary>
+    private async Task CompareChunkAsync(string runId, int page, int chunkIndex, DirectoryUser[] chunk, bool compare, DateTimeOffset? wholeAt,
+        CancellationToken cancellationToken)
     {
         var decisions = compare
             ? await comparison.CompareAsync(chunk, cancellationToken)
@@ -166,6 +174,8 @@ public sealed partial class FullSyncRunner
                 Match = decision.Verdict == ChunkVerdict.Absent && _adoption.Enabled
                     ? [.. _adoption.MatchValues(user).Select(v => new[] { v.Field, v.Value })]
                     : null,
+                User = wholeAt is not null && PageSnapshot.Fits(user) ? user : null,
+                ReadAt = wholeAt ?? default,
             });
         }
 
@@ -235,5 +245,11 @@ public sealed partial class FullSyncRunner
         public string? ManagerId { get; init; }
         public bool Absent { get; init; }
         public List<string[]>? Match { get; init; }
+
+        /// <summary>The user as a full read's page said it, for its handler (<see cref="PageSnapshot"/>); null when it must read Graph.</summary>
+        public DirectoryUser? User { get; init; }
+
+        /// <summary>When the page was read (with <see cref="User"/>).</summary>
+        public DateTimeOffset ReadAt { get; init; }
     }
 }

@@ -332,17 +332,27 @@ public sealed partial class FullSyncRunner(
         return properties.Count == 0 ? null : properties;
     }
 
-    private ChangeMessage UserSyncMessage(string runId, string userId, IReadOnlyDictionary<string, string>? properties) => new()
+    /// <param name="snapshot">The user as the walk's page said it, when the run carries it (<see cref="PageSnapshot"/>).</param>
+    private ChangeMessage UserSyncMessage(string runId, string userId, IReadOnlyDictionary<string, string>? properties, PageSnapshot? snapshot = null)
     {
-        MessageId = UserSyncMessageId(runId, userId),
-        SessionKey = userId,
-        Kind = MessageKinds.UserSync,
-        TenantId = options.Value.TenantId,
-        SubjectId = userId,
-        ChangedAt = clock.GetUtcNow(),
-        CorrelationId = runId,
-        Properties = new Dictionary<string, string>(properties ?? new Dictionary<string, string>()) { [ProvisioningMessageProperties.SyncRun] = runId },
-    };
+        var all = new Dictionary<string, string>(properties ?? new Dictionary<string, string>()) { [ProvisioningMessageProperties.SyncRun] = runId };
+        if (snapshot?.ToProperty() is { } json)
+        {
+            all[ProvisioningMessageProperties.PageSnapshot] = json;
+        }
+
+        return new()
+        {
+            MessageId = UserSyncMessageId(runId, userId),
+            SessionKey = userId,
+            Kind = MessageKinds.UserSync,
+            TenantId = options.Value.TenantId,
+            SubjectId = userId,
+            ChangedAt = clock.GetUtcNow(),
+            CorrelationId = runId,
+            Properties = all,
+        };
+    }
 
     private static string UserSyncMessageId(string runId, string userId) => $"user.sync:{runId}:{userId}";
 

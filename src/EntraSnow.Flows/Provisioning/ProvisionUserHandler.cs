@@ -12,7 +12,8 @@ namespace EntraSnow.Flows.Provisioning;
 
 /// <summary>
 /// The <c>user-changes</c> consumer: fetches the user's current state from Graph (the message is only a signal,
-/// so duplicates and out-of-order deliveries are harmless), decides scope, maps, and writes only what changed to
+/// so duplicates and out-of-order deliveries are harmless; a full sync's message carries the user as its page said it
+/// instead, see <see cref="PageSnapshot"/>), decides scope, maps, and writes only what changed to
 /// sys_user. Users gone, disabled or out of scope are deactivated (active=false, locked_out=true), never deleted.
 /// Every decision goes to the provisioning log.
 /// </summary>
@@ -55,7 +56,7 @@ internal sealed class ProvisionUserHandler(
         {
             // Without the field every lookup would find a stranger (an unknown query term is ignored): write nothing.
             await _objectIdField.EnsureAsync(UserTable, cancellationToken);
-            var user = await directory.GetUserAsync(message.SubjectId, cancellationToken);
+            var user = await ReadUserAsync(message, cancellationToken);
             ProvisioningTrace.Step("user", () => user is null || user.Removed is not null
                 ? $"{message.SubjectId}: not in Entra ID (deleted)"
                 : $"{user.UserPrincipalName} ({user.Id}), {(user.AccountEnabled == false ? "disabled" : "enabled")}");
@@ -86,6 +87,29 @@ internal sealed class ProvisionUserHandler(
 
             throw translated;
         }
+    }
+
+    /// <summary>
+    /// The user to provision: as a full sync's page said it when the <c>user.sync</c> carries it (<see cref="PageSnapshot"/>)
+    /// and no decision about the user was logged since that page was read, else the truth from Graph (every notification,
+    /// follow-up and orphan, a user too large to carry, an incremental resync's users). The log rule is what makes the
+    /// snapshot safe: see <see cref="PageSnapshot"/>.
+    /// </summary>
+    private async Task<DirectoryUser?> ReadUserAsync(ChangeMessage message, CancellationToken cancellationToken)
+    {
+        if (PageSnapshot.From(message) is { } snapshot)
+        {
+            var latest = await log.GetBySubjectAsync(message.SubjectId, 1, cancellationToken);
+            if (latest.Count == 0 || !snapshot.DecidedSince(latest[0].Timestamp))
+            {
+                ProvisioningTrace.Step("read", () => $"from the full sync's users delta page read at {snapshot.ReadAt:u} (no Graph read)");
+                return snapshot.User;
+            }
+
+            ProvisioningTrace.Step("read", () => $"from Graph: decided at {latest[0].Timestamp:u}, possibly after the full sync's page (read at {snapshot.ReadAt:u})");
+        }
+
+        return await directory.GetUserAsync(message.SubjectId, cancellationToken);
     }
 
     /// <summary>A page of a full sync's users walk: no user's own decision, so a failure is retried or dead-lettered, not logged per user.</summary>
@@ -316,6 +340,8 @@ internal sealed class ProvisionUserHandler(
         properties.Remove(ProvisioningMessageProperties.AdoptionConflict);
         properties.Remove(ProvisioningMessageProperties.ManagerSysId);
         properties.Remove(ProvisioningMessageProperties.ManagerObjectId);
+        // A follow-up reads the truth: the page the sync read is older than the wait.
+        properties.Remove(ProvisioningMessageProperties.PageSnapshot);
 
         var now = clock.GetUtcNow();
         var delay = options.Value.FollowUpDelay * Math.Pow(2, followUp - 1);

@@ -25,6 +25,12 @@ public static class ProvisioningMessageProperties
     /// <summary>"true": the full sync found the user's existing records ambiguous or taken; nothing is written.</summary>
     public const string AdoptionConflict = "servicenow.conflict";
 
+    /// <summary>
+    /// On a <c>user.sync</c>: the user as the run's users delta page said it, with when it was read (JSON, see
+    /// <see cref="FullSync.PageSnapshot"/>): the handler writes it instead of reading the user from Graph.
+    /// </summary>
+    public const string PageSnapshot = "sync.user";
+
     /// <summary>The full sync run that queued the message.</summary>
     public const string SyncRun = "sync.run";
 

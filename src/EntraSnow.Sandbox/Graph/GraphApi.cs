@@ -47,7 +47,7 @@ internal sealed partial class GraphApi(GraphEmulator emulator)
             ("GET", 1) when s[0] == "users" => ListUsers(r),
             ("POST", 1) when s[0] == "users" => CreateUser(r),
             ("GET", 2) when s[0] == "users" && s[1] == "delta" => UsersDelta(r),
-            ("GET", 2) when s[0] == "users" => GetUser(r, s[1]),
+            ("GET", 2) when s[0] == "users" => emulator.CountUserRead(GetUser(r, s[1])),
             ("PATCH", 2) when s[0] == "users" => PatchUser(r, s[1]),
             ("DELETE", 2) when s[0] == "users" => DeleteUser(s[1]),
             ("GET", 3) when s[0] == "users" && s[2] == "manager" => GetManager(r, s[1]),

@@ -21,6 +21,7 @@ public sealed partial class GraphEmulator : IDisposable
     private readonly ConcurrentQueue<NotificationDelivery> _deliveries = new();
     private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
     private long _requests;
+    private long _userReads;
     // Where sequence numbers start in a new emulator database (the magnitude Graph uses); they continue across restarts.
     private const long FirstNotificationSequence = 638_678_480_202_455_800;
 
@@ -59,6 +60,15 @@ public sealed partial class GraphEmulator : IDisposable
     public void Dispose() => Store.Dispose();
 
     internal void CountRequest() => Interlocked.Increment(ref _requests);
+
+    /// <summary>Reads of one user by id (<c>GET /users/{id}</c>), on their own or inside a <c>$batch</c>: what a sync costs per user.</summary>
+    public long UserReadCount => Interlocked.Read(ref _userReads);
+
+    internal GraphResponse CountUserRead(GraphResponse response)
+    {
+        Interlocked.Increment(ref _userReads);
+        return response;
+    }
 
     // ---- seed and scenario verbs -------------------------------------------------------------------------------
 

@@ -118,7 +118,7 @@ public static class GraphEmulatorEndpoints
         GraphDeliveryAdmin.Map(admin);
         admin.MapGet("/deliveries", (GraphEmulator emulator) => Results.Ok(emulator.Deliveries));
         admin.MapGet("/stats", (GraphEmulator emulator) =>
-            Results.Ok(new { requests = emulator.RequestCount, users = emulator.UserCount, subscriptions = emulator.Subscriptions.Count }));
+            Results.Ok(new { requests = emulator.RequestCount, userReads = emulator.UserReadCount, users = emulator.UserCount, subscriptions = emulator.Subscriptions.Count }));
         return endpoints;
     }
 

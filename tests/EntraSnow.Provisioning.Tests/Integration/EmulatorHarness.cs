@@ -84,26 +84,42 @@ internal sealed class EmulatorHarness : IAsyncDisposable
     /// <summary>Delivers ready messages until none is left; rescheduled ones wait for <see cref="ReleaseScheduled"/>.</summary>
     public async Task<int> DrainAsync()
     {
-        var processor = Services.GetRequiredService<MessageProcessor>();
-        var handlers = Services.GetServices<IMessageHandler>().ToDictionary(h => h.Queue);
         var handled = 0;
         while (Queue.Take() is { } next)
         {
-            var disposition = await processor.ProcessAsync(handlers[next.Queue], next.Message, CancellationToken.None);
-            switch (disposition)
-            {
-                case MessageDisposition.Reschedule r:
-                    await Queue.ScheduleAsync(next.Queue, next.Message with { Attempt = r.NextAttempt }, r.VisibleAt);
-                    break;
-                case MessageDisposition.DeadLetter d:
-                    DeadLettered.Add((next.Message, d.Description));
-                    break;
-            }
-
+            await ProcessAsync(next);
             handled++;
         }
 
         return handled;
+    }
+
+    /// <summary>Delivers the first ready message <paramref name="which"/> picks, ahead of the others; false when there is none.</summary>
+    public async Task<bool> HandleNextAsync(Func<ChangeMessage, bool> which)
+    {
+        if (Queue.Take(which) is not { } next)
+        {
+            return false;
+        }
+
+        await ProcessAsync(next);
+        return true;
+    }
+
+    private async Task ProcessAsync((string Queue, ChangeMessage Message) next)
+    {
+        var processor = Services.GetRequiredService<MessageProcessor>();
+        var handler = Services.GetServices<IMessageHandler>().First(h => h.Queue == next.Queue);
+        var disposition = await processor.ProcessAsync(handler, next.Message, CancellationToken.None);
+        switch (disposition)
+        {
+            case MessageDisposition.Reschedule r:
+                await Queue.ScheduleAsync(next.Queue, next.Message with { Attempt = r.NextAttempt }, r.VisibleAt);
+                break;
+            case MessageDisposition.DeadLetter d:
+                DeadLettered.Add((next.Message, d.Description));
+                break;
+        }
     }
 
     public int ReleaseScheduled() => Queue.ReleaseScheduled();
@@ -119,9 +135,11 @@ internal sealed class EmulatorHarness : IAsyncDisposable
     }
 
     /// <summary>A full sync, consumers running beside it, to the end.</summary>
-    public async Task<SyncProgress> RunFullSyncAsync()
+    public async Task<SyncProgress> RunFullSyncAsync() => await FinishFullSyncAsync(await FullSync.StartAsync());
+
+    /// <summary>A full sync already started, consumers running beside it, to the end.</summary>
+    public async Task<SyncProgress> FinishFullSyncAsync(string runId)
     {
-        var runId = await FullSync.StartAsync();
         var waiting = FullSync.WaitAsync(runId);
         while (!waiting.IsCompleted)
         {

@@ -41,6 +41,66 @@ public sealed class ProvisioningOverHttpTests
     }
 
     [Fact]
+    public async Task A_full_sync_takes_each_user_from_the_delta_pages_it_walks_with_no_user_read_of_its_own_while_a_change_notification_still_reads_the_user()
+    {
+        await using var harness = await EmulatorHarness.StartAsync(Seed with { Groups = 0 });
+        var graph = harness.Graph.Emulator;
+        var all = harness.Seeded.UserIds;
+        var disabled = all.Where(id => graph.GetUser(id)?["accountEnabled"]?.GetValue<bool>() == false).ToHashSet();
+        var managers = all.ToDictionary(id => id, graph.GetUserManager);
+        var before = graph.UserReadCount;
+
+        var sync = await harness.RunFullSyncAsync();
+
+        Assert.Equal(SyncPhase.Completed, sync.Phase);
+        Assert.Equal(all.Count, sync.Summary.Users.Created);
+        Assert.Equal(0, graph.UserReadCount - before);
+        // What the pages said was written: the account state, and each manager.
+        var sysIdOf = harness.SysUsers.ToDictionary(u => u["u_entra_object_id"], u => u["sys_id"]);
+        Assert.NotEmpty(disabled);
+        Assert.All(harness.SysUsers, u => Assert.Equal(disabled.Contains(u["u_entra_object_id"]) ? "false" : "true", u["active"]));
+        Assert.Equal(all.Count - 1, managers.Count(m => m.Value is not null));
+        Assert.All(harness.SysUsers, u => Assert.Equal(managers[u["u_entra_object_id"]] is { } manager ? sysIdOf[manager] : string.Empty,
+            u.GetValueOrDefault("manager") ?? string.Empty));
+
+        var userId = all[3];
+        await graph.ChangeUserAsync(userId, new JsonObject { ["jobTitle"] = "Head of Snapshots" });
+        await harness.Queue.SendAsync(QueueNames.UserChanges, [ProvisioningWorld.Message(MessageKinds.UserUpdated, userId)]);
+        await harness.DrainAllAsync();
+
+        Assert.Equal(1, graph.UserReadCount - before);
+        Assert.Equal("Head of Snapshots", harness.SysUsers.Single(u => u["u_entra_object_id"] == userId)["title"]);
+    }
+
+    [Fact]
+    public async Task A_user_changed_after_the_sync_read_its_page_and_provisioned_by_its_notification_first_keeps_the_change()
+    {
+        await using var harness = await EmulatorHarness.StartAsync(Seed with { Users = 20, Groups = 0, DisabledPercent = 0 });
+        var graph = harness.Graph.Emulator;
+        // The head of the chain: its notification has no manager to wait for (a follow-up would read Graph again).
+        var userId = harness.Seeded.UserIds.First(id => graph.GetUserManager(id) is null);
+        var runId = await harness.FullSync.StartAsync();
+        // The walk reads the pages and queues the users: this user's message carries the page's job title.
+        while (!harness.Queue.Ready.Any(r => r.Message.Kind == MessageKinds.UserSync && r.Message.SubjectId == userId))
+        {
+            Assert.True(await harness.HandleNextAsync(m => m.Kind == MessageKinds.UserSyncPage), "the walk ended without queueing the user");
+        }
+
+        // The user changes now; its notification is handled before the sync's message about it.
+        await graph.ChangeUserAsync(userId, new JsonObject { ["jobTitle"] = "Changed after the page" });
+        await harness.Queue.SendAsync(QueueNames.UserChanges, [ProvisioningWorld.Message(MessageKinds.UserUpdated, userId)]);
+        Assert.True(await harness.HandleNextAsync(m => m.Kind == MessageKinds.UserUpdated));
+        var readsBefore = graph.UserReadCount;
+
+        var sync = await harness.FinishFullSyncAsync(runId);
+
+        Assert.Equal(SyncPhase.Completed, sync.Phase);
+        Assert.Equal("Changed after the page", harness.SysUsers.Single(u => u["u_entra_object_id"] == userId)["title"]);
+        // The sync's message read the truth for that user, and only for that user.
+        Assert.Equal(1, graph.UserReadCount - readsBefore);
+    }
+
+    [Fact]
     public async Task Under_the_fail_policy_users_of_a_department_ServiceNow_lacks_are_dead_lettered_with_the_reason_and_the_rest_provisioned()
     {
         await using var harness = await EmulatorHarness.StartAsync(Seed, new Dictionary<string, string?>

@@ -11,17 +11,15 @@ namespace EntraSnow.Flows.FullSync.DryRun;
 /// sensitive-group policy, say) is recorded and not sent. A proxy rather than a hand-written decorator, so a read the
 /// port gains later passes through and a write it gains later is held back without anyone remembering to add it.
 /// Also notes the names of the users and groups it reads, for the report.
-/// The users delta pages the walk reads are kept: a user's handler then gets its user from the page instead of a GET of
-/// its own (the same attributes and manager; the dry run's walk is from scratch, so a page carries each user whole), once.
-/// A later read of the same user (a follow-up) goes to Graph. A dry run so reads Entra ID in pages, not one user a
-/// request; the real sync's handler still reads the truth when it runs.
+/// A dry run reads Entra ID in pages, not one user a request, as the real sync does: the dry run's walk is from scratch,
+/// so each user's <c>user.sync</c> carries the user as the page said it (<see cref="PageSnapshot"/>) and its handler reads
+/// no user of its own.
 /// </summary>
 public class DryRunDirectory : DispatchProxy
 {
     private IDirectory _directory = null!;
     private DryRunServiceNowTable _writes = null!;
     private ConcurrentDictionary<string, string> _names = null!;
-    private readonly ConcurrentDictionary<string, DirectoryUser> _walked = new(StringComparer.OrdinalIgnoreCase);
 
     /// <param name="names">Object id to UPN or display name, filled as users and groups are read.</param>
     public static IDirectory Create(IDirectory directory, DryRunServiceNowTable writes, ConcurrentDictionary<string, string> names)
@@ -42,11 +40,6 @@ public class DryRunDirectory : DispatchProxy
             return Hold(targetMethod, args ?? []);
         }
 
-        if (targetMethod.Name == nameof(IDirectory.GetUserAsync) && args?[0] is string userId && _walked.TryRemove(userId, out var walked))
-        {
-            return Task.FromResult<DirectoryUser?>(walked);
-        }
-
         object? result;
         try
         {
@@ -61,8 +54,8 @@ public class DryRunDirectory : DispatchProxy
         return result switch
         {
             Task<DirectoryUser?> user => NoteAsync(user),
-            IAsyncEnumerable<DeltaPage<DirectoryUser>> users => NoteAsync(users, u => u.Id, u => u.UserPrincipalName, u => _walked[u.Id] = u),
-            IAsyncEnumerable<DeltaPage<DirectoryGroup>> groups => NoteAsync(groups, g => g.Id, g => g.DisplayName, _ => { }),
+            IAsyncEnumerable<DeltaPage<DirectoryUser>> users => NoteAsync(users, u => u.Id, u => u.UserPrincipalName),
+            IAsyncEnumerable<DeltaPage<DirectoryGroup>> groups => NoteAsync(groups, g => g.Id, g => g.DisplayName),
             _ => result,
         };
     }
@@ -99,14 +92,13 @@ public class DryRunDirectory : DispatchProxy
         return user;
     }
 
-    private async IAsyncEnumerable<DeltaPage<T>> NoteAsync<T>(IAsyncEnumerable<DeltaPage<T>> pages, Func<T, string> id, Func<T, string?> name, Action<T> keep,
+    private async IAsyncEnumerable<DeltaPage<T>> NoteAsync<T>(IAsyncEnumerable<DeltaPage<T>> pages, Func<T, string> id, Func<T, string?> name,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await foreach (var page in pages.WithCancellation(cancellationToken))
         {
             foreach (var item in page.Items)
             {
-                keep(item);
                 if (name(item) is { Length: > 0 } known)
                 {
                     _names[id(item)] = known;
