@@ -3,6 +3,8 @@
 // (Microsoft Graph app-role grants, the secrets' first values, the Event Grid event subscription).
 targetScope = 'subscription'
 
+import { checkedAppSettings } from 'app/app-settings.bicep'
+
 @minLength(1)
 @maxLength(64)
 @description('azd environment name; names the resource group and seeds every resource name.')
@@ -49,6 +51,9 @@ param webhookSecretRotation bool = false
 
 @description('Comma-separated Functions app function names to turn off (DISABLED_FUNCTIONS), e.g. ProvisionUsers,FullSync: see docs/runbook.md.')
 param disabledFunctions string = ''
+
+@description('The flows\' app settings (APP_SETTINGS, a JSON object of name to string), e.g. {"InactiveSweep__Enabled": "true"}: kept by every azd provision, unlike settings changed in the portal. Names the deployment owns and secrets are refused (infra/app-settings-policy.json): see docs/deploy.md.')
+param appSettings { *: string } = {}
 
 var tags = { 'azd-env-name': environmentName }
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -185,6 +190,7 @@ module functions 'app/functions.bicep' = {
     graphClientStateRotation: graphClientStateRotation
     webhookSecretRotation: webhookSecretRotation
     disabledFunctions: map(filter(split(disabledFunctions, ','), name => !empty(trim(name))), name => trim(name))
+    flowSettings: checkedAppSettings(appSettings)
   }
   // The app must not start before its identity may read its deployment package, secrets and queues.
   dependsOn: [roles]

@@ -1,5 +1,7 @@
 // The Functions app on Flex Consumption with its user-assigned identity. Every connection is
 // identity-based; every secret is a Key Vault reference resolved with the same identity.
+import { mergedAppSettings } from 'app-settings.bicep'
+
 param location string
 param tags object
 param name string
@@ -39,6 +41,9 @@ param webhookSecretRotation bool
 
 @description('Functions the runtime leaves alone (AzureWebJobs.<name>.Disabled): a queue consumer so turned off leaves its messages waiting in Service Bus.')
 param disabledFunctions string[]
+
+@description('The flows\' settings from APP_SETTINGS (already checked by main.bicep): over the defaults below, under the deployment\'s own.')
+param flowSettings { *: string }
 
 @description('Scale-out ceiling. ServiceNow throttles per instance, so more workers would mostly collect 429s.')
 @minValue(1)
@@ -177,6 +182,17 @@ var previousSigningSecret = webhookSecretRotation
 // Set here rather than by hand, because every `azd provision` rewrites the whole set of app settings.
 var disabledFunctionSettings = toObject(disabledFunctions, name => 'AzureWebJobs.${name}.Disabled', name => 'true')
 
+// The timers' schedules (six-field CRON, UTC), which the Functions TimerTriggers read as %Section:Schedule% and the
+// flows validate at start-up. Defaults: APP_SETTINGS may change them, like any flow setting.
+var flowDefaults = {
+  // The inactive-account sweep.
+  InactiveSweep__Schedule: '0 0 3 * * *'
+  // Retention: old provisioning log rows, deleted objects' checkpoints, spent webhook ids, old dead letters.
+  Retention__Schedule: '0 30 3 * * *'
+  // The risk detection poller: every 5 minutes.
+  Risk__PollSchedule: '0 */5 * * * *'
+}
+
 var serviceBusHost = split(replace(serviceBus.properties.serviceBusEndpoint, 'https://', ''), ':')[0]
 
 var baseSettings = {
@@ -209,14 +225,6 @@ var baseSettings = {
   ServiceNow__AuthMode: serviceNowAuthMode
   ServiceNowWebhook__SigningSecret: '@Microsoft.KeyVault(SecretUri=${secretUri}/servicenow-webhook-signing-secret)'
 
-  // The inactive-account sweep's timer (six-field CRON, UTC); the flow validates the same setting at start-up.
-  InactiveSweep__Schedule: '0 0 3 * * *'
-
-  // The retention timer (six-field CRON, UTC): old provisioning log rows, deleted objects' checkpoints, spent webhook ids.
-  Retention__Schedule: '0 30 3 * * *'
-
-  // The risk detection poller's timer reads its CRON schedule from here (%Risk:PollSchedule%): every 5 minutes.
-  Risk__PollSchedule: '0 */5 * * * *'
   Risk__Incident__AssignmentGroup: riskAssignmentGroup
 
   // Checkpoints, delta links and the provisioning log, through the identity.
@@ -228,7 +236,12 @@ var baseSettings = {
 resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'appsettings'
-  properties: union(baseSettings, notificationUrls, serviceNowCredentials, previousClientState, previousSigningSecret, disabledFunctionSettings)
+  // The whole set is written on every `azd provision`: what an operator changes lives in APP_SETTINGS, not the portal.
+  properties: mergedAppSettings(
+    flowDefaults,
+    flowSettings,
+    union(baseSettings, notificationUrls, serviceNowCredentials, previousClientState, previousSigningSecret, disabledFunctionSettings)
+  )
 }
 
 output name string = functionApp.name

@@ -27,13 +27,22 @@ internal static class BicepCli
         }
     }
 
-    public static async Task<Result> RunAsync(params string[] arguments)
+    public static Task<Result> RunAsync(params string[] arguments) => RunAsync(Repository.PathOf("infra"), input: null, arguments);
+
+    /// <summary>
+    /// <c>bicep console</c> in <paramref name="workingDirectory"/> fed <paramref name="input"/>: each line a declaration or an
+    /// expression, each expression's value (or why it could not be had) printed in turn, by the same engine ARM deploys with.
+    /// </summary>
+    public static Task<Result> ConsoleAsync(string workingDirectory, string input) => RunAsync(workingDirectory, input, "console");
+
+    private static async Task<Result> RunAsync(string workingDirectory, string? input, params string[] arguments)
     {
         var start = new ProcessStartInfo(ExecutablePath)
         {
+            RedirectStandardInput = input is not null,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = Repository.PathOf("infra"),
+            WorkingDirectory = workingDirectory,
         };
         foreach (var argument in arguments)
         {
@@ -47,6 +56,12 @@ internal static class BicepCli
         using var process = Process.Start(start) ?? throw new InvalidOperationException("bicep did not start.");
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
+        if (input is not null)
+        {
+            await process.StandardInput.WriteAsync(input);
+            process.StandardInput.Close();
+        }
+
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await process.WaitForExitAsync(timeout.Token);
         return new Result(process.ExitCode, await output, await error);

@@ -27,7 +27,7 @@ public sealed class ConfigurationFileTests
 
         // Every hook has a POSIX and a PowerShell script, and both exist.
         var hooks = yaml["hooks"]!.AsObject();
-        Assert.Equal(["postdeploy", "postprovision"], hooks.Select(h => h.Key).Order());
+        Assert.Equal(["postdeploy", "postprovision", "preprovision"], hooks.Select(h => h.Key).Order());
         foreach (var (_, hook) in hooks)
         {
             Assert.Equal("sh", (string?)hook!["posix"]!["shell"]);

@@ -45,6 +45,7 @@ public sealed class HookScriptTests : IDisposable
     [Theory]
     [InlineData("infra/hooks/postprovision.sh")]
     [InlineData("infra/hooks/postdeploy.sh")]
+    [InlineData("infra/hooks/preprovision.sh")]
     public async Task Hook_scripts_are_valid_POSIX_shell(string script)
     {
         // azure.yaml runs them with sh, which is dash on Debian: no bash-only syntax may slip in.
@@ -177,6 +178,75 @@ public sealed class HookScriptTests : IDisposable
         Assert.Equal(0, exitCode);
         Assert.Contains("azd hooks run postdeploy", output);
         Assert.DoesNotContain("event-subscription", _az.Calls);
+    }
+
+    [Fact]
+    public async Task Preprovision_lets_flow_settings_through_naming_them_and_calls_nothing()
+    {
+        var (exitCode, output, error) = await _az.RunAsync("infra/hooks/preprovision.sh", new Dictionary<string, string>
+        {
+            ["APP_SETTINGS"] = """{"InactiveSweep__Enabled":"true","InactiveSweep__AssignmentGroup":"Identity and Access Management","Risk__Enabled":"false"}""",
+        });
+
+        Assert.True(exitCode == 0, error);
+        Assert.Contains("InactiveSweep__Enabled, InactiveSweep__AssignmentGroup, Risk__Enabled", output);
+        Assert.DoesNotContain("Identity and Access Management", output + error);
+        Assert.Equal("", _az.Calls);
+    }
+
+    [Fact]
+    public async Task Preprovision_refuses_APP_SETTINGS_naming_a_secret_naming_the_key_and_never_printing_the_value()
+    {
+        var (exitCode, output, error) = await _az.RunAsync("infra/hooks/preprovision.sh", new Dictionary<string, string>
+        {
+            ["APP_SETTINGS"] = """{"Risk__Enabled":"false","ServiceNow__ClientSecret":"hunter2-pasted-by-mistake","graph__clientstate":"another-state"}""",
+        });
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("APP_SETTINGS: ServiceNow__ClientSecret names a secret", error);
+        Assert.Contains("APP_SETTINGS: graph__clientstate names a secret", error);
+        Assert.Contains("Key Vault", error);
+        Assert.Contains("nothing was deployed", error);
+        Assert.DoesNotContain("Risk__Enabled", error);
+        Assert.DoesNotContain("hunter2", output + error);
+        Assert.DoesNotContain("another-state", output + error);
+    }
+
+    [Theory]
+    [InlineData("""["InactiveSweep__Enabled"]""", "APP_SETTINGS is a JSON array; it must be one JSON object of setting name to string value")]
+    [InlineData("\"InactiveSweep__Enabled=true\"", "APP_SETTINGS is a JSON string; it must be one JSON object")]
+    [InlineData("InactiveSweep__Enabled=true", "APP_SETTINGS is not valid JSON; it must be one JSON object")]
+    [InlineData("""{"Risk__Enabled":"false"} {"InactiveSweep__Enabled":"true"}""", "APP_SETTINGS is 2 JSON values; it must be one JSON object")]
+    [InlineData(" ", "APP_SETTINGS is empty; set it to '{}' for no flow settings")]
+    [InlineData("""{"InactiveSweep__Enabled":true,"InactiveSweep__InactiveDays":90}""", "APP_SETTINGS: InactiveSweep__Enabled must have a string value (a JSON boolean was given)")]
+    [InlineData("""{"Risk:Enabled":"false"}""", "APP_SETTINGS: Risk:Enabled has ':': write it with __")]
+    [InlineData("""{"Risk__Enabled":"false","risk__enabled":"true"}""", "APP_SETTINGS: Risk__Enabled and risk__enabled name the same setting")]
+    public async Task Preprovision_refuses_APP_SETTINGS_that_is_not_a_JSON_object_of_setting_names_to_strings_saying_what_is_wrong(string settings, string message)
+    {
+        var (exitCode, _, error) = await _az.RunAsync("infra/hooks/preprovision.sh", new Dictionary<string, string> { ["APP_SETTINGS"] = settings });
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains(message, error);
+        Assert.Equal("", _az.Calls);
+    }
+
+    [Theory]
+    [InlineData("ServiceNow__InstanceUrl", "is set by the deployment (the ServiceNow instance); use azd env set SERVICENOW_INSTANCE_URL")]
+    [InlineData("AzureWebJobs.FullSync.Disabled", "is set by the deployment (the disabled-functions list); use azd env set DISABLED_FUNCTIONS")]
+    [InlineData("Risk__Incident__AssignmentGroup", "is set by the deployment (the risk incidents' group); use azd env set RISK_ASSIGNMENT_GROUP")]
+    [InlineData("AzureWebJobsStorage", "is set by the deployment (the Functions host: its storage through the identity)")]
+    [InlineData("ServiceBusConnection__fullyQualifiedNamespace", "is set by the deployment (the Service Bus triggers through the identity)")]
+    [InlineData("APPLICATIONINSIGHTS_CONNECTION_STRING", "is set by the deployment (telemetry with the identity's token)")]
+    public async Task Preprovision_refuses_a_setting_the_deployment_owns_and_says_what_sets_it(string name, string message)
+    {
+        var (exitCode, _, error) = await _az.RunAsync("infra/hooks/preprovision.sh", new Dictionary<string, string>
+        {
+            ["APP_SETTINGS"] = new JsonObject { [name] = "x", ["InactiveSweep__Enabled"] = "true" }.ToJsonString(),
+        });
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains($"APP_SETTINGS: {name} {message}", error);
+        Assert.DoesNotContain("InactiveSweep__Enabled", error);
     }
 
     private static Dictionary<string, string> EventGridEnvironment() => new()
