@@ -249,6 +249,36 @@ public sealed class HookScriptTests : IDisposable
         Assert.DoesNotContain("InactiveSweep__Enabled", error);
     }
 
+    [Fact]
+    public void The_PowerShell_preprovision_hook_reads_the_same_list_and_gives_the_same_reasons_as_the_POSIX_one_and_the_template()
+    {
+        // The suite runs the POSIX hook; Windows runs the PowerShell one, and a deployment that skips hooks the template's check.
+        var posix = Repository.ReadText("infra", "hooks", "preprovision.sh");
+        var powershell = Repository.ReadText("infra", "hooks", "preprovision.ps1");
+        var template = Repository.ReadText("infra", "app", "app-settings.bicep");
+        string[] shared =
+        [
+            "app-settings-policy.json",
+            "write it with __ (App Service on Linux allows letters, digits, _ and . in names)",
+            "names a secret: secrets reach the app only as Key Vault references the deployment writes",
+            "is set by the deployment (",
+            "; use azd env set ",
+        ];
+        string[] hooksOnly =
+        [
+            "is not set: the flows run with the deployment's settings",
+            "is empty; set it to '{}' for no flow settings",
+            "is not valid JSON; it must be one JSON object of setting name to string value",
+            "name the same setting (names are case-insensitive): keep one",
+            "an empty name is not a setting",
+            "must have a string value (a JSON ",
+            "nothing was deployed: fix APP_SETTINGS",
+        ];
+
+        Assert.All(shared, reason => Assert.All(new[] { posix, powershell, template }, script => Assert.Contains(reason, script)));
+        Assert.All(hooksOnly, reason => Assert.All(new[] { posix, powershell }, script => Assert.Contains(reason, script)));
+    }
+
     private static Dictionary<string, string> EventGridEnvironment() => new()
     {
         ["EVENT_DELIVERY"] = "eventgrid",
