@@ -110,4 +110,29 @@ public sealed class AbandonedFullReadTests
         Assert.Equal(["Auditors", "Finance"], _world.ServiceNow.Records("sys_user_group").Select(g => g["name"]).Order());
         Assert.DoesNotContain(_world.Checkpoints.Values.Keys, k => k.StartsWith("groups-delta:", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task A_full_read_replacing_one_that_died_after_its_summary_record_does_not_summarise_the_same_members_again()
+    {
+        _world.GroupChanges.MaxRecordsPerGroupPerRun = 3;
+        await ReadFromScratchAsync("baseline", Group(FinanceId, "Finance"));
+        var members = Enumerable.Range(0, 6).Select(i => $"00000000-0000-4000-8000-{i:D12}").ToArray();
+        // The first full read creates Finance's summary record and dies before the ledger takes its first member; its
+        // message is dead-lettered and an operator starts a new full read.
+        _world.Checkpoints.BeforeWrite = (key, value) =>
+        {
+            if (key == MembershipLedger.Key(FinanceId, members[0]) && !value.Contains(":pending", StringComparison.Ordinal))
+            {
+                throw new IOException("killed");
+            }
+        };
+        await Assert.ThrowsAsync<IOException>(() => ReadFromScratchAsync("abandoned", Group(FinanceId, "Finance", members)));
+        _world.Checkpoints.BeforeWrite = null;
+        Assert.Equal("Entra ID: 6 members added to Finance", Assert.Single(_world.ChangeRequests)["short_description"]);
+
+        await ReadFromScratchAsync("fresh", Group(FinanceId, "Finance", members));
+
+        Assert.Equal("Entra ID: 6 members added to Finance", Assert.Single(_world.ChangeRequests)["short_description"]);
+        Assert.All(members, m => Assert.Equal("in:1", _world.Checkpoints.Values[MembershipLedger.Key(FinanceId, m)]));
+    }
 }

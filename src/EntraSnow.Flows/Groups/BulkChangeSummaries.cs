@@ -50,8 +50,11 @@ internal sealed class BulkChangeSummaries(IServiceNowTable serviceNow, ICheckpoi
     /// </summary>
     public static bool TallyMayBePurged(Messaging.ChangeMessage message, DateTimeOffset now) => message.ChangedAt < now - TalliesKeptAtLeast;
 
-    public static string CorrelationId(string groupId, string runKey) =>
-        $"{MembershipChangeRecorder.CorrelationPrefix}{groupId.ToLowerInvariant()}:bulk:{RunHash(runKey)}";
+    public static string CorrelationId(string groupId, string runKey) => CorrelationIdOfRun(groupId, RunHash(runKey));
+
+    /// <summary>The correlation id of the group's summary in the run whose <see cref="RunHash"/> this is.</summary>
+    public static string CorrelationIdOfRun(string groupId, string runHash) =>
+        $"{MembershipChangeRecorder.CorrelationPrefix}{groupId.ToLowerInvariant()}:bulk:{runHash}";
 
     public async Task<SummaryTally?> LoadAsync(string runKey, string groupId, CancellationToken cancellationToken) =>
         await checkpoints.GetAsync(Key(runKey, groupId), cancellationToken) is { Length: > 0 } json ? JsonSerializer.Deserialize<SummaryTally>(json) : null;
@@ -122,5 +125,6 @@ internal sealed class BulkChangeSummaries(IServiceNowTable serviceNow, ICheckpoi
 
     private static string Key(string runKey, string groupId) => RunPrefix(runKey) + groupId.ToLowerInvariant();
 
-    private static string RunHash(string runKey) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(runKey)))[..16];
+    /// <summary>What a run's summaries are known by in their correlation ids, tally keys and ledger notes.</summary>
+    internal static string RunHash(string runKey) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(runKey)))[..16];
 }

@@ -53,6 +53,7 @@ internal sealed class MembershipChangeRecorder(
 
         var groupId = change.Group.Id;
         var (transitions, written) = await transitionReader.ReadAsync(change, baseline, cancellationToken);
+        await CountedInOtherSummaryAsync(groupId, transitions, written, run, cancellationToken);
         if (transitions.Count == 0)
         {
             return 0;
@@ -89,7 +90,7 @@ internal sealed class MembershipChangeRecorder(
             var lacksActor = existing is not null && ChangeRequestText.LacksActor(existing["description"]);
             if (existing is null)
             {
-                if (!transition.WasPending)
+                if (!transition.WasPending || transition.PendingSummary is not null)
                 {
                     // Before the create: a run that dies after it looks the record up instead of writing a second.
                     await ledger.SetPendingAsync(groupId, transition.MemberId, transition.Next, cancellationToken);
@@ -137,6 +138,29 @@ internal sealed class MembershipChangeRecorder(
     }
 
     /// <summary>
+    /// Takes out of <paramref name="transitions"/> those another run's summary record counts already (that run died
+    /// between its summary's write and its ledger's, and was then replaced by a new full read or dead-lettered): the
+    /// ledger moves on for them and nothing is recorded again. Only transitions found pending are concerned, so this costs
+    /// nothing on the normal path.
+    /// </summary>
+    private async Task CountedInOtherSummaryAsync(string groupId, List<MembershipTransition> transitions, Dictionary<string, ServiceNowRecord> written,
+        RecordingRun run, CancellationToken cancellationToken)
+    {
+        var ownRun = BulkChangeSummaries.RunHash(run.RunKey);
+        var counted = transitions.Where(t => t.PendingSummary is { } summary && summary != ownRun && written.ContainsKey(t.RecordId(groupId))).ToList();
+        foreach (var transition in counted)
+        {
+            await SetAsync(groupId, transition, cancellationToken);
+            transitions.Remove(transition);
+        }
+
+        if (counted.Count > 0)
+        {
+            logger.LogInformation("{Count} membership changes of group {GroupId} are counted in an earlier run's summary record already", counted.Count, groupId);
+        }
+    }
+
+    /// <summary>
     /// A full reading lists who is in the group now, not who left it: members the ledger still has in the group that the
     /// reading does not list left in a gap (an expired delta link, a from-scratch re-read, a full sync) and are added to
     /// <paramref name="change"/> as removals, to be recorded with the rest. The ledger is read as a stream; only the
@@ -178,6 +202,10 @@ internal sealed class MembershipChangeRecorder(
         // Without a tally the record is looked up only when retention may have deleted the tally of a run that wrote it
         // (a dead letter replayed a month on): a run's first summary of a group costs its create alone.
         var triedBefore = saved is not null || BulkChangeSummaries.TallyMayBePurged(message, clock.GetUtcNow());
+        // Before the write, as a record of its own would be: a run that replaces this one finds the summary through the
+        // members' ledger entries instead of counting them again in a summary of its own.
+        var ownRun = BulkChangeSummaries.RunHash(run.RunKey);
+        await ledger.SetPendingInSummaryAsync(groupId, transitions.Where(t => t.PendingSummary != ownRun).Select(t => (t.MemberId, t.Next)), ownRun, cancellationToken);
         var (written, created) = await summaries.WriteAsync(run.RunKey, groupId, tally, triedBefore, fields, cancellationToken);
         if (created && written.Actors.Count == 0 && actorFollowUp.Wanted(actorLookup))
         {
@@ -242,6 +270,10 @@ internal sealed class MembershipChangeRecorder(
             await ledger.ClearOwnChangeAsync(groupId, transition.MemberId, transition.Next.IsMember, cancellationToken);
         }
     }
+
+    /// <summary>The correlation id of the record of a transition: its own, or that of the summary of <paramref name="summaryRun"/> it is counted in.</summary>
+    public static string RecordId(string groupId, string memberId, MembershipState next, string? summaryRun) =>
+        summaryRun is null ? CorrelationId(groupId, memberId, next) : BulkChangeSummaries.CorrelationIdOfRun(groupId, summaryRun);
 
     public static string CorrelationId(string groupId, string memberId, MembershipState next) =>
         $"{CorrelationPrefix}{groupId.ToLowerInvariant()}:{memberId.ToLowerInvariant()}:{(next.IsMember ? "added" : "removed")}:{next.Transitions}";

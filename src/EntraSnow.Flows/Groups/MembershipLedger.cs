@@ -26,7 +26,11 @@ internal readonly record struct MembershipState(bool IsMember, int Transitions, 
 /// created and the entry moves on to it at once; found still pending, a run died in between (before or after the
 /// ServiceNow write), so only then is the record looked up by its correlation id.
 /// </param>
-internal readonly record struct MembershipEntry(MembershipState? Recorded, MembershipState? Pending)
+/// <param name="PendingSummary">
+/// When the pending transition was being counted in a run's summary record rather than a record of its own: that run
+/// (<see cref="BulkChangeSummaries.RunHash"/>), whose summary is the record to look up.
+/// </param>
+internal readonly record struct MembershipEntry(MembershipState? Recorded, MembershipState? Pending, string? PendingSummary = null)
 {
     /// <summary>Whether the member may be in the group: recorded so, or being recorded so.</summary>
     public bool MayBeMember => Recorded?.IsMember == true || Pending?.IsMember == true;
@@ -76,6 +80,22 @@ internal sealed class MembershipLedger(ICheckpointStore checkpoints)
     /// </summary>
     public Task SetPendingAsync(string groupId, string memberId, MembershipState next, CancellationToken cancellationToken) =>
         checkpoints.SetAsync(Key(groupId, memberId), Format(next) + PendingMark, cancellationToken);
+
+    /// <summary>
+    /// Notes, before a summary record counting them is created or brought up to date, that these members of the group are
+    /// moving to their next state in the summary of run <paramref name="summaryRun"/>: a run that finds the notes (the same
+    /// run after retention deleted its tally, or a run that replaced it) looks that summary up instead of counting the
+    /// members in a summary of its own. Written in batches, as a baseline is.
+    /// </summary>
+    public async Task SetPendingInSummaryAsync(string groupId, IEnumerable<(string MemberId, MembershipState Next)> members, string summaryRun,
+        CancellationToken cancellationToken)
+    {
+        foreach (var chunk in members.Chunk(BatchSize))
+        {
+            await checkpoints.SetManyAsync([.. chunk.Select(m => KeyValuePair.Create(Key(groupId, m.MemberId), Format(m.Next) + PendingMark + SummaryMark + summaryRun))],
+                cancellationToken);
+        }
+    }
 
     /// <summary>Forgets a pending transition whose record was never written: the pair stands where it was recorded.</summary>
     public Task ForgetPendingAsync(string groupId, string memberId, MembershipEntry entry, CancellationToken cancellationToken) =>
@@ -167,11 +187,21 @@ internal sealed class MembershipLedger(ICheckpointStore checkpoints)
     // Written last while the transition the entry names is pending: the recorded state is the one before it.
     private const string PendingMark = ":pending";
 
+    // Written after the pending mark, with the run's hash, when the transition is counted in that run's summary record.
+    private const string SummaryMark = ":summary-";
+
     private static string Format(MembershipState state) =>
         $"{(state.IsMember ? "in" : "out")}:{state.Transitions.ToString(CultureInfo.InvariantCulture)}{(state.IsGroup ? GroupMark : string.Empty)}";
 
     private static MembershipEntry Parse(string value)
     {
+        string? summary = null;
+        if (value.IndexOf(PendingMark + SummaryMark, StringComparison.Ordinal) is >= 0 and var mark)
+        {
+            summary = value[(mark + PendingMark.Length + SummaryMark.Length)..];
+            value = value[..(mark + PendingMark.Length)];
+        }
+
         var pending = value.EndsWith(PendingMark, StringComparison.Ordinal);
         var parts = (pending ? value[..^PendingMark.Length] : value).Split(':');
         if (parts.Length is not (2 or 3) || parts[0] is not ("in" or "out") || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out var n))
@@ -180,6 +210,6 @@ internal sealed class MembershipLedger(ICheckpointStore checkpoints)
         }
 
         var state = new MembershipState(parts[0] == "in", n, parts.Length == 3 && parts[2] == "group");
-        return pending ? new MembershipEntry(state.Before, state) : new MembershipEntry(state, null);
+        return pending ? new MembershipEntry(state.Before, state, summary) : new MembershipEntry(state, null);
     }
 }

@@ -6,7 +6,13 @@ namespace EntraSnow.Flows.Groups;
 /// <param name="OwnTicket">The ticket EntraSnow made this change for (<see cref="MembershipFulfilment"/>); null for anyone else's change.</param>
 /// <param name="Noted">Whether the ledger held a note of an own change to this state, to forget once recorded.</param>
 /// <param name="WasPending">Whether the ledger had this transition pending already: its record may exist, and is looked up before a create.</param>
-internal sealed record MembershipTransition(string MemberId, bool IsGroup, MembershipState Next, string? OwnTicket = null, bool Noted = false, bool WasPending = false);
+/// <param name="PendingSummary">The run whose summary record the pending transition was being counted in (<see cref="MembershipEntry.PendingSummary"/>).</param>
+internal sealed record MembershipTransition(string MemberId, bool IsGroup, MembershipState Next, string? OwnTicket = null, bool Noted = false, bool WasPending = false,
+    string? PendingSummary = null)
+{
+    /// <summary>The correlation id of the record that holds the transition: its own, or the summary it was pending in.</summary>
+    public string RecordId(string groupId) => MembershipChangeRecorder.RecordId(groupId, MemberId, Next, PendingSummary);
+}
 
 /// <summary>
 /// Which of a group's observed memberships are changes to record: each is compared with the state the
@@ -57,7 +63,7 @@ internal sealed class MembershipTransitions(IServiceNowTable serviceNow, Members
                 if (pending.IsMember == isMember)
                 {
                     // The transition a run died recording: its record may exist.
-                    transitions.Add(await TransitionAsync(groupId, memberId, isGroup, pending, wasPending: true, cancellationToken));
+                    transitions.Add(await TransitionAsync(groupId, memberId, isGroup, pending, wasPending: true, cancellationToken) with { PendingSummary = entry.PendingSummary });
                 }
                 else
                 {
@@ -90,7 +96,7 @@ internal sealed class MembershipTransitions(IServiceNowTable serviceNow, Members
         foreach (var (memberId, isGroup, entry) in unsettled)
         {
             var pending = entry.Pending!.Value;
-            if (written.ContainsKey(MembershipChangeRecorder.CorrelationId(groupId, memberId, pending)))
+            if (written.ContainsKey(MembershipChangeRecorder.RecordId(groupId, memberId, pending, entry.PendingSummary)))
             {
                 // The pending change was recorded, and undone since: that is a change of its own.
                 transitions.Add(await TransitionAsync(groupId, memberId, isGroup, pending.After, wasPending: false, cancellationToken));
@@ -141,8 +147,10 @@ internal sealed class MembershipTransitions(IServiceNowTable serviceNow, Members
         List<(string MemberId, bool IsGroup, MembershipEntry Entry)> unsettled, CancellationToken cancellationToken)
     {
         var written = new Dictionary<string, ServiceNowRecord>(StringComparer.OrdinalIgnoreCase);
-        var pending = transitions.Where(t => t.WasPending).Select(t => MembershipChangeRecorder.CorrelationId(groupId, t.MemberId, t.Next))
-            .Concat(unsettled.Select(u => MembershipChangeRecorder.CorrelationId(groupId, u.MemberId, u.Entry.Pending!.Value)));
+        // Members pending in one summary share its correlation id: it is asked for once.
+        var pending = transitions.Where(t => t.WasPending).Select(t => t.RecordId(groupId))
+            .Concat(unsettled.Select(u => MembershipChangeRecorder.RecordId(groupId, u.MemberId, u.Entry.Pending!.Value, u.Entry.PendingSummary)))
+            .Distinct(StringComparer.OrdinalIgnoreCase);
         foreach (var chunk in pending.Chunk(LookupBatch))
         {
             var query = EncodedQuery.Where("correlation_id", "IN", string.Join(",", chunk));
