@@ -33,7 +33,7 @@ public sealed partial class FullSyncRunner
         var seen = new ObjectIdSet();
         var managers = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         var absent = new Dictionary<string, IReadOnlyList<(string Field, string Value)>>(StringComparer.OrdinalIgnoreCase);
-        await foreach (var noted in ReadNotesAsync<NotedUser>(WalkKey(runId), cancellationToken))
+        await foreach (var noted in ReadWalkNotesAsync(runId, cancellationToken))
         {
             seen.Add(noted.Id);
             if (noted.Pending)
@@ -121,7 +121,7 @@ public sealed partial class FullSyncRunner
             return sysIds;
         }
 
-        await foreach (var noted in ReadNotesAsync<NotedUser>(WalkKey(runId), cancellationToken))
+        await foreach (var noted in ReadWalkNotesAsync(runId, cancellationToken))
         {
             if (noted.SysId is { Length: > 0 } sysId && named.Contains(noted.Id))
             {
@@ -135,28 +135,21 @@ public sealed partial class FullSyncRunner
     private static string SnapshotSliceKey(string runId, int slice) => $"{PlanKey(runId)}snap:{slice:D6}:";
 
     /// <summary>
-    /// Files the users the pages carried (<see cref="PageSnapshot"/>) by the slice that queues them: one more read of the
-    /// notes as a stream, each chunk's snapshots written beside the slices they go to, so a fan-out step reads only its
+    /// Files the users the pages carried (<see cref="PageSnapshot"/>) by the slice that queues them: one read of the
+    /// walk's users as a stream, each chunk's written beside the slices they go to, so a fan-out step reads only its
     /// slice's and nothing holds them all.
     /// </summary>
     private async Task PlanSnapshotsAsync(string runId, Dictionary<string, int> sliceOf, CancellationToken cancellationToken)
     {
-        var walk = WalkKey(runId);
-        var plan = PlanKey(runId);
-        await foreach (var note in checkpoints.ListAsync(walk, cancellationToken))
+        var pages = PagesKey(runId);
+        await foreach (var note in checkpoints.ListAsync(pages, cancellationToken))
         {
-            if (note.Key.StartsWith(plan, StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            var bySlice = (JsonSerializer.Deserialize<List<NotedUser>>(note.Value, NoteJson) ?? [])
-                .Where(n => n.Pending && n.User is not null && sliceOf.ContainsKey(n.Id))
-                .GroupBy(n => sliceOf[n.Id]);
+            var bySlice = (JsonSerializer.Deserialize<List<PageSnapshot>>(note.Value, NoteJson) ?? [])
+                .Where(s => sliceOf.ContainsKey(s.User.Id))
+                .GroupBy(s => sliceOf[s.User.Id]);
             foreach (var slice in bySlice)
             {
-                await WriteNoteAsync($"{SnapshotSliceKey(runId, slice.Key)}{note.Key[walk.Length..]}:",
-                    slice.Select(n => new PageSnapshot(n.ReadAt, n.User!)), cancellationToken);
+                await WriteNoteAsync($"{SnapshotSliceKey(runId, slice.Key)}{note.Key[pages.Length..]}:", slice, cancellationToken);
             }
         }
     }

@@ -13,7 +13,7 @@ namespace EntraSnow.Flows.FullSync;
 /// <summary>
 /// The users walk of a run: one <c>user.sync-page</c> message per step, a few users delta pages (about
 /// <see cref="ChunksPerStep"/> chunks of users). Each step reads its pages, compares them in chunks, logs the unchanged
-/// users, notes the others (ids, managers, match values and, from a full read, the user as the page said it) under <see cref="WalkKeyPrefix"/>, and queues
+/// users, notes the others (ids, managers, match values; from a full read, apart, the users as the page said them) under <see cref="WalkKeyPrefix"/>, and queues
 /// the next step; the last step plans the noted users managers first (FullSyncRunner.FanOut.cs) and queues the groups run.
 /// </summary>
 public sealed partial class FullSyncRunner
@@ -147,7 +147,7 @@ public sealed partial class FullSyncRunner
 
     /// <summary>
     /// Compares one chunk, logs what it decided, and notes every user seen and each one its handler must see; with
-    /// <paramref name="wholeAt"/> (a full read, and when it was read), with the user as the page said it.
+    /// <paramref name="wholeAt"/> (a full read, and when it was read), also those users as the page said them.
     /// </summary>
     private async Task CompareChunkAsync(string runId, int page, int chunkIndex, DirectoryUser[] chunk, bool compare, DateTimeOffset? wholeAt,
         CancellationToken cancellationToken)
@@ -156,6 +156,7 @@ public sealed partial class FullSyncRunner
             ? await comparison.CompareAsync(chunk, cancellationToken)
             : chunk.Select(u => new ChunkDecision(u.Id, ChunkVerdict.Differs)).ToList();
         var seen = new List<NotedUser>(chunk.Length);
+        var snapshots = new List<PageSnapshot>();
         var decided = new List<ProvisioningLogEntry>(chunk.Length);
         foreach (var (user, decision) in chunk.Zip(decisions))
         {
@@ -174,14 +175,41 @@ public sealed partial class FullSyncRunner
                 Match = decision.Verdict == ChunkVerdict.Absent && _adoption.Enabled
                     ? [.. _adoption.MatchValues(user).Select(v => new[] { v.Field, v.Value })]
                     : null,
-                User = wholeAt is not null && PageSnapshot.Fits(user) ? user : null,
-                ReadAt = wholeAt ?? default,
             });
+            if (wholeAt is { } readAt && PageSnapshot.Fits(user))
+            {
+                snapshots.Add(new PageSnapshot(readAt, user));
+            }
         }
 
         // One write for the chunk: a resync of 100,000 unchanged users is 700 writes to the log, not 100,000.
         await log.AppendManyAsync(decided, cancellationToken);
         await WriteNoteAsync($"{WalkKey(runId)}{page:D6}:{chunkIndex:D4}:", seen, cancellationToken);
+        if (snapshots.Count > 0)
+        {
+            // Apart from the light notes, which planning reads twice: the users themselves are read once, to be filed by slice.
+            await WriteNoteAsync($"{PagesKey(runId)}{page:D6}:{chunkIndex:D4}:", snapshots, cancellationToken);
+        }
+    }
+
+    /// <summary>The users a full read's pages carried, as the walk noted them, until planning files them by slice.</summary>
+    internal static string PagesKey(string runId) => $"{WalkKey(runId)}users:";
+
+    /// <summary>The light notes of the walk's chunks (ids, records, managers, match values), one user at a time, in walk order.</summary>
+    private async IAsyncEnumerable<NotedUser> ReadWalkNotesAsync(string runId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var walk = WalkKey(runId);
+        await foreach (var note in checkpoints.ListAsync(walk, cancellationToken))
+        {
+            // A chunk's notes are keyed by page number; the users and the plan sit beside them under their own names.
+            if (note.Key.Length > walk.Length && char.IsAsciiDigit(note.Key[walk.Length]))
+            {
+                foreach (var noted in JsonSerializer.Deserialize<List<NotedUser>>(note.Value, NoteJson) ?? [])
+                {
+                    yield return noted;
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -245,11 +273,5 @@ public sealed partial class FullSyncRunner
         public string? ManagerId { get; init; }
         public bool Absent { get; init; }
         public List<string[]>? Match { get; init; }
-
-        /// <summary>The user as a full read's page said it, for its handler (<see cref="PageSnapshot"/>); null when it must read Graph.</summary>
-        public DirectoryUser? User { get; init; }
-
-        /// <summary>When the page was read (with <see cref="User"/>).</summary>
-        public DateTimeOffset ReadAt { get; init; }
     }
 }
